@@ -1,0 +1,37 @@
+/** The manifest beside every index generation: what built it, from what, and with which model. */
+export interface ModelFingerprint {
+  /** Model id as configured, e.g. `Xenova/paraphrase-MiniLM-L3-v2`. */
+  id: string;
+  dimensions: number;
+  /** sha256 of the ONNX file the vectors came from. */
+  fileSha256: string;
+  dtype: string;
+  pooling: 'mean';
+  /** Longest input, in the model's tokens, that it reads without truncation. */
+  maxTokens: number;
+}
+
+export interface ChunkingParams {
+  maxTokens: number;
+  overlapTokens: number;
+}
+
+export interface Manifest {
+  formatVersion: 1;
+  tool: { name: string; version: string };
+  createdAt: string;
+  /** `null` for a lexical-only index (built when no embedding model could be had). */
+  model: ModelFingerprint | null;
+  chunking: ChunkingParams;
+  corpus: {
+    /** sha256 over every document's source path and content hash, in path order. */
+    hash: string;
+    documents: number;
+    skipped: number;
+    chunks: number;
+    tokens: number;
+  };
+  files: { chunks: string; vectors: string | null; lexical: string; documents: string; vectra: string | null };
+}
+
+export const FORMAT_VERSION = 1;

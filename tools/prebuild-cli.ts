@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/** `npm run prebuild -- --docs <folder> --out <index folder>`: a thin edge over `prebuild()`. */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_EMBEDDING_CONFIG, type EmbeddingConfig } from '../workers/model-config.js';
+import { UsageError } from './errors.js';
+import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from './prebuild.js';
+import { progressPrinter } from './progress.js';
+
+export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index folder> [options]
+
+  --docs <folder>         documents to index (.md, .markdown, .txt, .html), searched recursively
+  --out <folder>          index folder; the new generation replaces the live one atomically
+  --model <ORG/NAME>      embedding model (env EMBEDDING_MODEL, default ${DEFAULT_EMBEDDING_CONFIG.model})
+  --model-dir <folder>    local transformers.js models (env MODEL_DIR, default ./models)
+  --allow-remote          let the model be downloaded into --model-dir (env ALLOW_REMOTE_MODELS=true)
+  --dtype q8|fp32         quantized (default) or full-precision weights
+  --chunk-tokens <n>      chunk size in model tokens (default ${DEFAULT_CHUNK_TOKENS}, capped at the model's limit)
+  --overlap <n>           tokens repeated between neighbouring chunks (default ${DEFAULT_OVERLAP_TOKENS})
+  --include <glob>        only files matching (repeatable)
+  --exclude <glob>        skip files matching (repeatable)
+  --lexical-only          no vectors: build the keyword index only (no model needed)
+  --full                  re-embed everything instead of reusing unchanged documents
+  --no-vectra             skip the vectra LocalIndex export
+  --quiet                 no progress, summary only`;
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** Parse argv (and the environment's defaults) into prebuild options. Throws UsageError. */
+export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): PrebuildOptions & { quiet: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      docs: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' },
+      'allow-remote': { type: 'boolean' }, dtype: { type: 'string' }, 'chunk-tokens': { type: 'string' }, overlap: { type: 'string' },
+      include: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true }, 'lexical-only': { type: 'boolean' },
+      full: { type: 'boolean' }, 'no-vectra': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) throw new UsageError(USAGE);
+  if (!values.docs || !values.out) throw new UsageError(`--docs and --out are required\n\n${USAGE}`);
+  const dtype = values.dtype ?? 'q8';
+  if (dtype !== 'q8' && dtype !== 'fp32') throw new UsageError(`--dtype must be q8 or fp32, got "${dtype}"`);
+  const embedding: EmbeddingConfig = {
+    model: values.model ?? env.EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_CONFIG.model,
+    modelDir: path.resolve(values['model-dir'] ?? env.MODEL_DIR ?? DEFAULT_EMBEDDING_CONFIG.modelDir),
+    allowRemote: values['allow-remote'] ?? env.ALLOW_REMOTE_MODELS === 'true',
+    dtype,
+  };
+  const chunkTokens = positiveInt(values['chunk-tokens'], '--chunk-tokens');
+  const overlapTokens = positiveInt(values.overlap, '--overlap');
+  return {
+    docsDir: values.docs,
+    outDir: values.out,
+    embedding,
+    ...(chunkTokens !== undefined ? { chunkTokens } : {}),
+    ...(overlapTokens !== undefined ? { overlapTokens } : {}),
+    ...(values.include ? { include: values.include } : {}),
+    ...(values.exclude ? { exclude: values.exclude } : {}),
+    lexicalOnly: values['lexical-only'] ?? false,
+    full: values.full ?? false,
+    vectraExport: !values['no-vectra'],
+    quiet: values.quiet ?? false,
+  };
+}
+
+export function formatSummary(report: PrebuildReport): string {
+  const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
+  return [
+    `Index ready: ${report.generationDir}`,
+    `  documents   ${report.documents} (${report.skipped.length} skipped, ${report.reusedDocuments} unchanged and reused)`,
+    `  chunks      ${report.chunks} (${report.embeddedChunks} embedded, ${report.reusedChunks} reused)`,
+    `  tokens      ${report.tokens}`,
+    `  model       ${report.manifest.model ? `${report.manifest.model.id} (${report.manifest.model.dimensions} dims)` : 'none: lexical only'}`,
+    `  time        ${report.seconds.toFixed(1)} s, ${report.chunksPerSecond.toFixed(1)} chunks/s`,
+    `  peak RSS    ${mb(report.peakRssBytes)}`,
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: ReturnType<typeof parsePrebuildArgs>;
+  try {
+    options = parsePrebuildArgs(argv, process.env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  try {
+    const report = await prebuild({
+      ...options,
+      ...(options.quiet ? {} : { onProgress: progressPrinter(process.stderr) }),
+      onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+    });
+    process.stdout.write(`${formatSummary(report)}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`prebuild failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import type { ChunkRecord } from '../store/chunk-record.js';
+import type { ChunkingParams } from '../store/manifest.js';
+import type { CleanDocument, Section } from './clean-text.js';
+
+/** Anything that counts model tokens; the embedder's tokenizer in practice. */
+export interface TokenCount {
+  count(text: string): number;
+}
+
+interface Unit {
+  start: number;
+  end: number;
+  tokens: number;
+}
+
+/** [CLS] and [SEP]: every embedded input carries both. */
+const SPECIAL_TOKENS = 2;
+/** Below this many tokens for the body, the heading trail is dropped from the embedded text. */
+const MIN_BODY_TOKENS = 32;
+
+/** The text that is embedded for a chunk: its place in the document, then the passage itself. */
+export function embeddingText(chunk: Pick<ChunkRecord, 'title' | 'headings' | 'text'>, withTrail = true): string {
+  const trail = withTrail && chunk.headings.length ? ` — ${chunk.headings.join(' > ')}` : '';
+  return `${chunk.title}${trail}\n${chunk.text}`;
+}
+
+export function chunkId(source: string, start: number, text: string): string {
+  return createHash('sha256').update(`${source}\0${start}\0${text}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * Split a cleaned document into chunks that each fit the model's input with the title and
+ * heading trail in front. Chunks follow sections: one never spans two headings. Inside a section,
+ * lines are packed greedily; a line too long alone is split at sentences, then at words. Each
+ * chunk after the first in a section starts with the last lines of the one before, up to
+ * `overlapTokens`.
+ */
+export function chunkDocument(doc: CleanDocument, source: string, params: ChunkingParams, counter: TokenCount): ChunkRecord[] {
+  const chunks: ChunkRecord[] = [];
+  for (const section of doc.sections) {
+    const prefix = embeddingText({ title: doc.title, headings: section.headings, text: '' });
+    let prefixTokens = counter.count(prefix);
+    let headings = section.headings;
+    if (params.maxTokens - SPECIAL_TOKENS - prefixTokens < MIN_BODY_TOKENS) {
+      headings = [];
+      prefixTokens = counter.count(embeddingText({ title: doc.title, headings, text: '' }));
+    }
+    const budget = Math.max(params.maxTokens - SPECIAL_TOKENS - prefixTokens, 8);
+    const units = splitSection(doc.text, section, budget, counter);
+    for (const group of packUnits(units, budget, params.overlapTokens)) {
+      const first = group[0]!;
+      const last = group[group.length - 1]!;
+      const text = doc.text.slice(first.start, last.end);
+      const bodyTokens = group.reduce((sum, unit) => sum + unit.tokens, 0);
+      chunks.push({
+        id: chunkId(source, first.start, text),
+        source,
+        title: doc.title,
+        headings,
+        start: first.start,
+        end: last.end,
+        text,
+        tokens: SPECIAL_TOKENS + prefixTokens + bodyTokens,
+      });
+    }
+  }
+  return chunks;
+}
+
+function splitSection(text: string, section: Section, budget: number, counter: TokenCount): Unit[] {
+  const units: Unit[] = [];
+  for (const line of spans(text, section.start, section.end, /[^\n]+/g)) {
+    units.push(...fit(text, line, budget, counter, 0));
+  }
+  return units;
+}
+
+const SPLITTERS = [/[^.!?;]+(?:[.!?;]+["')\]]*|$)/g, /\S+/g];
+
+/** A span that fits the budget, or its pieces at ever finer boundaries (sentences, then words). */
+function fit(text: string, span: { start: number; end: number }, budget: number, counter: TokenCount, level: number): Unit[] {
+  const tokens = counter.count(text.slice(span.start, span.end));
+  const splitter = SPLITTERS[level];
+  if (tokens <= budget || !splitter) return [{ ...span, tokens: Math.min(tokens, budget) }];
+  const pieces = spans(text, span.start, span.end, splitter);
+  if (pieces.length <= 1) return fit(text, span, budget, counter, level + 1);
+  return pieces.flatMap((piece) => fit(text, piece, budget, counter, level + 1));
+}
+
+/** Trimmed, non-empty matches of `pattern` within text[start, end). */
+function spans(text: string, start: number, end: number, pattern: RegExp): { start: number; end: number }[] {
+  const slice = text.slice(start, end);
+  const found: { start: number; end: number }[] = [];
+  for (const match of slice.matchAll(new RegExp(pattern.source, 'g'))) {
+    const raw = match[0];
+    const lead = raw.length - raw.trimStart().length;
+    const trimmed = raw.trim();
+    if (!trimmed) continue;
+    const from = start + (match.index ?? 0) + lead;
+    found.push({ start: from, end: from + trimmed.length });
+  }
+  return found;
+}
+
+/** Greedy packing with overlap; each group's tokens stay within the budget. */
+function packUnits(units: Unit[], budget: number, overlapTokens: number): Unit[][] {
+  const groups: Unit[][] = [];
+  let current: Unit[] = [];
+  let tokens = 0;
+  let fresh = 0;
+  for (const unit of units) {
+    if (current.length && tokens + unit.tokens > budget) {
+      groups.push(current);
+      const carried = overlapTail(current, Math.min(overlapTokens, budget - unit.tokens));
+      current = carried;
+      tokens = carried.reduce((sum, u) => sum + u.tokens, 0);
+      fresh = 0;
+    }
+    current.push(unit);
+    tokens += unit.tokens;
+    fresh++;
+  }
+  if (current.length && fresh > 0) groups.push(current);
+  return groups;
+}
+
+function overlapTail(group: Unit[], limit: number): Unit[] {
+  const tail: Unit[] = [];
+  let tokens = 0;
+  for (let i = group.length - 1; i > 0; i--) {
+    const unit = group[i]!;
+    if (tokens + unit.tokens > limit) break;
+    tail.unshift(unit);
+    tokens += unit.tokens;
+  }
+  return tail;
+}
+
+/**
+ * A stand-in for a tokenizer when none can be loaded (lexical-only builds offline): word pieces
+ * average a little over one per English word, so words times 1.3 errs on the long side.
+ */
+export function approximateTokenCounter(maxTokens: number): TokenCount & { maxTokens: number } {
+  return { maxTokens, count: (text) => Math.ceil((text.match(/\w+|[^\s\w]/g)?.length ?? 0) * 1.3) };
+}

@@ -1,0 +1,187 @@
+/** A source document reduced to the readable text a person sees, with its section structure. */
+export interface CleanDocument {
+  title: string;
+  text: string;
+  sections: Section[];
+}
+
+/** A run of body text under one heading trail; offsets into `CleanDocument.text`. */
+export interface Section {
+  headings: string[];
+  start: number;
+  end: number;
+}
+
+export type DocumentFormat = 'markdown' | 'html' | 'text';
+
+export function formatOf(file: string): DocumentFormat | undefined {
+  const ext = file.slice(file.lastIndexOf('.')).toLowerCase();
+  if (ext === '.md' || ext === '.markdown') return 'markdown';
+  if (ext === '.html' || ext === '.htm') return 'html';
+  if (ext === '.txt') return 'text';
+  return undefined;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', mdash: '—', ndash: '–', hellip: '…', rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“', copy: '©' };
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
+    if (name[0] === '#') {
+      const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return ENTITIES[name.toLowerCase()] ?? whole;
+  });
+}
+
+function frontMatter(source: string): { body: string; title?: string } {
+  const match = /^---[ \t]*\n([\s\S]*?)\n(?:---|\.\.\.)[ \t]*(?:\n|$)/.exec(source);
+  if (!match) return { body: source };
+  const titleLine = /^title:[ \t]*(.+?)[ \t]*$/m.exec(match[1] ?? '');
+  const title = titleLine?.[1]?.replace(/^(['"])(.*)\1$/, '$2').trim();
+  return { body: source.slice(match[0].length), ...(title ? { title } : {}) };
+}
+
+/** Liquid/Jekyll/Nunjucks tags: comment blocks go whole, other tags go and leave their text. */
+function stripTemplateTags(text: string): string {
+  return text
+    .replace(/\{%-?\s*comment\s*-?%\}[\s\S]*?\{%-?\s*endcomment\s*-?%\}/g, '')
+    .replace(/\{%[\s\S]*?%\}/g, '')
+    .replace(/\{\{[\s\S]*?\}\}/g, '')
+    .replace(/\{#[\s\S]*?#\}/g, '');
+}
+
+/** HTML to Markdown-ish text: headings become `#` lines, block ends become line breaks, other tags go. */
+function stripHtml(text: string): string {
+  return text
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<(script|style|template|svg)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_, level: string, inner: string) => `\n\n${'#'.repeat(Number(level))} ${inner.replace(/\s+/g, ' ').trim()}\n\n`)
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<\/(p|div|li|tr|table|ul|ol|section|article|blockquote|pre|dd|dt|summary|details)\s*>/gi, '\n')
+    .replace(/<(td|th)\b[^>]*>/gi, ' ')
+    .replace(/<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>/g, '');
+}
+
+function cleanInline(line: string): string {
+  return decodeEntities(
+    line
+      .replace(/!\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)/g, '$1')
+      .replace(/\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)/g, '$1')
+      .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1')
+      .replace(/<((?:https?|mailto):[^>\s]+)>/g, '$1')
+      .replace(/\{:[^}]*\}/g, '')
+      .replace(/`([^`]+)`/g, '$1')
+      .replace(/(\*\*|__)(?=\S)([\s\S]*?\S)\1/g, '$2')
+      .replace(/(^|[^\w*])\*(?=\S)([^*]*?\S)\*(?!\w)/g, '$1$2')
+      .replace(/(^|[^\w])_(?=\S)([^_]*?\S)_(?!\w)/g, '$1$2')
+      .replace(/~~(.+?)~~/g, '$1'),
+  )
+    .replace(/[ \t]+/g, ' ')
+    .trim();
+}
+
+const HEADING = /^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$/;
+const FENCE = /^[ \t]*(```|~~~)/;
+const TABLE_RULE = /^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$/;
+const HORIZONTAL_RULE = /^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$/;
+const LINK_DEFINITION = /^[ \t]*\[[^\]]+\]:[ \t]*\S+/;
+const ATTRIBUTE_LINE = /^[ \t]*\{:.*\}[ \t]*$/;
+
+/** Turn one Markdown body (front matter and templates already gone) into clean text and sections. */
+function markdownToText(body: string, title: string): CleanDocument & { firstHeading?: string } {
+  const out: string[] = [];
+  let length = 0;
+  const trail: { level: number; text: string }[] = [];
+  const sections: Section[] = [];
+  let sectionStart = 0;
+  let firstHeading: string | undefined;
+  let inFence = false;
+  const closeSection = () => {
+    if (length > sectionStart) {
+      const headings = trail.map((h) => h.text).filter((h, i) => !(i === 0 && h.toLowerCase() === title.toLowerCase()));
+      sections.push({ headings, start: sectionStart, end: length });
+    }
+  };
+  const emit = (line: string) => {
+    if (line === '' && (out.length === 0 || out[out.length - 1] === '')) return;
+    out.push(line);
+    length += line.length + 1;
+  };
+  const lines = body.split('\n');
+  lines.forEach((raw, i) => {
+    if (FENCE.test(raw)) {
+      inFence = !inFence;
+      return;
+    }
+    if (inFence) return emit(raw.trimEnd());
+    const next = lines[i + 1] ?? '';
+    const setext = raw.trim() !== '' && !/^[ \t]*([-*+]|\d+\.)[ \t]/.test(raw) && /^[ \t]*(=+|-+)[ \t]*$/.test(next) && !TABLE_RULE.test(raw);
+    const atx = HEADING.exec(raw);
+    if (atx || setext) {
+      const level = atx ? (atx[1] ?? '#').length : next.trim().startsWith('=') ? 1 : 2;
+      const text = cleanInline(atx ? (atx[2] ?? '') : raw);
+      if (setext) lines[i + 1] = '';
+      if (!text) return;
+      firstHeading ??= text;
+      closeSection();
+      while (trail.length && (trail[trail.length - 1]?.level ?? 0) >= level) trail.pop();
+      trail.push({ level, text });
+      if (out.length && out[out.length - 1] !== '') emit('');
+      emit(text);
+      sectionStart = length;
+      return;
+    }
+    if (TABLE_RULE.test(raw) || HORIZONTAL_RULE.test(raw) || LINK_DEFINITION.test(raw) || ATTRIBUTE_LINE.test(raw)) return;
+    let line = raw.replace(/^[ \t]*(>[ \t]?)+/, '');
+    if (/^[ \t]*\|.*\|[ \t]*$/.test(line)) line = line.trim().slice(1, -1).split('|').map((cell) => cell.trim()).filter(Boolean).join(' | ');
+    emit(cleanInline(line));
+  });
+  while (out.length && out[out.length - 1] === '') {
+    out.pop();
+    length -= 1;
+  }
+  closeSection();
+  const text = out.join('\n');
+  return { title, text, sections: sections.map((s) => trimSection(text, s)).filter((s) => s.end > s.start), ...(firstHeading ? { firstHeading } : {}) };
+}
+
+function trimSection(text: string, section: Section): Section {
+  let { start, end } = section;
+  end = Math.min(end, text.length);
+  while (start < end && /\s/.test(text[start] ?? '')) start++;
+  while (end > start && /\s/.test(text[end - 1] ?? '')) end--;
+  return { ...section, start, end };
+}
+
+function titleFromPath(relativePath: string): string {
+  const base = relativePath.split('/').pop() ?? relativePath;
+  const stem = base.replace(/\.[^.]+$/, '').replace(/[-_]+/g, ' ').trim();
+  return stem ? stem[0]!.toUpperCase() + stem.slice(1) : relativePath;
+}
+
+/**
+ * Clean one document: front matter (its `title` kept), template tags, HTML markup and link
+ * targets go; headings, list items, table cells and code text stay as plain lines.
+ */
+export function cleanDocument(source: string, format: DocumentFormat, relativePath: string): CleanDocument {
+  const normalized = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  if (format === 'text') {
+    const text = normalized.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
+    return { title: titleFromPath(relativePath), text, sections: text ? [{ headings: [], start: 0, end: text.length }] : [] };
+  }
+  const { body, title: metaTitle } = frontMatter(normalized);
+  let markup = stripTemplateTags(body);
+  let htmlTitle: string | undefined;
+  if (format === 'html') {
+    htmlTitle = /<title\b[^>]*>([\s\S]*?)<\/title\s*>/i.exec(markup)?.[1]?.replace(/\s+/g, ' ').trim();
+    markup = markup.replace(/<head\b[^>]*>[\s\S]*?<\/head\s*>/i, '');
+  }
+  markup = stripHtml(markup);
+  const provisional = metaTitle ?? (htmlTitle ? decodeEntities(htmlTitle) : undefined);
+  const parsed = markdownToText(markup, provisional ?? '');
+  if (provisional) return { title: parsed.title, text: parsed.text, sections: parsed.sections };
+  const title = parsed.firstHeading ?? titleFromPath(relativePath);
+  const reparsed = markdownToText(markup, title);
+  return { title, text: reparsed.text, sections: reparsed.sections };
+}

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** How to find and load the embedding model. Shared by the worker and `tools/prebuild`. */
+export interface EmbeddingConfig {
+  /** Model id, `ORG/NAME`, as on the model hub and as the folder under `modelDir`. */
+  model: string;
+  /** Folder of transformers.js models laid out as `ORG/NAME/onnx/model_quantized.onnx`. */
+  modelDir: string;
+  /** Let transformers.js download a model that is not in `modelDir` (into `modelDir`). */
+  allowRemote: boolean;
+  /** `q8` loads `onnx/model_quantized.onnx`, `fp32` loads `onnx/model.onnx`. */
+  dtype: 'q8' | 'fp32';
+}
+
+export const DEFAULT_EMBEDDING_MODEL = 'Xenova/paraphrase-MiniLM-L3-v2';
+
+export const DEFAULT_EMBEDDING_CONFIG: EmbeddingConfig = {
+  model: DEFAULT_EMBEDDING_MODEL,
+  modelDir: path.resolve('models'),
+  allowRemote: false,
+  dtype: 'q8',
+};
+
+/**
+ * Input lengths the sentence-transformers models were trained on. Their tokenizers accept 512,
+ * but a MiniLM trained on 128 word pieces embeds longer input poorly, so chunks stay under this.
+ */
+const TRAINED_MAX_TOKENS: Record<string, number> = {
+  'Xenova/paraphrase-MiniLM-L3-v2': 128,
+  'Xenova/paraphrase-MiniLM-L6-v2': 128,
+  'Xenova/all-MiniLM-L6-v2': 256,
+  'Xenova/all-MiniLM-L12-v2': 256,
+};
+
+/** The model could not be found or loaded; names the folder and the variables to set. */
+export class ModelNotFoundError extends Error {
+  override name = 'ModelNotFoundError';
+  readonly code = 'MODEL_NOT_FOUND';
+  constructor(readonly model: string, readonly lookedIn: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      `Embedding model "${model}" could not be loaded: ${detail}. Looked in ${lookedIn}. ` +
+        'Set MODEL_DIR to a folder that holds ORG/NAME/onnx/model_quantized.onnx with its tokenizer files, ' +
+        'choose another model with EMBEDDING_MODEL, or allow downloads with ALLOW_REMOTE_MODELS=true on a machine that can reach the model hub',
+      options,
+    );
+  }
+}
+
+export function modelFolder(config: EmbeddingConfig): string {
+  return path.join(config.modelDir, ...config.model.split('/'));
+}
+
+export function modelFilePath(config: EmbeddingConfig): string {
+  return path.join(modelFolder(config), 'onnx', config.dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
+}
+
+/** Throws ModelNotFoundError unless the model's files are on disk (or may be downloaded). */
+export function assertModelPresent(config: EmbeddingConfig): void {
+  if (config.allowRemote) return;
+  const file = modelFilePath(config);
+  if (!existsSync(file)) {
+    throw new ModelNotFoundError(config.model, modelFolder(config), `${path.relative(modelFolder(config), file)} is missing and remote downloads are off`);
+  }
+  if (!existsSync(path.join(modelFolder(config), 'tokenizer.json'))) {
+    throw new ModelNotFoundError(config.model, modelFolder(config), 'tokenizer.json is missing and remote downloads are off');
+  }
+}
+
+/** The longest input to embed, in model tokens, special tokens included. */
+export function modelMaxTokens(config: EmbeddingConfig, tokenizerMax: number): number {
+  const folder = modelFolder(config);
+  const sbert = path.join(folder, 'sentence_bert_config.json');
+  if (existsSync(sbert)) {
+    const parsed = JSON.parse(readFileSync(sbert, 'utf8')) as { max_seq_length?: number };
+    if (parsed.max_seq_length) return parsed.max_seq_length;
+  }
+  return Math.min(TRAINED_MAX_TOKENS[config.model] ?? tokenizerMax, tokenizerMax);
+}
+
+/** sha256 of the model's ONNX file, streamed so the file never sits whole in memory. */
+export async function hashModelFile(config: EmbeddingConfig): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(modelFilePath(config))) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

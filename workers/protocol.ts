@@ -1,0 +1,101 @@
+/**
+ * The thread protocol between the server and the worker: task names, inputs and outputs. Types
+ * only. Errors do not survive postMessage as classes, so every result is a tagged union.
+ */
+import type { EmbeddingConfig } from './model-config.js';
+
+export interface SearchFilter {
+  /** Keep only chunks whose source path starts with this prefix. */
+  source?: string;
+}
+
+export type RetrievalMode = 'hybrid' | 'vector' | 'lexical';
+
+export interface EmbedTask {
+  task: 'embed';
+  texts: string[];
+}
+
+export interface SearchTask {
+  task: 'search';
+  query: string;
+  topK: number;
+  filter?: SearchFilter;
+  /** Force one side; default hybrid (or lexical when no model could be loaded). */
+  mode?: RetrievalMode;
+}
+
+/** Load the index and model now (warm-up) and report what is loaded. */
+export interface StatusTask {
+  task: 'status';
+  load?: boolean;
+}
+
+export type WorkerTask = EmbedTask | SearchTask | StatusTask;
+
+/** Memory as seen from inside the worker: its own V8 heap, and the process RSS. */
+export interface WorkerMemory {
+  rssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+}
+
+export interface SearchHit {
+  id: string;
+  source: string;
+  title: string;
+  headings: string[];
+  start: number;
+  end: number;
+  text: string;
+  /** Fused score (RRF), or the single retriever's score when only one ran. */
+  score: number;
+  scores: {
+    vector?: { rank: number; score: number };
+    lexical?: { rank: number; score: number };
+  };
+}
+
+export interface SearchOutput {
+  hits: SearchHit[];
+  retrieval: RetrievalMode;
+  /** Why retrieval is not hybrid, when it is not. */
+  degradedReason?: string;
+  timings: { embedMs: number; searchMs: number };
+}
+
+export interface EmbedOutput {
+  dimensions: number;
+  /** Row-major, one unit-length row per input text. */
+  vectors: Float32Array;
+}
+
+export interface StatusOutput {
+  indexLoaded: boolean;
+  modelLoaded: boolean;
+  retrieval: RetrievalMode | null;
+  degradedReason?: string;
+  chunks: number;
+  model: string | null;
+  indexDir: string;
+  generation: string | null;
+}
+
+export interface TaskOutputs {
+  embed: EmbedOutput;
+  search: SearchOutput;
+  status: StatusOutput;
+}
+
+export type WorkerResult<T> =
+  | { ok: true; value: T; memory: WorkerMemory }
+  | { ok: false; code: string; message: string; memory: WorkerMemory };
+
+/** What the pool passes to the worker as `workerData`. */
+export interface WorkerConfig {
+  indexDir: string;
+  embedding: EmbeddingConfig;
+  fusion: { k: number; vectorWeight: number; lexicalWeight: number; depth: number };
+}

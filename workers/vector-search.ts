@@ -1,0 +1,35 @@
+/**
+ * Exact cosine search over unit-length rows packed in one Float32Array. At the sizes this service
+ * is for (up to tens of thousands of chunks) a linear scan is fast and costs no extra memory.
+ */
+export function vectorSearch(
+  vectors: Float32Array,
+  dimensions: number,
+  query: Float32Array,
+  limit: number,
+  accept?: (row: number) => boolean,
+): { row: number; score: number }[] {
+  const rows = vectors.length / dimensions;
+  const best: { row: number; score: number }[] = [];
+  for (let row = 0; row < rows; row++) {
+    if (accept && !accept(row)) continue;
+    let dot = 0;
+    const base = row * dimensions;
+    for (let d = 0; d < dimensions; d++) dot += vectors[base + d]! * query[d]!;
+    if (best.length < limit) {
+      best.push({ row, score: dot });
+      if (best.length === limit) best.sort((a, b) => b.score - a.score);
+    } else if (dot > best[limit - 1]!.score) {
+      insertSorted(best, { row, score: dot });
+    }
+  }
+  return best.sort((a, b) => b.score - a.score);
+}
+
+/** Keep a full, descending list of fixed length: drop the last, place the newcomer. */
+function insertSorted(best: { row: number; score: number }[], hit: { row: number; score: number }): void {
+  best.pop();
+  let i = best.length;
+  while (i > 0 && best[i - 1]!.score < hit.score) i--;
+  best.splice(i, 0, hit);
+}

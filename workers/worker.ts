@@ -1,0 +1,84 @@
+/**
+ * The worker thread's entry: Piscina calls the default export once per task. The model and the
+ * index are loaded on the first task that needs them, once; nothing heavy happens at import.
+ */
+import path from 'node:path';
+import { workerData } from 'node:worker_threads';
+import { Embedder } from './embedder.js';
+import type { EmbedOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from './protocol.js';
+import { Retriever } from './retriever.js';
+
+const config = workerData as WorkerConfig;
+
+let embedder: Promise<{ embedder?: Embedder; error?: string }> | undefined;
+let retriever: Promise<Retriever> | undefined;
+
+/** The model, or the reason it could not be loaded; a failure is remembered (files do not appear at run time). */
+function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
+  embedder ??= Embedder.load(config.embedding).then(
+    (loaded) => ({ embedder: loaded }),
+    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+  );
+  return embedder;
+}
+
+/** The index; a failure is not remembered, so a later task retries (e.g. after a build finished). */
+function loadRetriever(): Promise<Retriever> {
+  retriever ??= loadEmbedder()
+    .then(({ embedder: loaded, error }) => Retriever.open(config.indexDir, loaded, error, config.fusion))
+    .catch((error: unknown) => {
+      retriever = undefined;
+      throw error;
+    });
+  return retriever;
+}
+
+export function memoryReport(): WorkerMemory {
+  const usage = process.memoryUsage();
+  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, heapTotalBytes: usage.heapTotal, externalBytes: usage.external, arrayBuffersBytes: usage.arrayBuffers };
+}
+
+async function status(load: boolean): Promise<StatusOutput> {
+  const loaded = load ? await loadRetriever() : retriever ? await retriever.catch(() => undefined) : undefined;
+  return {
+    indexLoaded: Boolean(loaded),
+    modelLoaded: Boolean(loaded?.embedder),
+    retrieval: loaded ? loaded.retrieval : null,
+    ...(loaded?.degradedReason ? { degradedReason: loaded.degradedReason } : {}),
+    chunks: loaded?.index.chunks.length ?? 0,
+    model: loaded?.index.manifest.model?.id ?? null,
+    indexDir: config.indexDir,
+    generation: loaded ? path.basename(loaded.index.dir) : null,
+  };
+}
+
+async function embed(texts: string[]): Promise<EmbedOutput> {
+  const { embedder: loaded, error } = await loadEmbedder();
+  if (!loaded) throw Object.assign(new Error(error ?? 'no embedding model'), { code: 'MODEL_NOT_FOUND' });
+  return { dimensions: loaded.dimensions, vectors: await loaded.embed(texts) };
+}
+
+async function run(task: WorkerTask): Promise<TaskOutputs[keyof TaskOutputs]> {
+  switch (task.task) {
+    case 'search':
+      return (await loadRetriever()).search(task.query, task.topK, task.filter, task.mode);
+    case 'embed':
+      return embed(task.texts);
+    case 'status':
+      return status(task.load ?? false);
+    default:
+      throw Object.assign(new Error(`Unknown task ${JSON.stringify((task as { task?: unknown }).task)}`), { code: 'UNKNOWN_TASK' });
+  }
+}
+
+/** Piscina's entry point. Never throws: failures come back as `{ ok: false, code, message }`. */
+export default async function handle(task: WorkerTask): Promise<WorkerResult<TaskOutputs[keyof TaskOutputs]>> {
+  try {
+    const value = await run(task);
+    return { ok: true, value, memory: memoryReport() };
+  } catch (error) {
+    const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'WORKER_ERROR';
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, code, message, memory: memoryReport() };
+  }
+}
