@@ -1,6 +1,6 @@
 /** ESM all the way: ts-jest compiles tests as ES modules, and `.js` import suffixes map back to the `.ts` sources. */
 export default {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/__tests__/helpers/environment.cjs',
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],

@@ -14,6 +14,8 @@ export interface ModelFingerprint {
 export interface ChunkingParams {
   maxTokens: number;
   overlapTokens: number;
+  /** Revision of the cleaner and chunker; a change means no chunk of an older build is reused. */
+  revision: number;
 }
 
 export interface Manifest {

@@ -7,7 +7,7 @@ import type { ChunkRecord, DocumentRecord } from '../store/chunk-record.js';
 import { locateIndex, readDocuments, readIndex, writeGenerationFiles, type LoadedIndex } from '../store/index-files.js';
 import { FORMAT_VERSION, type ChunkingParams, type Manifest, type ModelFingerprint } from '../store/manifest.js';
 import { writeVectraIndex } from '../store/vectra-export.js';
-import { approximateTokenCounter, chunkDocument, embeddingText, type TokenCount } from '../workers/chunker.js';
+import { approximateTokenCounter, CHUNKER_REVISION, chunkDocument, embeddingText, type TokenCount } from '../workers/chunker.js';
 import { Embedder, TokenCounter } from '../workers/embedder.js';
 import { buildLexicalIndex } from '../workers/lexical-index.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
@@ -81,7 +81,8 @@ async function previousGeneration(outDir: string, model: ModelFingerprint | null
     const index = await readIndex(outDir);
     const { manifest } = index;
     if (!sameFingerprint(manifest.model, model)) return undefined;
-    if (manifest.chunking.maxTokens !== chunking.maxTokens || manifest.chunking.overlapTokens !== chunking.overlapTokens) return undefined;
+    const { maxTokens, overlapTokens, revision } = manifest.chunking;
+    if (maxTokens !== chunking.maxTokens || overlapTokens !== chunking.overlapTokens || revision !== chunking.revision) return undefined;
     if (manifest.tool.version !== toolVersion()) return undefined;
     const documents = await readDocuments(await locateIndex(outDir));
     return { index, documents: new Map(documents.map((doc) => [doc.source, doc])) };
@@ -122,6 +123,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     const chunking: ChunkingParams = {
       maxTokens: Math.min(options.chunkTokens ?? DEFAULT_CHUNK_TOKENS, counter.maxTokens),
       overlapTokens: options.overlapTokens ?? DEFAULT_OVERLAP_TOKENS,
+      revision: CHUNKER_REVISION,
     };
     const previous = options.full ? undefined : await previousGeneration(outDir, model, chunking);
 

@@ -14,6 +14,9 @@ interface Unit {
   tokens: number;
 }
 
+/** Bump whenever cleaning or chunking output changes, so incremental builds do not reuse stale chunks. */
+export const CHUNKER_REVISION = 3;
+
 /** [CLS] and [SEP]: every embedded input carries both. */
 const SPECIAL_TOKENS = 2;
 /** Below this many tokens for the body, the heading trail is dropped from the embedded text. */
@@ -68,24 +71,45 @@ export function chunkDocument(doc: CleanDocument, source: string, params: Chunki
   return chunks;
 }
 
+const LIST_LINE = /^\s*([-*+]|\d+[.)])\s|\s\|\s/;
+const SENTENCE = /[^.!?]+(?:[.!?]+["')\]]*(?=\s|$)|$)/g;
+const WORD = /\S+/g;
+
+/**
+ * Units to pack: list items and table rows whole, prose paragraphs by sentence (hard-wrapped
+ * Markdown breaks lines mid-sentence, so lines are not units), anything too long by words.
+ */
 function splitSection(text: string, section: Section, budget: number, counter: TokenCount): Unit[] {
   const units: Unit[] = [];
-  for (const line of spans(text, section.start, section.end, /[^\n]+/g)) {
-    units.push(...fit(text, line, budget, counter, 0));
+  for (const paragraph of spans(text, section.start, section.end, /[^\n]+(?:\n(?![ \t]*\n)[^\n]*)*/g)) {
+    const body = text.slice(paragraph.start, paragraph.end);
+    const pieces = body.split('\n').some((line) => LIST_LINE.test(line))
+      ? listItems(text, paragraph)
+      : spans(text, paragraph.start, paragraph.end, SENTENCE);
+    for (const piece of pieces) units.push(...fit(text, piece, budget, counter));
   }
   return units;
 }
 
-const SPLITTERS = [/[^.!?;]+(?:[.!?;]+["')\]]*|$)/g, /\S+/g];
+/** Items of a list or rows of a table: a line that does not start an item continues the one before. */
+function listItems(text: string, paragraph: { start: number; end: number }): { start: number; end: number }[] {
+  const items: { start: number; end: number }[] = [];
+  for (const line of spans(text, paragraph.start, paragraph.end, /[^\n]+/g)) {
+    const last = items[items.length - 1];
+    if (last && !LIST_LINE.test(text.slice(line.start, line.end))) last.end = line.end;
+    else items.push({ ...line });
+  }
+  return items;
+}
 
-/** A span that fits the budget, or its pieces at ever finer boundaries (sentences, then words). */
-function fit(text: string, span: { start: number; end: number }, budget: number, counter: TokenCount, level: number): Unit[] {
+/** A span that fits the budget, or its sentences, or its words. */
+function fit(text: string, span: { start: number; end: number }, budget: number, counter: TokenCount, pattern: RegExp = SENTENCE): Unit[] {
   const tokens = counter.count(text.slice(span.start, span.end));
-  const splitter = SPLITTERS[level];
-  if (tokens <= budget || !splitter) return [{ ...span, tokens: Math.min(tokens, budget) }];
-  const pieces = spans(text, span.start, span.end, splitter);
-  if (pieces.length <= 1) return fit(text, span, budget, counter, level + 1);
-  return pieces.flatMap((piece) => fit(text, piece, budget, counter, level + 1));
+  if (tokens <= budget) return [{ ...span, tokens }];
+  const pieces = spans(text, span.start, span.end, pattern);
+  if (pieces.length > 1) return pieces.flatMap((piece) => fit(text, piece, budget, counter, WORD));
+  if (pattern === SENTENCE) return fit(text, span, budget, counter, WORD);
+  return [{ ...span, tokens: budget }];
 }
 
 /** Trimmed, non-empty matches of `pattern` within text[start, end). */

@@ -63,12 +63,17 @@ function stripHtml(text: string): string {
     .replace(/<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>/g, '');
 }
 
+/** Links and images keep their text and lose their targets; they may wrap across lines. */
+function stripLinkTargets(markup: string): string {
+  return markup
+    .replace(/!\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)/g, '$1')
+    .replace(/\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)/g, '$1')
+    .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1');
+}
+
 function cleanInline(line: string): string {
   return decodeEntities(
     line
-      .replace(/!\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)/g, '$1')
-      .replace(/\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)/g, '$1')
-      .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1')
       .replace(/<((?:https?|mailto):[^>\s]+)>/g, '$1')
       .replace(/\{:[^}]*\}/g, '')
       .replace(/`([^`]+)`/g, '$1')
@@ -177,7 +182,7 @@ export function cleanDocument(source: string, format: DocumentFormat, relativePa
     htmlTitle = /<title\b[^>]*>([\s\S]*?)<\/title\s*>/i.exec(markup)?.[1]?.replace(/\s+/g, ' ').trim();
     markup = markup.replace(/<head\b[^>]*>[\s\S]*?<\/head\s*>/i, '');
   }
-  markup = stripHtml(markup);
+  markup = stripLinkTargets(stripHtml(markup));
   const provisional = metaTitle ?? (htmlTitle ? decodeEntities(htmlTitle) : undefined);
   const parsed = markdownToText(markup, provisional ?? '');
   if (provisional) return { title: parsed.title, text: parsed.text, sections: parsed.sections };
