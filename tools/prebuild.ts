@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { abandonGeneration, beginGeneration, commitGeneration } from '../store/atomic-swap.js';
 import type { ChunkRecord, DocumentRecord } from '../store/chunk-record.js';
