@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_EMBEDDING_CONFIG, type EmbeddingConfig } from '../workers/model-config.js';
+import { DEFAULT_EMBEDDING_CONFIG, ModelNotFoundError, type EmbeddingConfig } from '../workers/model-config.js';
+import { staleReason } from './index-freshness.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from './prebuild.js';
 import { progressPrinter } from './progress.js';
@@ -23,6 +24,8 @@ export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index fo
   --lexical-only          no vectors: build the keyword index only (no model needed)
   --full                  re-embed everything instead of reusing unchanged documents
   --no-vectra             skip the vectra LocalIndex export
+  --if-stale              do nothing when the index is already current (same documents, model, chunker)
+  --lexical-fallback      when the model cannot be loaded, build a lexical-only index instead of failing
   --quiet                 no progress, summary only`;
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
@@ -33,7 +36,13 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 }
 
 /** Parse argv (and the environment's defaults) into prebuild options. Throws UsageError. */
-export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): PrebuildOptions & { quiet: boolean } {
+export interface CliOptions extends PrebuildOptions {
+  quiet: boolean;
+  ifStale: boolean;
+  lexicalFallback: boolean;
+}
+
+export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -41,6 +50,7 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): Prebu
       'allow-remote': { type: 'boolean' }, dtype: { type: 'string' }, 'chunk-tokens': { type: 'string' }, overlap: { type: 'string' },
       include: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true }, 'lexical-only': { type: 'boolean' },
       full: { type: 'boolean' }, 'no-vectra': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+      'if-stale': { type: 'boolean' }, 'lexical-fallback': { type: 'boolean' },
     },
     strict: true,
   });
@@ -68,6 +78,8 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): Prebu
     full: values.full ?? false,
     vectraExport: !values['no-vectra'],
     quiet: values.quiet ?? false,
+    ifStale: values['if-stale'] ?? false,
+    lexicalFallback: values['lexical-fallback'] ?? false,
   };
 }
 
@@ -85,7 +97,7 @@ export function formatSummary(report: PrebuildReport): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let options: ReturnType<typeof parsePrebuildArgs>;
+  let options: CliOptions;
   try {
     options = parsePrebuildArgs(argv, process.env);
   } catch (error) {
@@ -93,11 +105,29 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const report = await prebuild({
-      ...options,
-      ...(options.quiet ? {} : { onProgress: progressPrinter(process.stderr) }),
-      onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
-    });
+    if (options.ifStale) {
+      const reason = await staleReason(options, options.lexicalFallback);
+      if (reason === null) {
+        process.stdout.write(`Index is current: ${path.resolve(options.outDir)}\n`);
+        return 0;
+      }
+      process.stderr.write(`rebuilding: ${reason}\n`);
+    }
+    const run = (lexicalOnly: boolean) =>
+      prebuild({
+        ...options,
+        lexicalOnly,
+        ...(options.quiet ? {} : { onProgress: progressPrinter(process.stderr) }),
+        onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+      });
+    let report: PrebuildReport;
+    try {
+      report = await run(options.lexicalOnly ?? false);
+    } catch (error) {
+      if (!options.lexicalFallback || !(error instanceof ModelNotFoundError)) throw error;
+      process.stderr.write(`warning: ${error.message}\nwarning: building a lexical-only index instead (keyword search, no semantic search)\n`);
+      report = await run(true);
+    }
     process.stdout.write(`${formatSummary(report)}\n`);
     return 0;
   } catch (error) {

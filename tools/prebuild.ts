@@ -64,6 +64,36 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** What decides whether a document's chunks can be reused: its cleaned content. */
+export function documentHash(doc: SourceDocument): string {
+  return sha256(JSON.stringify([doc.title, doc.text, doc.sections]));
+}
+
+export function corpusHash(documents: { source: string; contentHash: string }[]): string {
+  return sha256(documents.map((doc) => `${doc.source}\0${doc.contentHash}`).join('\n'));
+}
+
+/** Read and clean every document under `docsDir`; unreadable or empty ones are skipped with a reason. */
+export async function readCorpus(
+  docsDir: string,
+  options: Pick<PrebuildOptions, 'include' | 'exclude' | 'onProgress' | 'onWarning'>,
+): Promise<{ docs: SourceDocument[]; skipped: SkippedDocument[] }> {
+  const files = await listDocuments(docsDir, options.include, options.exclude);
+  const docs: SourceDocument[] = [];
+  const skipped: SkippedDocument[] = [];
+  for (const [i, file] of files.entries()) {
+    const doc = await loadDocument(docsDir, file);
+    if (isSkipped(doc)) {
+      skipped.push(doc);
+      options.onWarning?.(`skipped ${doc.source}: ${doc.reason}`);
+    } else {
+      docs.push(doc);
+    }
+    options.onProgress?.({ phase: 'read', done: i + 1, total: files.length });
+  }
+  return { docs, skipped };
+}
+
 function sameFingerprint(a: ModelFingerprint | null, b: ModelFingerprint | null): boolean {
   if (!a || !b) return a === b;
   return a.id === b.id && a.dimensions === b.dimensions && a.fileSha256 === b.fileSha256 && a.dtype === b.dtype;
@@ -126,19 +156,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     };
     const previous = options.full ? undefined : await previousGeneration(outDir, model, chunking);
 
-    const files = await listDocuments(docsDir, options.include, options.exclude);
-    const docs: SourceDocument[] = [];
-    const skipped: SkippedDocument[] = [];
-    for (const [i, file] of files.entries()) {
-      const doc = await loadDocument(docsDir, file);
-      if (isSkipped(doc)) {
-        skipped.push(doc);
-        options.onWarning?.(`skipped ${doc.source}: ${doc.reason}`);
-      } else {
-        docs.push(doc);
-      }
-      options.onProgress?.({ phase: 'read', done: i + 1, total: files.length });
-    }
+    const { docs, skipped } = await readCorpus(docsDir, options);
     if (docs.length === 0) throw new NoDocumentsError(docsDir, skipped.length);
 
     const chunks: ChunkRecord[] = [];
@@ -148,7 +166,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     const toEmbed: number[] = [];
     let reusedDocuments = 0;
     for (const doc of docs) {
-      const contentHash = sha256(JSON.stringify([doc.title, doc.text, doc.sections]));
+      const contentHash = documentHash(doc);
       const before = previous?.documents.get(doc.source);
       const firstChunk = chunks.length;
       if (before && before.contentHash === contentHash) {
@@ -188,7 +206,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
       model,
       chunking,
       corpus: {
-        hash: sha256(documents.map((doc) => `${doc.source}\0${doc.contentHash}`).join('\n')),
+        hash: corpusHash(documents),
         documents: docs.length,
         skipped: skipped.length,
         chunks: chunks.length,

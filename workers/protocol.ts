@@ -89,9 +89,13 @@ export interface TaskOutputs {
   status: StatusOutput;
 }
 
+/**
+ * Every result carries the worker's memory and what it has loaded, so the server can report both
+ * (`/api/memory`, `/readyz`) without queueing a task behind searches.
+ */
 export type WorkerResult<T> =
-  | { ok: true; value: T; memory: WorkerMemory }
-  | { ok: false; code: string; message: string; memory: WorkerMemory };
+  | { ok: true; value: T; memory: WorkerMemory; state: StatusOutput }
+  | { ok: false; code: string; message: string; memory: WorkerMemory; state: StatusOutput };
 
 /** What the pool passes to the worker as `workerData`. */
 export interface WorkerConfig {

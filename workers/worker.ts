@@ -75,10 +75,10 @@ async function run(task: WorkerTask): Promise<TaskOutputs[keyof TaskOutputs]> {
 export default async function handle(task: WorkerTask): Promise<WorkerResult<TaskOutputs[keyof TaskOutputs]>> {
   try {
     const value = await run(task);
-    return { ok: true, value, memory: memoryReport() };
+    return { ok: true, value, memory: memoryReport(), state: await status(false) };
   } catch (error) {
     const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'WORKER_ERROR';
     const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, code, message, memory: memoryReport() };
+    return { ok: false, code, message, memory: memoryReport(), state: await status(false) };
   }
 }

@@ -1,0 +1,122 @@
+import type { SearchFilter, SearchHit, SearchOutput } from '../workers/protocol.js';
+import { checkCitations } from './citations.js';
+import { extractiveAnswer } from './extractive.js';
+import type { LlmClient } from './llm.js';
+import type { Logger } from './logger.js';
+import { buildMessages } from './prompt.js';
+import { judgeRelevance, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
+import type { TaskResult } from './search-pool.js';
+
+export interface AskInput {
+  question: string;
+  topK: number;
+  filter?: SearchFilter;
+}
+
+export interface Citation {
+  n: number;
+  id: string;
+  source: string;
+  title: string;
+  heading: string;
+  /** Character span of the passage in the source's cleaned text: `text.slice(start, end)`. */
+  start: number;
+  end: number;
+  snippet: string;
+  score: number;
+}
+
+export type AnswerMode = 'llm' | 'extractive' | 'abstain';
+
+export interface AskResponse {
+  answer: string;
+  citations: Citation[];
+  mode: AnswerMode;
+  retrieval: 'hybrid' | 'lexical';
+  /** Plain-language caveats: no LLM, LLM failed, keyword search only, citations removed. */
+  notices: string[];
+  relevance: RelevanceVerdict['signals'];
+  timings: { queueMs: number; embedMs: number; searchMs: number; generateMs: number; totalMs: number };
+}
+
+export type SearchFn = (query: string, topK: number, filter?: SearchFilter) => Promise<TaskResult<SearchOutput>>;
+
+export interface AnswererDeps {
+  search: SearchFn;
+  llm: LlmClient | null;
+  floors: RelevanceFloors;
+  log: Logger;
+}
+
+export const ABSTAIN_ANSWER = 'The documents do not cover this question, so there is nothing to cite. Try rephrasing it, or ask about something the documents discuss.';
+const SNIPPET_CHARS = 280;
+
+function snippet(text: string): string {
+  return text.length <= SNIPPET_CHARS ? text : `${text.slice(0, text.lastIndexOf(' ', SNIPPET_CHARS) > 0 ? text.lastIndexOf(' ', SNIPPET_CHARS) : SNIPPET_CHARS)}…`;
+}
+
+function toCitation(hit: SearchHit, n: number): Citation {
+  return {
+    n,
+    id: hit.id,
+    source: hit.source,
+    title: hit.title,
+    heading: hit.headings.join(' › '),
+    start: hit.start,
+    end: hit.end,
+    snippet: snippet(hit.text),
+    score: Number(hit.score.toFixed(6)),
+  };
+}
+
+/** Retrieval, then one of: abstain, ask the LLM, or quote the passages; citations checked either way. */
+export class Answerer {
+  constructor(private readonly deps: AnswererDeps) {}
+
+  async ask(input: AskInput): Promise<AskResponse> {
+    const started = Date.now();
+    const found = await this.deps.search(input.question, input.topK, input.filter);
+    const { hits, degradedReason } = found.value;
+    const retrieval = found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid';
+    const notices: string[] = [];
+    if (retrieval === 'lexical') notices.push(`Semantic search is unavailable (${degradedReason ?? 'no embedding model'}); passages were found by keyword search alone.`);
+    const verdict = judgeRelevance(input.question, hits, found.value.retrieval, this.deps.floors);
+    const timings = { queueMs: found.queueMs, embedMs: round(found.value.timings.embedMs), searchMs: round(found.value.timings.searchMs), generateMs: 0, totalMs: 0 };
+    const respond = (answer: string, mode: AnswerMode, cited: number[]): AskResponse => ({
+      answer,
+      citations: cited.map((index, i) => toCitation(hits[index]!, i + 1)),
+      mode,
+      retrieval,
+      notices,
+      relevance: verdict.signals,
+      timings: { ...timings, totalMs: Date.now() - started },
+    });
+
+    if (!verdict.relevant) return respond(ABSTAIN_ANSWER, 'abstain', []);
+
+    const generateStarted = Date.now();
+    if (this.deps.llm) {
+      try {
+        const completion = await this.deps.llm.complete(buildMessages(input.question, hits));
+        timings.generateMs = Date.now() - generateStarted;
+        const checked = checkCitations(completion.text, hits.length);
+        if (checked.removed.length) notices.push(`Removed citation${checked.removed.length > 1 ? 's' : ''} ${checked.removed.map((n) => `[${n}]`).join(' ')} that named no retrieved passage.`);
+        if (checked.cited.length === 0) notices.push('The model cited no passage; treat this answer with care.');
+        return respond(checked.text, 'llm', checked.cited);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.deps.log.warn('LLM call failed; answering extractively', { error: message });
+        notices.push(`The language model failed (${message}); this answer quotes the passages that best match the question.`);
+      }
+    } else {
+      notices.push('No language model is configured (set LLM_BASE_URL); this answer quotes the passages that best match the question.');
+    }
+    const checked = checkCitations(extractiveAnswer(input.question, hits), hits.length);
+    timings.generateMs = Date.now() - generateStarted;
+    return respond(checked.text, 'extractive', checked.cited);
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

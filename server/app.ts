@@ -1,0 +1,105 @@
+import Koa, { type Context } from 'koa';
+import type { SearchFilter, SearchOutput } from '../workers/protocol.js';
+import type { Answerer } from './answer.js';
+import { errorHandler } from './error-handler.js';
+import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.js';
+import type { Logger } from './logger.js';
+import { headingTrail } from './prompt.js';
+import { readJson } from './read-json.js';
+import type { PoolStats, SearchPool, TaskResult } from './search-pool.js';
+import { memoryReport, readiness } from './status.js';
+import { parseAskBody, parseSearchQuery, type InputLimits } from './validate.js';
+
+export interface AppDeps {
+  pool: Pick<SearchPool, 'run' | 'snapshot'>;
+  answerer: Answerer;
+  limits: InputLimits;
+  log: Logger;
+  /** What `/readyz` and `/` describe. */
+  about: { version: string; indexDir: string; embeddingModel: string; llmModel: string | null };
+  isShuttingDown?: () => boolean;
+}
+
+type Handler = (ctx: Context) => Promise<void> | void;
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+/** Routes that keep answering while the server drains for shutdown. */
+const ALWAYS_ON = new Set(['/healthz', '/readyz', '/api/memory']);
+
+/** The Koa app: routes, one error handler, no listening and no `process.env` (see `index.ts`). */
+export function createApp(deps: AppDeps): Koa {
+  const shuttingDown = deps.isShuttingDown ?? (() => false);
+  const stats = (): PoolStats => deps.pool.snapshot();
+
+  const routes: Record<string, Record<string, Handler>> = {
+    '/': {
+      GET: (ctx) => {
+        ctx.body = {
+          name: 'rag512',
+          version: deps.about.version,
+          description: 'Answers questions about your documents, citing the exact passages.',
+          endpoints: {
+            'POST /api/ask': 'body {"question": string, "topK"?: number, "filter"?: {"source"?: string}}',
+            'GET /api/search?q=...&k=...&source=...': 'the ranked passages only',
+            'GET /healthz': 'the process is up',
+            'GET /readyz': 'ready to answer, and why not',
+            'GET /api/memory': 'memory of the process and its search worker',
+          },
+          try: `curl -s localhost:PORT/api/ask -H 'content-type: application/json' -d '{"question":"How many vacation days do I get?"}'`,
+        };
+      },
+    },
+    '/healthz': { GET: (ctx) => void (ctx.body = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) }) },
+    '/readyz': {
+      GET: (ctx) => {
+        const report = readiness({ stats: stats(), shuttingDown: shuttingDown(), indexDir: deps.about.indexDir, embeddingModel: deps.about.embeddingModel, llmModel: deps.about.llmModel });
+        ctx.status = report.ready ? 200 : 503;
+        ctx.body = report;
+      },
+    },
+    '/api/memory': { GET: (ctx) => void (ctx.body = memoryReport(stats())) },
+    '/api/ask': {
+      POST: async (ctx) => {
+        const input = parseAskBody(await readJson(ctx, BODY_LIMIT_BYTES), deps.limits);
+        ctx.body = await deps.answerer.ask(input);
+      },
+    },
+    '/api/search': {
+      GET: async (ctx) => {
+        const input = parseSearchQuery(ctx.query, deps.limits);
+        const found = await search(deps.pool, input.question, input.topK, input.filter);
+        ctx.body = {
+          results: found.value.hits.map((hit) => ({ id: hit.id, source: hit.source, title: hit.title, heading: hit.headings.join(' › '), trail: headingTrail(hit), start: hit.start, end: hit.end, text: hit.text, score: hit.score })),
+          retrieval: found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid',
+          ...(found.value.degradedReason ? { notice: `keyword search only: ${found.value.degradedReason}` } : {}),
+          timings: { queueMs: found.queueMs, embedMs: found.value.timings.embedMs, searchMs: found.value.timings.searchMs },
+        };
+      },
+    },
+  };
+
+  const app = new Koa();
+  app.proxy = true;
+  app.use(errorHandler(deps.log));
+  app.use(async (ctx, next) => {
+    if (shuttingDown()) {
+      ctx.set('Connection', 'close');
+      if (!ALWAYS_ON.has(ctx.path)) throw new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down; retry on another instance', 5);
+    }
+    await next();
+  });
+  app.use(async (ctx) => {
+    const route = routes[ctx.path];
+    if (!route) throw new NotFoundError(ctx.method, ctx.path);
+    const handler = route[ctx.method] ?? (ctx.method === 'HEAD' ? route.GET : undefined);
+    if (!handler) throw new MethodNotAllowedError(ctx.method, ctx.path, Object.keys(route));
+    await handler(ctx);
+  });
+  // Errors are answered by errorHandler; Koa's default handler would only log them again.
+  app.silent = true;
+  return app;
+}
+
+export function search(pool: AppDeps['pool'], query: string, topK: number, filter?: SearchFilter): Promise<TaskResult<SearchOutput>> {
+  return pool.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) });
+}

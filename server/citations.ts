@@ -1,0 +1,45 @@
+/** `[1]`, `[2, 3]`, `[1; 4]`: the citation markers an answer may contain. */
+const MARKER = /(\s*)\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]/g;
+
+export interface CheckedCitations {
+  /** The answer with bogus markers removed and the rest renumbered 1, 2, 3… in order of first use. */
+  text: string;
+  /** For each new number n, the 0-based index of the passage it names: `passages[cited[n - 1]]`. */
+  cited: number[];
+  /** Markers (numbers) that named no retrieved passage and were removed. */
+  removed: number[];
+}
+
+/**
+ * Check an answer's citations against the passages it was given. A number that names no passage
+ * is removed; the passages actually cited are renumbered in order of first citation, so the
+ * answer's `[n]` always matches `citations[n - 1]`.
+ */
+export function checkCitations(answer: string, passageCount: number): CheckedCitations {
+  const renumber = new Map<number, number>();
+  const cited: number[] = [];
+  const removed: number[] = [];
+  const text = answer.replace(MARKER, (_whole, space: string, list: string) => {
+    const kept: number[] = [];
+    for (const part of list.split(/[,;]/)) {
+      const n = Number(part.trim());
+      if (!Number.isInteger(n) || n < 1 || n > passageCount) {
+        removed.push(n);
+        continue;
+      }
+      if (!renumber.has(n)) {
+        renumber.set(n, cited.length + 1);
+        cited.push(n - 1);
+      }
+      const renumbered = renumber.get(n)!;
+      if (!kept.includes(renumbered)) kept.push(renumbered);
+    }
+    return kept.length ? `${space}[${kept.join(', ')}]` : '';
+  });
+  return { text: tidy(text), cited, removed };
+}
+
+/** Removing a marker can leave "word ." or doubled spaces behind. */
+function tidy(text: string): string {
+  return text.replace(/[ \t]+([.,;:!?])/g, '$1').replace(/[ \t]{2,}/g, ' ').trim();
+}

@@ -1,0 +1,214 @@
+import path from 'node:path';
+import type { RelevanceFloors } from './relevance.js';
+
+/** Everything the server reads from the environment, validated once at boot (`loadConfig`). */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Index folder to serve. */
+  indexDir: string;
+  /** Set when `INDEX_DIR` is not: the bundled corpus whose index `npm start` builds if it is missing or stale. */
+  sampleCorpusDir: string | null;
+  embedding: { model: string; modelDir: string; allowRemote: boolean; dtype: 'q8' | 'fp32' };
+  /** Null when `LLM_BASE_URL` is unset: answers are then extractive. */
+  llm: LlmSettings | null;
+  worker: WorkerSettings;
+  answers: AnswerSettings;
+  warmup: boolean;
+  shutdownTimeoutMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface LlmSettings {
+  baseUrl: string;
+  apiKey: string | null;
+  model: string;
+  /** Bound on the whole call, retries and body included. */
+  totalTimeoutMs: number;
+  /** ky's `timeout`: per attempt, until response headers. */
+  attemptTimeoutMs: number;
+  retries: number;
+  maxRetryAfterMs: number;
+  maxTokens: number;
+}
+
+export interface WorkerSettings {
+  maxTasks: number;
+  maxTasksJitter: number;
+  heapMb: number;
+  recycleRssMb: number;
+  maxQueue: number;
+  taskTimeoutMs: number;
+  restartCooldownMs: number;
+}
+
+export interface AnswerSettings {
+  defaultTopK: number;
+  maxTopK: number;
+  maxQuestionChars: number;
+  floors: RelevanceFloors;
+}
+
+/** One table of every variable: its default and how to read it. `.env.example` mirrors it. */
+export const DEFAULTS = {
+  PORT: '3000',
+  HOST: '0.0.0.0',
+  INDEX_DIR: '',
+  SAMPLE_CORPUS_DIR: 'corpus/handbook',
+  SAMPLE_INDEX_DIR: 'data/sample-index',
+  EMBEDDING_MODEL: 'Xenova/paraphrase-MiniLM-L3-v2',
+  MODEL_DIR: 'models',
+  ALLOW_REMOTE_MODELS: 'false',
+  MODEL_DTYPE: 'q8',
+  LLM_BASE_URL: '',
+  LLM_API_KEY: '',
+  LLM_MODEL: 'gpt-4o-mini',
+  LLM_TIMEOUT_MS: '20000',
+  LLM_ATTEMPT_TIMEOUT_MS: '10000',
+  LLM_RETRIES: '2',
+  LLM_MAX_RETRY_AFTER_MS: '5000',
+  LLM_MAX_TOKENS: '400',
+  WORKER_MAX_TASKS: '1000',
+  WORKER_MAX_TASKS_JITTER: '100',
+  WORKER_HEAP_MB: '128',
+  WORKER_RECYCLE_RSS_MB: '400',
+  WORKER_QUEUE_MAX: '64',
+  TASK_TIMEOUT_MS: '20000',
+  WORKER_RESTART_COOLDOWN_MS: '5000',
+  TOP_K: '5',
+  MAX_TOP_K: '20',
+  MAX_QUESTION_CHARS: '2000',
+  ABSTAIN_MIN_SIMILARITY: '0.26',
+  ABSTAIN_MIN_COVERAGE: '0.45',
+  ABSTAIN_MIN_COVERAGE_LEXICAL: '0.35',
+  ABSTAIN_STRONG_KEYWORD_SCORE: '20',
+  WARMUP: 'false',
+  SHUTDOWN_TIMEOUT_MS: '10000',
+  LOG_LEVEL: 'info',
+} as const;
+
+export type ConfigVariable = keyof typeof DEFAULTS;
+
+/** A variable broke its rule; the message names both. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly variable: string, readonly rule: string, readonly value: string) {
+    super(`${variable} ${rule}, got ${JSON.stringify(value)}`);
+  }
+}
+
+class Reader {
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  raw(name: ConfigVariable): string {
+    const value = this.env[name];
+    return value === undefined || value === '' ? DEFAULTS[name] : value;
+  }
+
+  int(name: ConfigVariable, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const text = this.raw(name);
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new ConfigError(name, `must be an integer from ${min} to ${max}`, text);
+    }
+    return n;
+  }
+
+  number(name: ConfigVariable, min: number, max: number): number {
+    const text = this.raw(name);
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new ConfigError(name, `must be a number from ${min} to ${max}`, text);
+    return n;
+  }
+
+  bool(name: ConfigVariable): boolean {
+    const text = this.raw(name).toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    throw new ConfigError(name, 'must be true or false', this.raw(name));
+  }
+
+  oneOf<T extends string>(name: ConfigVariable, choices: readonly T[]): T {
+    const text = this.raw(name);
+    if (!(choices as readonly string[]).includes(text)) throw new ConfigError(name, `must be one of ${choices.join(', ')}`, text);
+    return text as T;
+  }
+
+  url(name: ConfigVariable): string | null {
+    const text = this.raw(name);
+    if (!text) return null;
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw new ConfigError(name, 'must be an http(s) URL such as https://api.openai.com/v1', text);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL', text);
+    return text.replace(/\/+$/, '');
+  }
+}
+
+function llmSettings(read: Reader): LlmSettings | null {
+  const baseUrl = read.url('LLM_BASE_URL');
+  if (!baseUrl) return null;
+  const totalTimeoutMs = read.int('LLM_TIMEOUT_MS', 100, 600_000);
+  const attemptTimeoutMs = read.int('LLM_ATTEMPT_TIMEOUT_MS', 100, 600_000);
+  return {
+    baseUrl,
+    apiKey: read.raw('LLM_API_KEY') || null,
+    model: read.raw('LLM_MODEL'),
+    totalTimeoutMs,
+    attemptTimeoutMs: Math.min(attemptTimeoutMs, totalTimeoutMs),
+    retries: read.int('LLM_RETRIES', 0, 10),
+    maxRetryAfterMs: read.int('LLM_MAX_RETRY_AFTER_MS', 0, 600_000),
+    maxTokens: read.int('LLM_MAX_TOKENS', 16, 32_000),
+  };
+}
+
+/**
+ * Read and check the environment. Throws ConfigError naming the first variable that breaks its
+ * rule. Relative paths resolve against `cwd`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerConfig {
+  const read = new Reader(env);
+  const indexDirSetting = read.raw('INDEX_DIR');
+  const defaultTopK = read.int('TOP_K', 1, 50);
+  const maxTopK = read.int('MAX_TOP_K', 1, 50);
+  if (defaultTopK > maxTopK) throw new ConfigError('TOP_K', `must not exceed MAX_TOP_K (${maxTopK})`, String(defaultTopK));
+  return {
+    port: read.int('PORT', 0, 65_535),
+    host: read.raw('HOST'),
+    indexDir: path.resolve(cwd, indexDirSetting || read.raw('SAMPLE_INDEX_DIR')),
+    sampleCorpusDir: indexDirSetting ? null : path.resolve(cwd, read.raw('SAMPLE_CORPUS_DIR')),
+    embedding: {
+      model: read.raw('EMBEDDING_MODEL'),
+      modelDir: path.resolve(cwd, read.raw('MODEL_DIR')),
+      allowRemote: read.bool('ALLOW_REMOTE_MODELS'),
+      dtype: read.oneOf('MODEL_DTYPE', ['q8', 'fp32'] as const),
+    },
+    llm: llmSettings(read),
+    worker: {
+      maxTasks: read.int('WORKER_MAX_TASKS', 1),
+      maxTasksJitter: read.int('WORKER_MAX_TASKS_JITTER', 0),
+      heapMb: read.int('WORKER_HEAP_MB', 16, 4096),
+      recycleRssMb: read.int('WORKER_RECYCLE_RSS_MB', 64, 65_536),
+      maxQueue: read.int('WORKER_QUEUE_MAX', 1, 10_000),
+      taskTimeoutMs: read.int('TASK_TIMEOUT_MS', 100, 600_000),
+      restartCooldownMs: read.int('WORKER_RESTART_COOLDOWN_MS', 0, 600_000),
+    },
+    answers: {
+      defaultTopK,
+      maxTopK,
+      maxQuestionChars: read.int('MAX_QUESTION_CHARS', 10, 100_000),
+      floors: {
+        minSimilarity: read.number('ABSTAIN_MIN_SIMILARITY', -1, 1),
+        minCoverage: read.number('ABSTAIN_MIN_COVERAGE', 0, 1),
+        minCoverageLexical: read.number('ABSTAIN_MIN_COVERAGE_LEXICAL', 0, 1),
+        strongKeywordScore: read.number('ABSTAIN_STRONG_KEYWORD_SCORE', 0, 1e9),
+      },
+    },
+    warmup: read.bool('WARMUP'),
+    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
+    logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),
+  };
+}

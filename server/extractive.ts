@@ -1,0 +1,64 @@
+import type { SearchHit } from '../workers/protocol.js';
+import { contentStems, stemSet, words } from './terms.js';
+
+interface Candidate {
+  passage: number;
+  position: number;
+  text: string;
+  score: number;
+}
+
+const MAX_SENTENCES = 3;
+const MAX_PER_PASSAGE = 2;
+const MIN_WORDS = 4;
+const MAX_CHARS = 400;
+
+/** Lines first (lists, headings), then sentence ends followed by a capital, digit or quote. */
+function sentences(text: string): string[] {
+  return text
+    .split(/\n+/)
+    .flatMap((line) => line.split(/(?<=[.!?])\s+(?=["'(\u201c]?[A-Z0-9])/))
+    .map((s) => s.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, '').trim())
+    .filter((s) => words(s).length >= MIN_WORDS);
+}
+
+/** Long sentences are cut at a word; list items get the full stop they lack. */
+function clip(sentence: string): string {
+  if (sentence.length > MAX_CHARS) {
+    const cut = sentence.slice(0, MAX_CHARS);
+    return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), MAX_CHARS / 2))}…`;
+  }
+  return /[.!?…:;]["'”)]?$/.test(sentence) ? sentence : `${sentence}.`;
+}
+
+/**
+ * An answer made of the passages' own sentences: those sharing the most (rarer) words with the
+ * question, at most three, each followed by the `[n]` of its passage. Used when no LLM is
+ * configured or the LLM fails, so every claim is a quotation.
+ */
+export function extractiveAnswer(question: string, passages: SearchHit[]): string {
+  const wanted = contentStems(question);
+  const candidates: Candidate[] = passages.flatMap((hit, passage) => sentences(hit.text).map((text, position) => ({ passage, position, text, score: 0 })));
+  if (candidates.length === 0) return '';
+  const stemsOf = candidates.map((c) => stemSet(c.text));
+  const documentFrequency = new Map<string, number>();
+  for (const stems of stemsOf) for (const s of wanted) if (stems.has(s)) documentFrequency.set(s, (documentFrequency.get(s) ?? 0) + 1);
+  candidates.forEach((candidate, i) => {
+    let matched = 0;
+    for (const s of wanted) if (stemsOf[i]!.has(s)) matched += Math.log(1 + candidates.length / documentFrequency.get(s)!);
+    // Prefer better-ranked passages a little, and do not reward sheer length.
+    candidate.score = matched / Math.sqrt(1 + Math.log(1 + words(candidate.text).length)) + 0.05 / (1 + candidate.passage);
+  });
+  const chosen: Candidate[] = [];
+  const perPassage = new Map<number, number>();
+  for (const candidate of [...candidates].sort((a, b) => b.score - a.score)) {
+    if (chosen.length === MAX_SENTENCES) break;
+    if (chosen.length > 0 && candidate.score <= 0.05) break;
+    if ((perPassage.get(candidate.passage) ?? 0) >= MAX_PER_PASSAGE) continue;
+    if (chosen.some((c) => c.text === candidate.text)) continue;
+    chosen.push(candidate);
+    perPassage.set(candidate.passage, (perPassage.get(candidate.passage) ?? 0) + 1);
+  }
+  chosen.sort((a, b) => a.passage - b.passage || a.position - b.position);
+  return chosen.map((c) => `${clip(c.text)} [${c.passage + 1}]`).join(' ');
+}

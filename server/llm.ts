@@ -1,0 +1,115 @@
+import ky, { HTTPError, TimeoutError } from 'ky';
+import type { LlmSettings } from './config.js';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface Completion {
+  text: string;
+  model: string;
+  ms: number;
+}
+
+/** The LLM call failed; `kind` says how, the message says where. The caller falls back to extractive answers. */
+export class LlmError extends Error {
+  override name = 'LlmError';
+  constructor(
+    readonly kind: 'http' | 'timeout' | 'response' | 'network',
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The one module that talks to the chat-completions API. */
+export interface LlmClient {
+  readonly model: string;
+  complete(messages: ChatMessage[]): Promise<Completion>;
+}
+
+interface ChatCompletionResponse {
+  model?: unknown;
+  choices?: { message?: { content?: unknown } }[];
+}
+
+/**
+ * An OpenAI-compatible chat-completions client over ky. ky's `timeout` bounds each attempt only
+ * until response headers arrive, so the whole call (retries and body) is bounded separately.
+ * 429 and 5xx are retried with backoff; `Retry-After` is honoured up to `maxRetryAfterMs`.
+ */
+export function createLlmClient(settings: LlmSettings): LlmClient {
+  const url = `${settings.baseUrl}/chat/completions`;
+  const api = ky.create({
+    timeout: settings.attemptTimeoutMs,
+    headers: settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {},
+    retry: {
+      limit: settings.retries,
+      methods: ['post'],
+      statusCodes: [408, 429, 500, 502, 503, 504],
+      afterStatusCodes: [429, 503],
+      maxRetryAfter: settings.maxRetryAfterMs,
+      backoffLimit: settings.maxRetryAfterMs,
+      jitter: true,
+    },
+  });
+
+  async function call(messages: ChatMessage[], signal: AbortSignal): Promise<Completion> {
+    const started = Date.now();
+    const body = { model: settings.model, messages, temperature: 0, max_tokens: settings.maxTokens, stream: false };
+    let raw: string;
+    try {
+      raw = await api.post(url, { json: body, signal }).text();
+    } catch (error) {
+      throw describe(error, url, settings.totalTimeoutMs, signal);
+    }
+    return { ...parseCompletion(raw, url, settings.model), ms: Date.now() - started };
+  }
+
+  return {
+    model: settings.model,
+    async complete(messages) {
+      const controller = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort(new LlmError('timeout', `POST ${url} did not complete within ${settings.totalTimeoutMs} ms`));
+          reject(new LlmError('timeout', `POST ${url} did not complete within ${settings.totalTimeoutMs} ms`));
+        }, settings.totalTimeoutMs);
+      });
+      try {
+        // The race guarantees the bound even if an aborted body read were slow to give up.
+        return await Promise.race([call(messages, controller.signal), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function describe(error: unknown, url: string, totalTimeoutMs: number, signal: AbortSignal): LlmError {
+  if (signal.aborted) return new LlmError('timeout', `POST ${url} did not complete within ${totalTimeoutMs} ms`, undefined, { cause: error });
+  if (error instanceof HTTPError) {
+    return new LlmError('http', `Request failed with status code ${error.response.status}: POST ${url}`, error.response.status, { cause: error });
+  }
+  if (error instanceof TimeoutError) return new LlmError('timeout', `POST ${url} sent no response headers in time`, undefined, { cause: error });
+  return new LlmError('network', `POST ${url} failed: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+}
+
+/** The answer text from a chat-completions body, or an LlmError saying what was wrong with it. */
+export function parseCompletion(raw: string, url: string, requestedModel: string): { text: string; model: string } {
+  let parsed: ChatCompletionResponse;
+  try {
+    parsed = JSON.parse(raw) as ChatCompletionResponse;
+  } catch (cause) {
+    throw new LlmError('response', `POST ${url} returned a body that is not JSON (${JSON.stringify(raw.slice(0, 60))})`, undefined, { cause });
+  }
+  const content = parsed?.choices?.[0]?.message?.content;
+  if (typeof content !== 'string' || content.trim() === '') {
+    throw new LlmError('response', `POST ${url} returned no choices[0].message.content`);
+  }
+  return { text: content.trim(), model: typeof parsed.model === 'string' ? parsed.model : requestedModel };
+}

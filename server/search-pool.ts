@@ -1,0 +1,283 @@
+import { Piscina } from 'piscina';
+import type { StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from '../workers/protocol.js';
+import type { WorkerSettings } from './config.js';
+import { ServiceUnavailableError, TaskTimeoutError } from './errors.js';
+import type { Logger } from './logger.js';
+import { workerFailure } from './worker-errors.js';
+
+export interface SearchPoolOptions {
+  /** The compiled worker entry (`dist/workers/worker.js`). */
+  filename: string;
+  workerData: WorkerConfig;
+  settings: WorkerSettings;
+  log: Logger;
+  /** The process RSS in bytes; injectable so tests can drive the RSS-triggered recycle. */
+  rss?: () => number;
+  random?: () => number;
+}
+
+export type RecycleReason = 'tasks' | 'rss' | 'crash' | 'timeout' | 'requested';
+
+export interface PoolStats {
+  /** `idle` until the first task; the worker then stays up between tasks. */
+  worker: 'not-started' | 'running' | 'stopped' | 'unavailable';
+  recycles: number;
+  recyclesByReason: Record<RecycleReason, number>;
+  tasksSinceRecycle: number;
+  /** Tasks after which the current worker is recycled (`WORKER_MAX_TASKS` plus jitter). */
+  recycleAfter: number;
+  tasksTotal: number;
+  crashes: number;
+  /** Tasks retried on a fresh worker after a crash. */
+  retried: number;
+  queued: number;
+  running: boolean;
+  lastWorkerMemory: WorkerMemory | null;
+  lastState: StatusOutput | null;
+  /** The last task's failure, cleared by the next success. */
+  lastError: { code: string; message: string } | null;
+}
+
+export interface TaskResult<T> {
+  value: T;
+  memory: WorkerMemory;
+  state: StatusOutput;
+  queueMs: number;
+  runMs: number;
+}
+
+interface Job {
+  task: WorkerTask;
+  enqueuedAt: number;
+  deadline: number;
+  attempts: number;
+  timer: NodeJS.Timeout;
+  abort: AbortController;
+  settle: (error: Error | undefined, result?: WorkerResult<unknown>, runMs?: number) => void;
+}
+
+/** Fresh workers in a row that crash before finishing a task, after which the worker is considered unstartable. */
+const FRESH_FAILURES_BEFORE_COOLDOWN = 2;
+
+/**
+ * The main thread's client of the one worker thread. Piscina runs the worker; this class is the
+ * gate in front of it: a bounded FIFO queue handing Piscina one task at a time, a deadline per
+ * task, and recycling. Piscina cannot recycle a worker itself, and a worker that exits on its own
+ * loses the next task, so the gate recycles between tasks: after `maxTasks` plus jitter, when the
+ * process RSS passes a threshold, or after a crash. No task is lost: the next one waits for the
+ * fresh worker.
+ */
+export class SearchPool {
+  private piscina: Piscina | undefined;
+  private readonly queue: Job[] = [];
+  private running: Job | undefined;
+  private pumping = false;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private freshFailures = 0;
+  private unavailableUntil = 0;
+  private unavailableReason = '';
+  private recyclePending: RecycleReason | undefined;
+  private readonly rss: () => number;
+  private readonly random: () => number;
+  private readonly stats: Omit<PoolStats, 'worker' | 'queued' | 'running'>;
+
+  constructor(private readonly options: SearchPoolOptions) {
+    this.rss = options.rss ?? (() => process.memoryUsage.rss());
+    this.random = options.random ?? Math.random;
+    this.stats = {
+      recycles: 0,
+      recyclesByReason: { tasks: 0, rss: 0, crash: 0, timeout: 0, requested: 0 },
+      tasksSinceRecycle: 0,
+      recycleAfter: this.nextRecycleAfter(),
+      tasksTotal: 0,
+      crashes: 0,
+      retried: 0,
+      lastWorkerMemory: null,
+      lastState: null,
+      lastError: null,
+    };
+  }
+
+  /** Run one task on the worker. Rejects with an ApiError (503 when unavailable or full, 504 past the deadline). */
+  run<K extends WorkerTask['task']>(task: Extract<WorkerTask, { task: K }>): Promise<TaskResult<TaskOutputs[K]>> {
+    if (this.closing) return Promise.reject(new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down', 5));
+    const now = Date.now();
+    if (now < this.unavailableUntil) return Promise.reject(this.unavailable());
+    const { maxQueue, taskTimeoutMs } = this.options.settings;
+    if (this.queue.length >= maxQueue) {
+      return Promise.reject(new ServiceUnavailableError('QUEUE_FULL', `${this.queue.length} requests are already waiting for the search worker (WORKER_QUEUE_MAX=${maxQueue})`, 1));
+    }
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        task,
+        enqueuedAt: now,
+        deadline: now + taskTimeoutMs,
+        attempts: 0,
+        abort: new AbortController(),
+        timer: setTimeout(() => this.expire(job), taskTimeoutMs),
+        settle: (error, result, runMs = 0) => {
+          clearTimeout(job.timer);
+          if (error) return reject(error);
+          if (!result!.ok) return reject(workerFailure(result!.code, result!.message));
+          resolve({ value: result!.value as TaskOutputs[K], memory: result!.memory, state: result!.state, queueMs: Date.now() - job.enqueuedAt - runMs, runMs });
+        },
+      };
+      this.queue.push(job);
+      void this.pump();
+    });
+  }
+
+  /** Recycle the worker at its next idle moment (the memory governor's lever). */
+  requestRecycle(reason: RecycleReason = 'requested'): void {
+    this.recyclePending ??= reason;
+    if (!this.running) void this.pump();
+  }
+
+  snapshot(): PoolStats {
+    const worker = Date.now() < this.unavailableUntil ? 'unavailable' : this.closed ? 'stopped' : this.piscina ? 'running' : 'not-started';
+    return { ...this.stats, recyclesByReason: { ...this.stats.recyclesByReason }, worker, queued: this.queue.length, running: Boolean(this.running) };
+  }
+
+  /** Refuse new tasks, let queued and running ones finish, then stop the worker. */
+  close(): Promise<void> {
+    this.closing = true;
+    this.closed ??= this.whenIdle().then(async () => {
+      const piscina = this.piscina;
+      this.piscina = undefined;
+      await piscina?.destroy();
+    });
+    return this.closed;
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private nextRecycleAfter(): number {
+    const { maxTasks, maxTasksJitter } = this.options.settings;
+    return maxTasks + Math.floor(this.random() * (maxTasksJitter + 1));
+  }
+
+  private start(): Piscina {
+    const { settings, filename, workerData, log } = this.options;
+    const piscina = new Piscina({
+      filename,
+      workerData,
+      minThreads: 1,
+      maxThreads: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      resourceLimits: { maxOldGenerationSizeMb: settings.heapMb },
+    });
+    // Without a listener, a worker that dies while idle throws 'error' on the process and kills it.
+    piscina.on('error', (error: unknown) => {
+      log.warn('search worker failed while idle', { error: error instanceof Error ? error.message : String(error) });
+      if (this.piscina === piscina) this.recyclePending ??= 'crash';
+    });
+    return piscina;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        if (this.recyclePending) await this.recycle(this.recyclePending);
+        const job = this.queue.shift();
+        if (!job) break;
+        await this.execute(job);
+      }
+    } finally {
+      this.pumping = false;
+      if (!this.running && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async execute(job: Job): Promise<void> {
+    if (Date.now() < this.unavailableUntil) {
+      job.settle(this.unavailable());
+      return;
+    }
+    this.piscina ??= this.start();
+    this.running = job;
+    job.attempts++;
+    const started = Date.now();
+    try {
+      const result = (await this.piscina.run(job.task, { signal: job.abort.signal })) as WorkerResult<unknown>;
+      this.freshFailures = 0;
+      this.stats.tasksTotal++;
+      this.stats.tasksSinceRecycle++;
+      this.stats.lastWorkerMemory = result.memory;
+      this.stats.lastState = result.state;
+      this.stats.lastError = result.ok ? null : { code: result.code, message: result.message };
+      job.settle(undefined, result, Date.now() - started);
+      if (this.stats.tasksSinceRecycle >= this.stats.recycleAfter) this.recyclePending ??= 'tasks';
+      else if (this.rss() > this.options.settings.recycleRssMb * 1048576) this.recyclePending ??= 'rss';
+    } catch (error) {
+      this.onTaskFailure(job, error);
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private onTaskFailure(job: Job, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (job.abort.signal.aborted) {
+      // Piscina terminates a worker whose running task is aborted: start clean next time.
+      this.recyclePending ??= 'timeout';
+      return;
+    }
+    this.stats.crashes++;
+    this.stats.lastError = { code: 'WORKER_CRASHED', message };
+    this.recyclePending = 'crash';
+    // A worker that fails before finishing any task may be unable to start at all.
+    this.freshFailures = this.stats.tasksSinceRecycle === 0 ? this.freshFailures + 1 : 0;
+    const code = (error as { code?: unknown }).code;
+    this.options.log.warn('search worker crashed', { task: job.task.task, code, message, attempt: job.attempts });
+    if (this.freshFailures >= FRESH_FAILURES_BEFORE_COOLDOWN) {
+      const { restartCooldownMs } = this.options.settings;
+      this.unavailableUntil = Date.now() + restartCooldownMs;
+      this.unavailableReason = message;
+      this.options.log.error('search worker cannot be started; refusing tasks for a while', { cooldownMs: restartCooldownMs, message });
+      const failure = this.unavailable({ cause: error });
+      job.settle(failure);
+      for (const queued of this.queue.splice(0)) queued.settle(failure);
+      return;
+    }
+    if (job.attempts < 2) {
+      // Once, on a fresh worker: an out-of-memory or crash is usually the worker's state, not the task.
+      this.stats.retried++;
+      this.queue.unshift(job);
+      return;
+    }
+    job.settle(new ServiceUnavailableError('WORKER_CRASHED', `The search worker crashed twice on this request: ${message}`, 1, { cause: error }));
+  }
+
+  private unavailable(options: { cause?: unknown } = {}): ServiceUnavailableError {
+    const seconds = Math.max(1, (this.unavailableUntil - Date.now()) / 1000);
+    return new ServiceUnavailableError('WORKER_UNAVAILABLE', `The search worker cannot start: ${this.unavailableReason}`, seconds, options);
+  }
+
+  private expire(job: Job): void {
+    const index = this.queue.indexOf(job);
+    if (index >= 0) this.queue.splice(index, 1);
+    if (this.running === job) job.abort.abort(new Error('task deadline passed'));
+    job.settle(new TaskTimeoutError(job.task.task, this.options.settings.taskTimeoutMs));
+  }
+
+  private async recycle(reason: RecycleReason): Promise<void> {
+    this.recyclePending = undefined;
+    const piscina = this.piscina;
+    this.piscina = undefined;
+    if (piscina) {
+      this.stats.recycles++;
+      this.stats.recyclesByReason[reason]++;
+      this.options.log.info('search worker recycled', { reason, tasks: this.stats.tasksSinceRecycle, rssMb: Math.round(this.rss() / 1048576) });
+      await piscina.destroy().catch(() => undefined);
+    }
+    this.stats.tasksSinceRecycle = 0;
+    this.stats.recycleAfter = this.nextRecycleAfter();
+  }
+}

@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Answerer } from './answer.js';
+import { createApp } from './app.js';
+import type { ServerConfig } from './config.js';
+import { createLlmClient, type LlmClient } from './llm.js';
+import type { Logger } from './logger.js';
+import { SearchPool } from './search-pool.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The compiled worker entry, next to this file's folder in dist/. */
+export const WORKER_FILE = path.join(here, '../workers/worker.js');
+
+export interface Service {
+  server: Server;
+  pool: SearchPool;
+  url: string;
+  /** Stop accepting, let in-flight requests finish, stop the worker. Resolves `true` if that took less than `timeoutMs`. */
+  shutdown(timeoutMs: number): Promise<boolean>;
+}
+
+export interface ServiceOptions {
+  log: Logger;
+  version: string;
+  workerFile?: string;
+  /** Replaces the LLM client built from `config.llm` (tests). */
+  llm?: LlmClient | null;
+}
+
+/** Wire the pool, the LLM client and the app together and listen on `config.port`. */
+export async function startService(config: ServerConfig, options: ServiceOptions): Promise<Service> {
+  const { log } = options;
+  const pool = new SearchPool({
+    filename: options.workerFile ?? WORKER_FILE,
+    workerData: { indexDir: config.indexDir, embedding: config.embedding, fusion: { k: 60, vectorWeight: 1, lexicalWeight: 1, depth: 50 } },
+    settings: config.worker,
+    log,
+  });
+  const llm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
+  const answerer = new Answerer({ search: (query, topK, filter) => pool.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) }), llm, floors: config.answers.floors, log });
+  let shuttingDown = false;
+  const app = createApp({
+    pool,
+    answerer,
+    limits: config.answers,
+    log,
+    about: { version: options.version, indexDir: config.indexDir, embeddingModel: config.embedding.model, llmModel: llm?.model ?? null },
+    isShuttingDown: () => shuttingDown,
+  });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${address.port}`;
+
+  if (config.warmup) {
+    pool.run({ task: 'status', load: true }).then(
+      (result) => log.info('warmed up', { retrieval: result.value.retrieval, chunks: result.value.chunks, ms: result.runMs }),
+      (error: unknown) => log.warn('warm-up failed', { error: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+
+  async function shutdown(timeoutMs: number): Promise<boolean> {
+    shuttingDown = true;
+    const drained = (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await pool.close();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const clean = await Promise.race([drained.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    if (!clean) server.closeAllConnections();
+    return clean;
+  }
+
+  return { server, pool, url, shutdown };
+}
