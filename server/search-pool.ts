@@ -19,8 +19,8 @@ export interface SearchPoolOptions {
 export type RecycleReason = 'tasks' | 'rss' | 'crash' | 'timeout' | 'requested';
 
 export interface PoolStats {
-  /** `idle` until the first task; the worker then stays up between tasks. */
-  worker: 'not-started' | 'running' | 'stopped' | 'unavailable';
+  /** `not-started` until the first task; `recycled` between a recycle and the next task, which starts a fresh worker. */
+  worker: 'not-started' | 'running' | 'recycled' | 'stopped' | 'unavailable';
   recycles: number;
   recyclesByReason: Record<RecycleReason, number>;
   tasksSinceRecycle: number;
@@ -136,7 +136,7 @@ export class SearchPool {
   }
 
   snapshot(): PoolStats {
-    const worker = Date.now() < this.unavailableUntil ? 'unavailable' : this.closed ? 'stopped' : this.piscina ? 'running' : 'not-started';
+    const worker = Date.now() < this.unavailableUntil ? 'unavailable' : this.closed ? 'stopped' : this.piscina ? 'running' : this.stats.tasksTotal || this.stats.crashes ? 'recycled' : 'not-started';
     return { ...this.stats, recyclesByReason: { ...this.stats.recyclesByReason }, worker, queued: this.queue.length, running: Boolean(this.running) };
   }
 
