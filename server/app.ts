@@ -82,11 +82,13 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = true;
   app.use(errorHandler(deps.log));
   app.use(async (ctx, next) => {
-    if (shuttingDown()) {
-      ctx.set('Connection', 'close');
-      if (!ALWAYS_ON.has(ctx.path)) throw new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down; retry on another instance', 5);
+    try {
+      if (shuttingDown() && !ALWAYS_ON.has(ctx.path)) throw new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down; retry on another instance', 5);
+      await next();
+    } finally {
+      // A keep-alive connection would hold shutdown open until its idle timeout.
+      if (shuttingDown()) ctx.set('Connection', 'close');
     }
-    await next();
   });
   app.use(async (ctx) => {
     const route = routes[ctx.path];

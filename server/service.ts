@@ -69,6 +69,9 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     const drained = (async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Connections that go idle after their last response are closed as they appear.
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        server.once('close', () => clearInterval(sweep));
         server.closeIdleConnections();
       });
       await pool.close();

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { prebuild } from '../../tools/prebuild.js';
+import { completion, FakeLlm } from '../helpers/fake-llm.js';
+import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
+import { mappedLibraries, rssMbOf, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { tempDir } from '../helpers/temp.js';
+
+const LOG_MODULES = path.resolve('__tests__/fixtures/log-modules.mjs');
+const HEAVY = /@huggingface\/transformers|onnxruntime|vectra|sharp/;
+
+describe('the server as its own process', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let indexDir: string;
+  const running: ServerProcess[] = [];
+  const start = async (env: Record<string, string>, nodeArgs: string[] = []) => {
+    const server = await startServerProcess(env, nodeArgs);
+    running.push(server);
+    return server;
+  };
+  const staticEnv = () => ({ INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: STATIC_MODEL.model });
+  const ask = async (url: string, question: string) => {
+    const res = await fetch(`${url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) });
+    return { status: res.status, body: (await res.json()) as { mode: string; retrieval: string; notices: string[]; citations: unknown[] } };
+  };
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+    indexDir = path.join(dir, 'index');
+    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const server of running) server.child.kill('SIGKILL');
+    await cleanup();
+  });
+
+  it('starts without loading the model, onnxruntime or vectra, and loads them on the first question', async () => {
+    const moduleLog = path.join(dir, 'modules.log');
+    const server = await start({ ...staticEnv(), MODULE_LOG: moduleLog }, ['--import', LOG_MODULES]);
+    const pid = server.child.pid!;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const idleRss = await rssMbOf(pid);
+    const modules = (await readFile(moduleLog, 'utf8')).split('\n');
+    expect(modules.some((url) => url.includes('/node_modules/koa/'))).toBe(true);
+    expect(modules.filter((url) => HEAVY.test(url))).toEqual([]);
+    expect((await mappedLibraries(pid)).filter((lib) => HEAVY.test(lib))).toEqual([]);
+    expect(idleRss).toBeLessThan(100);
+
+    expect((await ask(server.url, 'How do I report a lost laptop?')).status).toBe(200);
+    // The same checks now see the model's runtime (in the worker thread): they can fail.
+    expect((await mappedLibraries(pid)).some((lib) => lib.includes('onnxruntime'))).toBe(true);
+    expect(await rssMbOf(pid)).toBeGreaterThan(idleRss);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('on SIGTERM stops accepting, finishes the request in flight, and exits 0', async () => {
+    const llm = await new FakeLlm().start();
+    try {
+      llm.reset([{ delayMs: 1500, body: completion('Report it to the security team right away [1].') }]);
+      const server = await start({ ...staticEnv(), LLM_BASE_URL: llm.url, LLM_TIMEOUT_MS: '10000', SHUTDOWN_TIMEOUT_MS: '8000' });
+      const inflight = ask(server.url, 'How do I report a lost laptop?');
+      while (llm.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const signalled = Date.now();
+      server.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+      const { status, body } = await inflight;
+      expect(status).toBe(200);
+      expect(body.mode).toBe('llm');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      // Well under the keep-alive timeout (5 s) that an idle client connection would otherwise hold shutdown for.
+      expect(Date.now() - signalled).toBeLessThan(4000);
+      expect(server.logs.some((line) => line.includes('"message":"stopped"'))).toBe(true);
+    } finally {
+      await llm.stop();
+    }
+  });
+
+  it('with no model anywhere, builds the sample index lexical-only, serves it, and says so', async () => {
+    const emptyModels = path.join(dir, 'no-models');
+    await mkdir(emptyModels);
+    const env = { SAMPLE_INDEX_DIR: path.join(dir, 'sample-index'), MODEL_DIR: emptyModels };
+    const server = await start(env);
+    expect(server.logs.some((line) => line.includes('lexical-only index instead'))).toBe(true);
+    const { status, body } = await ask(server.url, 'How many weeks of parental leave do I get?');
+    expect(status).toBe(200);
+    expect(body.retrieval).toBe('lexical');
+    expect(body.mode).toBe('extractive');
+    expect(body.citations.length).toBeGreaterThan(0);
+    expect(body.notices.join(' ')).toMatch(/keyword search/);
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { ready: boolean; retrieval: string; reason: string };
+    expect(ready).toMatchObject({ ready: true, retrieval: 'lexical' });
+    expect(ready.reason).toMatch(/keyword search only/);
+    server.child.kill('SIGTERM');
+    await server.exited;
+
+    // A second start finds the index current and does not rebuild it.
+    const again = await start(env);
+    expect(again.logs.some((line) => line.includes('Index is current'))).toBe(true);
+    again.child.kill('SIGTERM');
+    await again.exited;
+  });
+
+  it('refuses to start on a bad variable, naming it and the rule', async () => {
+    const failed = startServerProcess({ PORT: 'eighty' });
+    await expect(failed).rejects.toThrow(/code 78[\s\S]*PORT must be an integer from 0 to 65535, got "eighty"/);
+  });
+});
