@@ -36,10 +36,6 @@ export function checkCitations(answer: string, passageCount: number): CheckedCit
     }
     return kept.length ? `${space}[${kept.join(', ')}]` : '';
   });
-  return { text: tidy(text), cited, removed };
-}
-
-/** Removing a marker can leave "word ." or doubled spaces behind. */
-function tidy(text: string): string {
-  return text.replace(/[ \t]+([.,;:!?])/g, '$1').replace(/[ \t]{2,}/g, ' ').trim();
+  // A removed marker takes its leading space with it ("moon [9]." → "moon."); nothing else is touched.
+  return { text: text.trim(), cited, removed };
 }

@@ -18,7 +18,8 @@ function sentences(text: string): string[] {
   return text
     .split(/\n+/)
     .flatMap((line) => line.split(/(?<=[.!?])\s+(?=["'(\u201c]?[A-Z0-9])/))
-    .map((s) => s.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, '').trim())
+    // A passage's own bracketed numbers (footnotes) must not pass for our citation markers.
+    .map((s) => s.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, '').replace(/\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]/g, '').trim())
     .filter((s) => words(s).length >= MIN_WORDS);
 }
 

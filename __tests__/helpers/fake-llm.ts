@@ -16,6 +16,7 @@ export interface Reply {
 }
 
 export interface ReceivedRequest {
+  method: string;
   path: string;
   headers: IncomingMessage['headers'];
   body: { model?: string; messages?: { role: string; content: string }[]; [key: string]: unknown };
@@ -67,7 +68,7 @@ export class FakeLlm {
     } catch {
       // recorded as {}; the test will notice
     }
-    const request: ReceivedRequest = { path: req.url ?? '', headers: req.headers, body, at: Date.now() };
+    const request: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
     this.requests.push(request);
     const reply = this.respond?.(request) ?? this.script[Math.min(this.requests.length - 1, this.script.length - 1)] ?? { body: completion('No script.') };
     this.open.add(res);
