@@ -20,8 +20,23 @@ function sentences(text: string): string[] {
     .flatMap((line) => line.split(/(?<=[.!?])\s+(?=["'(\u201c]?[A-Z0-9])/))
     // A passage's own bracketed numbers (footnotes) must not pass for our citation markers.
     .map((s) => s.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, '').replace(/\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]/g, '').trim())
+    .map(tableRow)
     .filter((s) => words(s).length >= MIN_WORDS);
 }
+
+/** A Markdown table row reads as "cell, cell, cell"; separator rows vanish. */
+function tableRow(line: string): string {
+  if (!line.includes(' | ') && !/^\|.*\|$/.test(line)) return line;
+  return line
+    .replace(/^\||\|$/g, '')
+    .split('|')
+    .map((cell) => cell.trim())
+    .filter((cell) => cell && !/^:?-+:?$/.test(cell))
+    .join(', ');
+}
+
+/** "How long/many/much…", "when…": the answer is a number or a date, so sentences with digits rank higher. */
+const WANTS_NUMBER = /^\s*(how (long|many|much|soon|often|far)|when|what (date|time|percentage|amount))\b/i;
 
 /** Long sentences are cut at a word; list items get the full stop they lack. */
 function clip(sentence: string): string {
@@ -39,6 +54,7 @@ function clip(sentence: string): string {
  */
 export function extractiveAnswer(question: string, passages: SearchHit[]): string {
   const wanted = contentStems(question);
+  const wantsNumber = WANTS_NUMBER.test(question);
   const candidates: Candidate[] = passages.flatMap((hit, passage) => sentences(hit.text).map((text, position) => ({ passage, position, text, score: 0 })));
   if (candidates.length === 0) return '';
   const stemsOf = candidates.map((c) => stemSet(c.text));
@@ -48,7 +64,8 @@ export function extractiveAnswer(question: string, passages: SearchHit[]): strin
     let matched = 0;
     for (const s of wanted) if (stemsOf[i]!.has(s)) matched += Math.log(1 + candidates.length / documentFrequency.get(s)!);
     // Prefer better-ranked passages a little, and do not reward sheer length.
-    candidate.score = matched / Math.sqrt(1 + Math.log(1 + words(candidate.text).length)) + 0.05 / (1 + candidate.passage);
+    const numeric = wantsNumber && matched > 0 && /\d/.test(candidate.text) ? 1.5 : 1;
+    candidate.score = (numeric * matched) / Math.sqrt(1 + Math.log(1 + words(candidate.text).length)) + 0.05 / (1 + candidate.passage);
   });
   const chosen: Candidate[] = [];
   const perPassage = new Map<number, number>();

@@ -113,3 +113,25 @@ describe('extractiveAnswer', () => {
     expect(extractiveAnswer('parental leave', hits('Too short.', 'Also short.'))).toBe('');
   });
 });
+
+describe('extractive answers from tables and number questions', () => {
+  const passage = (text: string, id = 'p'): SearchHit => ({ id, source: 'x.md', title: 'T', headings: [], start: 0, end: text.length, text, score: 1, scores: {} });
+
+  it('reads a Markdown table row as cells, without pipes', () => {
+    const answer = extractiveAnswer('Who must approve a single expense over the limit?', [passage('| Single expense over the limit | Finance director must approve |\n|---|---|')]);
+    expect(answer).toContain('Single expense over the limit, Finance director must approve');
+    expect(answer).not.toContain('|');
+  });
+
+  it('prefers the sentence with a number when the question asks how long', () => {
+    const passages = [
+      passage('Parental leave is a benefit every parent here values.', 'a'),
+      passage('Parental leave planning starts with a talk with your manager.', 'b'),
+      passage('Parental leave requests go to People Ops through the portal.', 'c'),
+      passage('Parental leave lasts 16 weeks for every parent.', 'd'),
+    ];
+    expect(extractiveAnswer('How long does parental leave last?', passages)).toContain('Parental leave lasts 16 weeks for every parent. [4]');
+    // Without the cue, earlier passages win the tie and the number is left out.
+    expect(extractiveAnswer('Tell me about parental leave', passages)).not.toContain('16 weeks');
+  });
+});
