@@ -28,7 +28,7 @@ const LEAVE = 'Parental leave lasts twelve weeks for all employees. Employees re
 describe('extractiveAnswer', () => {
   it('picks the sentence sharing the question’s rare words, cited with its passage number', () => {
     const passages = hits(OFFICE, LEAVE);
-    const answer = extractiveAnswer('How long does parental leave last?', passages);
+    const answer = extractiveAnswer('How long is parental leave?', passages);
     expect(answer).toContain('Parental leave lasts twelve weeks for all employees. [2]');
     expect(answer).not.toContain('Visitors');
     pieces(answer, passages);
@@ -125,13 +125,13 @@ describe('extractive answers from tables and number questions', () => {
 
   it('prefers the sentence with a number when the question asks how long', () => {
     const passages = [
-      passage('Parental leave is a benefit every parent here values.', 'a'),
-      passage('Parental leave planning starts with a talk with your manager.', 'b'),
-      passage('Parental leave requests go to People Ops through the portal.', 'c'),
+      passage('Parental leave is valued.', 'a'),
+      passage('Parental leave needs planning.', 'b'),
+      passage('Parental leave requests go online.', 'c'),
       passage('Parental leave lasts 16 weeks for every parent.', 'd'),
     ];
-    expect(extractiveAnswer('How long does parental leave last?', passages)).toContain('Parental leave lasts 16 weeks for every parent. [4]');
-    // Without the cue, earlier passages win the tie and the number is left out.
+    expect(extractiveAnswer('How long is parental leave?', passages)).toContain('Parental leave lasts 16 weeks for every parent. [4]');
+    // Without the cue, the shorter sentences win and the number is left out.
     expect(extractiveAnswer('Tell me about parental leave', passages)).not.toContain('16 weeks');
   });
 });
