@@ -46,6 +46,8 @@ export interface AnswererDeps {
   llm: LlmClient | null;
   floors: RelevanceFloors;
   log: Logger;
+  /** Aborted at shutdown, so in-flight LLM calls end in extractive answers before the deadline. */
+  llmCancel?: AbortSignal;
 }
 
 export const ABSTAIN_ANSWER = 'The documents do not cover this question, so there is nothing to cite. Try rephrasing it, or ask about something the documents discuss.';
@@ -97,7 +99,7 @@ export class Answerer {
     const generateStarted = Date.now();
     if (this.deps.llm) {
       try {
-        const completion = await this.deps.llm.complete(buildMessages(input.question, hits));
+        const completion = await this.deps.llm.complete(buildMessages(input.question, hits), this.deps.llmCancel);
         timings.generateMs = Date.now() - generateStarted;
         const checked = checkCitations(completion.text, hits.length);
         if (checked.removed.length) notices.push(`Removed citation${checked.removed.length > 1 ? 's' : ''} ${checked.removed.map((n) => `[${n}]`).join(' ')} that named no retrieved passage.`);

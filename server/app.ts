@@ -94,7 +94,7 @@ export function createApp(deps: AppDeps): Koa {
     const route = routes[ctx.path];
     if (!route) throw new NotFoundError(ctx.method, ctx.path);
     const handler = route[ctx.method] ?? (ctx.method === 'HEAD' ? route.GET : undefined);
-    if (!handler) throw new MethodNotAllowedError(ctx.method, ctx.path, Object.keys(route));
+    if (!handler) throw new MethodNotAllowedError(ctx.method, ctx.path, route.GET ? [...Object.keys(route), 'HEAD'] : Object.keys(route));
     await handler(ctx);
   });
   // Errors are answered by errorHandler; Koa's default handler would only log them again.

@@ -1,5 +1,24 @@
-/** `[1]`, `[2, 3]`, `[1; 4]`: the citation markers an answer may contain. */
-const MARKER = /(\s*)\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]/g;
+/**
+ * `[1]`, `[2, 3]`, `[1; 4]`, `[1-3]`, `[2,]`: bracketed numbers, lists and ranges. Whatever the
+ * form, every number inside is checked. Only spaces and tabs before a marker go with it, so a
+ * removed marker never joins two paragraphs.
+ */
+const MARKER = /([ \t]*)\[(\s*\d+(?:\s*[-\u2013]\s*\d+)?(?:\s*[,;]\s*\d+(?:\s*[-\u2013]\s*\d+)?)*\s*[,;]?\s*)\]/g;
+/** A longer range is not a citation anyone means; its numbers count as bogus. */
+const MAX_RANGE = 20;
+
+function numbersIn(list: string): number[] {
+  return list
+    .split(/[,;]/)
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .flatMap((part) => {
+      const [from, to] = part.split(/\s*[-\u2013]\s*/).map(Number) as [number, number | undefined];
+      if (to === undefined) return [from];
+      if (to < from || to - from > MAX_RANGE) return [from, to].map(() => Number.NaN);
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    });
+}
 
 export interface CheckedCitations {
   /** The answer with bogus markers removed and the rest renumbered 1, 2, 3… in order of first use. */
@@ -21,8 +40,7 @@ export function checkCitations(answer: string, passageCount: number): CheckedCit
   const removed: number[] = [];
   const text = answer.replace(MARKER, (_whole, space: string, list: string) => {
     const kept: number[] = [];
-    for (const part of list.split(/[,;]/)) {
-      const n = Number(part.trim());
+    for (const n of numbersIn(list)) {
       if (!Number.isInteger(n) || n < 1 || n > passageCount) {
         removed.push(n);
         continue;

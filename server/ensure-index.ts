@@ -13,7 +13,8 @@ export interface EnsureResult {
  * loads the model, and that memory must go back to the OS before the server starts serving. Where
  * the model cannot be had, the child builds a lexical-only index instead.
  */
-export function ensureSampleIndex(config: ServerConfig, prebuildCli: string, log: Logger, timeoutMs = 300_000): Promise<EnsureResult> {
+export function ensureSampleIndex(config: ServerConfig, prebuildCli: string, log: Logger, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<EnsureResult> {
+  const { timeoutMs = 300_000, signal } = options;
   if (!config.sampleCorpusDir) return Promise.resolve({ ok: true, detail: 'INDEX_DIR is set: serving it as it is' });
   const { embedding } = config;
   const args = [
@@ -23,7 +24,7 @@ export function ensureSampleIndex(config: ServerConfig, prebuildCli: string, log
     '--if-stale', '--lexical-fallback', '--quiet',
   ];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     const lines: string[] = [];
     const collect = (level: 'info' | 'warn') => (data: Buffer) => {
       for (const line of data.toString('utf8').split('\n').filter((l) => l.trim())) {

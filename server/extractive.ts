@@ -56,7 +56,8 @@ export function extractiveAnswer(question: string, passages: SearchHit[]): strin
   const wanted = contentStems(question);
   const wantsNumber = WANTS_NUMBER.test(question);
   const candidates: Candidate[] = passages.flatMap((hit, passage) => sentences(hit.text).map((text, position) => ({ passage, position, text, score: 0 })));
-  if (candidates.length === 0) return '';
+  // Passages too short to hold a sentence of four words: quote the best one whole.
+  if (candidates.length === 0) return passages[0] ? `${clip(passages[0].text.replace(/\s+/g, ' ').trim())} [1]` : '';
   const stemsOf = candidates.map((c) => stemSet(c.text));
   const documentFrequency = new Map<string, number>();
   for (const stems of stemsOf) for (const s of wanted) if (stems.has(s)) documentFrequency.set(s, (documentFrequency.get(s) ?? 0) + 1);

@@ -24,7 +24,20 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   if (config.sampleCorpusDir) {
-    const built = await ensureSampleIndex(config, path.join(here, '../tools/prebuild-cli.js'), log);
+    // A signal while the index builds stops the build too, instead of leaving it orphaned.
+    const booting = new AbortController();
+    const stopEarly = (signal: string) => {
+      booting.abort();
+      log.info('stopped while building the sample index', { signal });
+      process.exit(143);
+    };
+    const onTerm = () => stopEarly('SIGTERM');
+    const onInt = () => stopEarly('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    const built = await ensureSampleIndex(config, path.join(here, '../tools/prebuild-cli.js'), log, { signal: booting.signal });
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
     if (!built.ok) log.error('could not build the sample index; /readyz will say why requests fail', { detail: built.detail });
   }
   const service = await startService(config, { log, version: toolVersion() });
@@ -41,10 +54,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal, timeoutMs: config.shutdownTimeoutMs });
-    void service.shutdown(config.shutdownTimeoutMs).then((clean) => {
-      log.info(clean ? 'stopped' : 'stopped with requests cut off by SHUTDOWN_TIMEOUT_MS', {});
-      process.exit(clean ? 0 : 1);
-    });
+    service.shutdown(config.shutdownTimeoutMs).then(
+      (clean) => {
+        log.info(clean ? 'stopped' : 'stopped with requests cut off by SHUTDOWN_TIMEOUT_MS', {});
+        process.exit(clean ? 0 : 1);
+      },
+      (error: unknown) => {
+        log.error('shutdown failed', { error: error instanceof Error ? error.message : String(error) });
+        process.exit(1);
+      },
+    );
   };
   // One request's fault must not take the process down: log a stray rejection instead of exiting.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) }));

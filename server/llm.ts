@@ -16,7 +16,7 @@ export interface Completion {
 export class LlmError extends Error {
   override name = 'LlmError';
   constructor(
-    readonly kind: 'http' | 'timeout' | 'response' | 'network',
+    readonly kind: 'http' | 'timeout' | 'response' | 'network' | 'cancelled',
     message: string,
     readonly status?: number,
     options?: { cause?: unknown },
@@ -28,7 +28,8 @@ export class LlmError extends Error {
 /** The one module that talks to the chat-completions API. */
 export interface LlmClient {
   readonly model: string;
-  complete(messages: ChatMessage[]): Promise<Completion>;
+  /** `cancel` aborts the call early (the server uses it to finish requests before shutting down). */
+  complete(messages: ChatMessage[], cancel?: AbortSignal): Promise<Completion>;
 }
 
 interface ChatCompletionResponse {
@@ -39,7 +40,8 @@ interface ChatCompletionResponse {
 /**
  * An OpenAI-compatible chat-completions client over ky. ky's `timeout` bounds each attempt only
  * until response headers arrive, so the whole call (retries and body) is bounded separately.
- * 429 and 5xx are retried with backoff; `Retry-After` is honoured up to `maxRetryAfterMs`.
+ * 429 and 5xx are retried with backoff; a `Retry-After` up to `maxRetryAfterMs` is honoured, a longer
+ * one ends the call (the caller answers without the LLM rather than wait).
  */
 export function createLlmClient(settings: LlmSettings): LlmClient {
   const url = `${settings.baseUrl}/chat/completions`;
@@ -54,6 +56,12 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
       maxRetryAfter: settings.maxRetryAfterMs,
       backoffLimit: settings.maxRetryAfterMs,
       jitter: true,
+      // A server that asks for a longer wait than the cap will refuse an earlier retry too: fall back at once.
+      shouldRetry: ({ error }) => {
+        if (!(error instanceof HTTPError)) return undefined;
+        const after = retryAfterMs(error.response.headers.get('retry-after'));
+        return after !== undefined && after > settings.maxRetryAfterMs ? false : undefined;
+      },
     },
   });
 
@@ -71,27 +79,42 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
 
   return {
     model: settings.model,
-    async complete(messages) {
+    async complete(messages, cancel) {
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          controller.abort(new LlmError('timeout', `POST ${url} did not complete within ${settings.totalTimeoutMs} ms`));
-          reject(new LlmError('timeout', `POST ${url} did not complete within ${settings.totalTimeoutMs} ms`));
-        }, settings.totalTimeoutMs);
+      let onCancel: (() => void) | undefined;
+      const bounded = new Promise<never>((_, reject) => {
+        const stop = (error: LlmError) => {
+          controller.abort(error);
+          reject(error);
+        };
+        timer = setTimeout(() => stop(new LlmError('timeout', `POST ${url} did not complete within ${settings.totalTimeoutMs} ms`)), settings.totalTimeoutMs);
+        onCancel = () => stop(new LlmError('cancelled', `POST ${url} was cancelled: the server is shutting down`));
+        if (cancel?.aborted) onCancel();
+        else cancel?.addEventListener('abort', onCancel, { once: true });
       });
       try {
         // The race guarantees the bound even if an aborted body read were slow to give up.
-        return await Promise.race([call(messages, controller.signal), deadline]);
+        return await Promise.race([call(messages, controller.signal), bounded]);
       } finally {
         clearTimeout(timer);
+        if (onCancel) cancel?.removeEventListener('abort', onCancel);
       }
     },
   };
 }
 
+/** `Retry-After` as milliseconds: delta-seconds or an HTTP date. */
+export function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
 function describe(error: unknown, url: string, totalTimeoutMs: number, signal: AbortSignal): LlmError {
-  if (signal.aborted) return new LlmError('timeout', `POST ${url} did not complete within ${totalTimeoutMs} ms`, undefined, { cause: error });
+  if (signal.aborted) return signal.reason instanceof LlmError ? signal.reason : new LlmError('timeout', `POST ${url} did not complete within ${totalTimeoutMs} ms`, undefined, { cause: error });
   if (error instanceof HTTPError) {
     return new LlmError('http', `Request failed with status code ${error.response.status}: POST ${url}`, error.response.status, { cause: error });
   }

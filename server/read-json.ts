@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import { ApiError, InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 
 /** Read a JSON request body of at most `limitBytes`, with a clear error for each way it can be wrong. */
 export async function readJson(ctx: Context, limitBytes: number): Promise<unknown> {
@@ -12,13 +12,19 @@ export async function readJson(ctx: Context, limitBytes: number): Promise<unknow
   }
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const part of ctx.req) {
-    size += (part as Buffer).length;
-    if (size > limitBytes) {
-      ctx.set('Connection', 'close');
-      throw new PayloadTooLargeError(limitBytes);
+  try {
+    for await (const part of ctx.req) {
+      size += (part as Buffer).length;
+      if (size > limitBytes) {
+        ctx.set('Connection', 'close');
+        throw new PayloadTooLargeError(limitBytes);
+      }
+      parts.push(part as Buffer);
     }
-    parts.push(part as Buffer);
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    // The client went away mid-body: its fault, not a server bug.
+    throw new InvalidRequestError(`The request body could not be read: ${(error as Error).message}`, 'BODY_READ_FAILED');
   }
   const text = Buffer.concat(parts).toString('utf8');
   try {

@@ -56,8 +56,8 @@ interface Job {
   settle: (error: Error | undefined, result?: WorkerResult<unknown>, runMs?: number) => void;
 }
 
-/** Fresh workers in a row that crash before finishing a task, after which the worker is considered unstartable. */
-const FRESH_FAILURES_BEFORE_COOLDOWN = 2;
+/** An RSS-triggered recycle needs this many tasks on the worker, so a process that stays above the threshold does not reload the model on every request. */
+const MIN_TASKS_BEFORE_RSS_RECYCLE = 10;
 
 /**
  * The main thread's client of the one worker thread. Piscina runs the worker; this class is the
@@ -75,7 +75,7 @@ export class SearchPool {
   private closing = false;
   private closed: Promise<void> | undefined;
   private idleWaiters: (() => void)[] = [];
-  private freshFailures = 0;
+  private probePending: { error: unknown; message: string } | undefined;
   private unavailableUntil = 0;
   private unavailableReason = '';
   private recyclePending: RecycleReason | undefined;
@@ -174,7 +174,9 @@ export class SearchPool {
     // Without a listener, a worker that dies while idle throws 'error' on the process and kills it.
     piscina.on('error', (error: unknown) => {
       log.warn('search worker failed while idle', { error: error instanceof Error ? error.message : String(error) });
-      if (this.piscina === piscina) this.recyclePending ??= 'crash';
+      if (this.piscina !== piscina) return;
+      this.stats.crashes++;
+      this.recyclePending ??= 'crash';
     });
     return piscina;
   }
@@ -184,6 +186,7 @@ export class SearchPool {
     this.pumping = true;
     try {
       for (;;) {
+        if (this.probePending) await this.probe(this.probePending);
         if (this.recyclePending) await this.recycle(this.recyclePending);
         const job = this.queue.shift();
         if (!job) break;
@@ -191,8 +194,12 @@ export class SearchPool {
       }
     } finally {
       this.pumping = false;
-      if (!this.running && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      this.wakeIfIdle();
     }
+  }
+
+  private wakeIfIdle(): void {
+    if (!this.running && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private async execute(job: Job): Promise<void> {
@@ -200,13 +207,13 @@ export class SearchPool {
       job.settle(this.unavailable());
       return;
     }
-    this.piscina ??= this.start();
     this.running = job;
     job.attempts++;
     const started = Date.now();
     try {
+      // Inside the try: creating a worker can throw synchronously (e.g. a thread limit).
+      this.piscina ??= this.start();
       const result = (await this.piscina.run(job.task, { signal: job.abort.signal })) as WorkerResult<unknown>;
-      this.freshFailures = 0;
       this.stats.tasksTotal++;
       this.stats.tasksSinceRecycle++;
       this.stats.lastWorkerMemory = result.memory;
@@ -214,7 +221,7 @@ export class SearchPool {
       this.stats.lastError = result.ok ? null : { code: result.code, message: result.message };
       job.settle(undefined, result, Date.now() - started);
       if (this.stats.tasksSinceRecycle >= this.stats.recycleAfter) this.recyclePending ??= 'tasks';
-      else if (this.rss() > this.options.settings.recycleRssMb * 1048576) this.recyclePending ??= 'rss';
+      else if (this.stats.tasksSinceRecycle >= MIN_TASKS_BEFORE_RSS_RECYCLE && this.rss() > this.options.settings.recycleRssMb * 1048576) this.recyclePending ??= 'rss';
     } catch (error) {
       this.onTaskFailure(job, error);
     } finally {
@@ -232,20 +239,11 @@ export class SearchPool {
     this.stats.crashes++;
     this.stats.lastError = { code: 'WORKER_CRASHED', message };
     this.recyclePending = 'crash';
-    // A worker that fails before finishing any task may be unable to start at all.
-    this.freshFailures = this.stats.tasksSinceRecycle === 0 ? this.freshFailures + 1 : 0;
     const code = (error as { code?: unknown }).code;
     this.options.log.warn('search worker crashed', { task: job.task.task, code, message, attempt: job.attempts });
-    if (this.freshFailures >= FRESH_FAILURES_BEFORE_COOLDOWN) {
-      const { restartCooldownMs } = this.options.settings;
-      this.unavailableUntil = Date.now() + restartCooldownMs;
-      this.unavailableReason = message;
-      this.options.log.error('search worker cannot be started; refusing tasks for a while', { cooldownMs: restartCooldownMs, message });
-      const failure = this.unavailable({ cause: error });
-      job.settle(failure);
-      for (const queued of this.queue.splice(0)) queued.settle(failure);
-      return;
-    }
+    // A fresh worker failing may mean no worker can start at all, or only that this task kills
+    // workers. A probe on another fresh worker tells which, before anyone else is failed.
+    if (this.stats.tasksSinceRecycle === 0) this.probePending = { error, message };
     if (job.attempts < 2) {
       // Once, on a fresh worker: an out-of-memory or crash is usually the worker's state, not the task.
       this.stats.retried++;
@@ -253,6 +251,30 @@ export class SearchPool {
       return;
     }
     job.settle(new ServiceUnavailableError('WORKER_CRASHED', `The search worker crashed twice on this request: ${message}`, 1, { cause: error }));
+  }
+
+  /** Start a fresh worker and run a task that loads nothing; if even that fails, the worker cannot start. */
+  private async probe(failure: { error: unknown; message: string }): Promise<void> {
+    this.probePending = undefined;
+    await this.recycle('crash');
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.min(this.options.settings.taskTimeoutMs, 10_000));
+    try {
+      this.piscina = this.start();
+      await this.piscina.run({ task: 'status' } satisfies WorkerTask, { signal: abort.signal });
+    } catch (error) {
+      const { restartCooldownMs } = this.options.settings;
+      const message = error instanceof Error ? error.message : failure.message;
+      this.unavailableUntil = Date.now() + restartCooldownMs;
+      this.unavailableReason = message;
+      this.stats.lastError = { code: 'WORKER_UNAVAILABLE', message };
+      this.recyclePending = 'crash';
+      this.options.log.error('search worker cannot be started; refusing tasks for a while', { cooldownMs: restartCooldownMs, message });
+      const unavailable = this.unavailable({ cause: error });
+      for (const queued of this.queue.splice(0)) queued.settle(unavailable);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private unavailable(options: { cause?: unknown } = {}): ServiceUnavailableError {
@@ -265,6 +287,7 @@ export class SearchPool {
     if (index >= 0) this.queue.splice(index, 1);
     if (this.running === job) job.abort.abort(new Error('task deadline passed'));
     job.settle(new TaskTimeoutError(job.task.task, this.options.settings.taskTimeoutMs));
+    this.wakeIfIdle();
   }
 
   private async recycle(reason: RecycleReason): Promise<void> {

@@ -13,6 +13,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The compiled worker entry, next to this file's folder in dist/. */
 export const WORKER_FILE = path.join(here, '../workers/worker.js');
 
+/** Time left, before the shutdown bound, for requests whose LLM call was cut to answer extractively. */
+const LLM_SHUTDOWN_MARGIN_MS = 1000;
+
 export interface Service {
   server: Server;
   pool: SearchPool;
@@ -39,7 +42,8 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     log,
   });
   const llm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
-  const answerer = new Answerer({ search: (query, topK, filter) => pool.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) }), llm, floors: config.answers.floors, log });
+  const llmCancel = new AbortController();
+  const answerer = new Answerer({ search: (query, topK, filter) => pool.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) }), llm, floors: config.answers.floors, log, llmCancel: llmCancel.signal });
   let shuttingDown = false;
   const app = createApp({
     pool,
@@ -66,6 +70,8 @@ export async function startService(config: ServerConfig, options: ServiceOptions
 
   async function shutdown(timeoutMs: number): Promise<boolean> {
     shuttingDown = true;
+    // LLM calls still running close to the bound are cut, so their requests end in extractive answers, not dropped connections.
+    const cancelLlm = setTimeout(() => llmCancel.abort(), Math.max(0, timeoutMs - LLM_SHUTDOWN_MARGIN_MS));
     const drained = (async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -80,6 +86,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     const clean = await Promise.race([drained.then(() => true as const), timedOut]);
     clearTimeout(timer);
+    clearTimeout(cancelLlm);
     if (!clean) server.closeAllConnections();
     return clean;
   }

@@ -59,6 +59,7 @@ export function parseSearchQuery(query: Record<string, string | string[] | undef
     return value;
   };
   const source = single('source');
+  if (source !== undefined && source.length > 500) throw new InvalidRequestError('source must be a path prefix (such as "leave/") of at most 500 characters');
   return {
     question: question(single('q'), 'q', limits),
     topK: topK(single('k'), 'k', limits),

@@ -3,12 +3,14 @@ import { locateIndex, readManifest } from '../store/index-files.js';
 import { CHUNKER_REVISION } from '../workers/chunker.js';
 import { assertModelPresent, hashModelFile, modelFilePath } from '../workers/model-config.js';
 import { existsSync } from 'node:fs';
-import { corpusHash, documentHash, readCorpus, type PrebuildOptions } from './prebuild.js';
+import { corpusHash, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, documentHash, readCorpus, type PrebuildOptions } from './prebuild.js';
 import { toolVersion } from './tool-version.js';
 
-function modelOnDisk(options: PrebuildOptions): boolean {
+/** On disk, or allowed to be downloaded: a lexical-only index should then be upgraded. */
+function modelAvailable(options: PrebuildOptions): boolean {
+  if (options.embedding.allowRemote) return true;
   try {
-    assertModelPresent({ ...options.embedding, allowRemote: false });
+    assertModelPresent(options.embedding);
     return true;
   } catch {
     return false;
@@ -29,7 +31,11 @@ export async function staleReason(options: PrebuildOptions, acceptLexical = fals
   }
   if (manifest.tool.version !== toolVersion()) return `built by rag512 ${manifest.tool.version}`;
   if (manifest.chunking.revision !== CHUNKER_REVISION) return 'built by an older chunker';
-  const available = modelOnDisk(options);
+  const { overlapTokens = DEFAULT_OVERLAP_TOKENS, chunkTokens = DEFAULT_CHUNK_TOKENS } = options;
+  if (manifest.chunking.overlapTokens !== overlapTokens) return `built with ${manifest.chunking.overlapTokens}-token overlap, ${overlapTokens} requested`;
+  // The built size may be smaller than requested only because the model caps it.
+  if (manifest.chunking.maxTokens > chunkTokens) return `built with ${manifest.chunking.maxTokens}-token chunks, ${chunkTokens} requested`;
+  const available = modelAvailable(options);
   if (!manifest.model) {
     if (!options.lexicalOnly && (available || !acceptLexical)) return `built without vectors; ${options.embedding.model} is ${available ? 'now available' : 'configured'}`;
   } else {

@@ -124,7 +124,8 @@ describe('the HTTP API over a real worker and a fake LLM on loopback', () => {
 
   it.each([
     ['a 500', [{ status: 500, body: { error: { message: 'boom' } } }], 2],
-    ['a 429 with Retry-After', [{ status: 429, headers: { 'retry-after': '30' }, body: { error: { message: 'slow down' } } }], 2],
+    ['a 429 with a short Retry-After', [{ status: 429, headers: { 'retry-after': '0.2' }, body: { error: { message: 'slow down' } } }], 2],
+    ['a 429 with a Retry-After beyond the cap', [{ status: 429, headers: { 'retry-after': '30' }, body: { error: { message: 'slow down' } } }], 1],
     ['a body that is not JSON', [{ body: '<html>gateway</html>' }], 1],
     ['no answer at all', [{ hang: true }], 1],
   ])('falls back to an extractive, cited answer within the bound when the LLM sends %s', async (_what, script, requests) => {

@@ -62,4 +62,16 @@ describe('checkCitations', () => {
     const nested = 'Steps:\n- Ask your supervisor.\n    - Use the form.\n- Wait for approval.';
     expect(checkCitations(nested, 3).text).toBe(nested);
   });
+
+  it('expands ranges and checks every number in them', () => {
+    expect(checkCitations('Both say so [1-2].', 3)).toMatchObject({ text: 'Both say so [1, 2].', cited: [0, 1] });
+    const outOfRange = checkCitations('Made up [7\u20139].', 3);
+    expect(outOfRange.text).toBe('Made up.');
+    expect(outOfRange.removed).toEqual([7, 8, 9]);
+    expect(checkCitations('Trailing comma [2,].', 3)).toMatchObject({ text: 'Trailing comma [1].', cited: [1] });
+  });
+
+  it('never joins paragraphs when it removes a marker', () => {
+    expect(checkCitations('First [1]\n\n[9] Second.', 2).text).toBe('First [1]\n\n Second.');
+  });
 });

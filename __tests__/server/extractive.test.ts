@@ -108,9 +108,9 @@ describe('extractiveAnswer', () => {
     expect(pieces(answer, passages).map((p) => p.n)).toEqual([2, 3, 3]);
   });
 
-  it('returns an empty answer when no passage has a usable sentence', () => {
+  it('returns nothing without passages, and the best passage whole when none has a usable sentence', () => {
     expect(extractiveAnswer('parental leave', [])).toBe('');
-    expect(extractiveAnswer('parental leave', hits('Too short.', 'Also short.'))).toBe('');
+    expect(extractiveAnswer('parental leave', hits('Too short.', 'Also short.'))).toBe('Too short. [1]');
   });
 });
 
@@ -133,5 +133,9 @@ describe('extractive answers from tables and number questions', () => {
     expect(extractiveAnswer('How long is parental leave?', passages)).toContain('Parental leave lasts 16 weeks for every parent. [4]');
     // Without the cue, the shorter sentences win and the number is left out.
     expect(extractiveAnswer('Tell me about parental leave', passages)).not.toContain('16 weeks');
+  });
+
+  it('quotes a passage too short for a sentence rather than answering nothing', () => {
+    expect(extractiveAnswer('How many vacation days?', [passage('Vacation days: 25.')])).toBe('Vacation days: 25. [1]');
   });
 });

@@ -80,6 +80,26 @@ describe('the server as its own process', () => {
     }
   });
 
+  it('on SIGTERM cuts an LLM call that would outlast the bound, answering extractively instead', async () => {
+    const llm = await new FakeLlm().start();
+    try {
+      llm.reset([{ delayMs: 20_000, body: completion('too late [1]') }]);
+      const server = await start({ ...staticEnv(), LLM_BASE_URL: llm.url, LLM_TIMEOUT_MS: '30000', LLM_ATTEMPT_TIMEOUT_MS: '30000', SHUTDOWN_TIMEOUT_MS: '2500' });
+      const inflight = ask(server.url, 'How do I report a lost laptop?');
+      while (llm.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const signalled = Date.now();
+      server.child.kill('SIGTERM');
+      const { status, body } = await inflight;
+      expect(status).toBe(200);
+      expect(body.mode).toBe('extractive');
+      expect(body.notices.join(' ')).toContain('shutting down');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalled).toBeLessThan(2500);
+    } finally {
+      await llm.stop();
+    }
+  });
+
   it('with no model anywhere, builds the sample index lexical-only, serves it, and says so', async () => {
     const emptyModels = path.join(dir, 'no-models');
     await mkdir(emptyModels);
