@@ -3,6 +3,7 @@ import { checkCitations } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
 import type { LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
+import type { MemoryMode } from './memory-governor.js';
 import { buildMessages } from './prompt.js';
 import { judgeRelevance, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
 import type { TaskResult } from './search-pool.js';
@@ -33,6 +34,7 @@ export interface AskResponse {
   citations: Citation[];
   mode: AnswerMode;
   retrieval: 'hybrid' | 'lexical';
+  memoryMode: MemoryMode;
   /** Plain-language caveats: no LLM, LLM failed, keyword search only, citations removed. */
   notices: string[];
   relevance: RelevanceVerdict['signals'];
@@ -48,7 +50,14 @@ export interface AnswererDeps {
   log: Logger;
   /** Aborted at shutdown, so in-flight LLM calls end in extractive answers before the deadline. */
   llmCancel?: AbortSignal;
+  /** The memory governor's mode: cautious answers use fewer, shorter passages. */
+  memoryMode?: () => MemoryMode;
 }
+
+/** In cautious mode: at most this many passages, each cut to this many characters in the prompt. */
+const CAUTIOUS_TOP_K = 3;
+const CAUTIOUS_PASSAGE_CHARS = 600;
+const PASSAGE_CHARS = 1500;
 
 export const ABSTAIN_ANSWER = 'The documents do not cover this question, so there is nothing to cite. Try rephrasing it, or ask about something the documents discuss.';
 const SNIPPET_CHARS = 280;
@@ -77,10 +86,13 @@ export class Answerer {
 
   async ask(input: AskInput): Promise<AskResponse> {
     const started = Date.now();
-    const found = await this.deps.search(input.question, input.topK, input.filter);
+    const memoryMode = this.deps.memoryMode?.() ?? 'normal';
+    const cautious = memoryMode !== 'normal';
+    const found = await this.deps.search(input.question, cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK, input.filter);
     const { hits, degradedReason } = found.value;
     const retrieval = found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid';
     const notices: string[] = [];
+    if (cautious) notices.push(`The server is short of memory (${memoryMode} mode): the answer uses at most ${CAUTIOUS_TOP_K} passages.`);
     if (retrieval === 'lexical') notices.push(`Semantic search is unavailable (${degradedReason ?? 'no embedding model'}); passages were found by keyword search alone.`);
     const verdict = judgeRelevance(input.question, hits, found.value.retrieval, this.deps.floors);
     const timings = { queueMs: found.queueMs, embedMs: round(found.value.timings.embedMs), searchMs: round(found.value.timings.searchMs), generateMs: 0, totalMs: 0 };
@@ -89,6 +101,7 @@ export class Answerer {
       citations: cited.map((index, i) => toCitation(hits[index]!, i + 1)),
       mode,
       retrieval,
+      memoryMode,
       notices,
       relevance: verdict.signals,
       timings: { ...timings, totalMs: Date.now() - started },
@@ -99,7 +112,7 @@ export class Answerer {
     const generateStarted = Date.now();
     if (this.deps.llm) {
       try {
-        const completion = await this.deps.llm.complete(buildMessages(input.question, hits), this.deps.llmCancel);
+        const completion = await this.deps.llm.complete(buildMessages(input.question, hits, cautious ? CAUTIOUS_PASSAGE_CHARS : PASSAGE_CHARS), this.deps.llmCancel);
         timings.generateMs = Date.now() - generateStarted;
         const checked = checkCitations(completion.text, hits.length);
         if (checked.removed.length) notices.push(`Removed citation${checked.removed.length > 1 ? 's' : ''} ${checked.removed.map((n) => `[${n}]`).join(' ')} that named no retrieved passage.`);

@@ -4,6 +4,7 @@ import type { Answerer } from './answer.js';
 import { errorHandler } from './error-handler.js';
 import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { MemoryGovernor } from './memory-governor.js';
 import { headingTrail } from './prompt.js';
 import { readJson } from './read-json.js';
 import type { PoolStats, SearchPool, TaskResult } from './search-pool.js';
@@ -18,11 +19,15 @@ export interface AppDeps {
   /** What `/readyz` and `/` describe. */
   about: { version: string; indexDir: string; embeddingModel: string; llmModel: string | null };
   isShuttingDown?: () => boolean;
+  /** The memory governor; without one the service is always in normal mode. */
+  memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'>;
 }
 
 type Handler = (ctx: Context) => Promise<void> | void;
 
 const BODY_LIMIT_BYTES = 64 * 1024;
+/** Routes shed in degraded memory mode. */
+const EXPENSIVE = new Set(['/api/ask', '/api/search']);
 /** Routes that keep answering while the server drains for shutdown. */
 const ALWAYS_ON = new Set(['/healthz', '/readyz', '/api/memory']);
 
@@ -52,12 +57,12 @@ export function createApp(deps: AppDeps): Koa {
     '/healthz': { GET: (ctx) => void (ctx.body = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) }) },
     '/readyz': {
       GET: (ctx) => {
-        const report = readiness({ stats: stats(), shuttingDown: shuttingDown(), indexDir: deps.about.indexDir, embeddingModel: deps.about.embeddingModel, llmModel: deps.about.llmModel });
+        const report = readiness({ stats: stats(), memory: deps.memory?.snapshot() ?? null, shuttingDown: shuttingDown(), indexDir: deps.about.indexDir, embeddingModel: deps.about.embeddingModel, llmModel: deps.about.llmModel });
         ctx.status = report.ready ? 200 : 503;
         ctx.body = report;
       },
     },
-    '/api/memory': { GET: (ctx) => void (ctx.body = memoryReport(stats())) },
+    '/api/memory': { GET: (ctx) => void (ctx.body = memoryReport(stats(), deps.memory?.snapshot() ?? null)) },
     '/api/ask': {
       POST: async (ctx) => {
         const input = parseAskBody(await readJson(ctx, BODY_LIMIT_BYTES), deps.limits);
@@ -84,6 +89,10 @@ export function createApp(deps: AppDeps): Koa {
   app.use(async (ctx, next) => {
     try {
       if (shuttingDown() && !ALWAYS_ON.has(ctx.path)) throw new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down; retry on another instance', 5);
+      if (deps.memory?.mode === 'degraded' && EXPENSIVE.has(ctx.path)) {
+        const { rssMb, limitMb } = deps.memory.snapshot();
+        throw new ServiceUnavailableError('MEMORY_DEGRADED', `The server is near its memory limit (${rssMb} of ${limitMb} MB) and is shedding work until memory comes back down`, 10);
+      }
       await next();
     } finally {
       // A keep-alive connection would hold shutdown open until its idle timeout.

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { GovernorSettings } from './memory-governor.js';
 import type { RelevanceFloors } from './relevance.js';
 
 /** Everything the server reads from the environment, validated once at boot (`loadConfig`). */
@@ -14,6 +15,7 @@ export interface ServerConfig {
   llm: LlmSettings | null;
   worker: WorkerSettings;
   answers: AnswerSettings;
+  memory: GovernorSettings;
   warmup: boolean;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -82,6 +84,11 @@ export const DEFAULTS = {
   ABSTAIN_MIN_COVERAGE: '0.45',
   ABSTAIN_MIN_COVERAGE_LEXICAL: '0.35',
   ABSTAIN_STRONG_KEYWORD_SCORE: '20',
+  MEMORY_LIMIT_MB: '512',
+  MEMORY_CAUTIOUS_AT: '0.78',
+  MEMORY_DEGRADED_AT: '0.88',
+  MEMORY_HYSTERESIS: '0.05',
+  MEMORY_SAMPLE_MS: '1000',
   WARMUP: 'false',
   SHUTDOWN_TIMEOUT_MS: '10000',
   LOG_LEVEL: 'info',
@@ -165,6 +172,19 @@ function llmSettings(read: Reader): LlmSettings | null {
   };
 }
 
+function memorySettings(read: Reader): GovernorSettings {
+  const cautiousAt = read.number('MEMORY_CAUTIOUS_AT', 0.1, 1);
+  const degradedAt = read.number('MEMORY_DEGRADED_AT', 0.1, 1);
+  if (degradedAt <= cautiousAt) throw new ConfigError('MEMORY_DEGRADED_AT', `must be above MEMORY_CAUTIOUS_AT (${cautiousAt})`, String(degradedAt));
+  return {
+    limitMb: read.int('MEMORY_LIMIT_MB', 64, 1_048_576),
+    cautiousAt,
+    degradedAt,
+    hysteresis: read.number('MEMORY_HYSTERESIS', 0, 0.5),
+    sampleEveryMs: read.int('MEMORY_SAMPLE_MS', 50, 60_000),
+  };
+}
+
 /**
  * Read and check the environment. Throws ConfigError naming the first variable that breaks its
  * rule. Relative paths resolve against `cwd`.
@@ -207,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
         strongKeywordScore: read.number('ABSTAIN_STRONG_KEYWORD_SCORE', 0, 1e9),
       },
     },
+    memory: memorySettings(read),
     warmup: read.bool('WARMUP'),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),

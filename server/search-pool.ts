@@ -14,9 +14,11 @@ export interface SearchPoolOptions {
   /** The process RSS in bytes; injectable so tests can drive the RSS-triggered recycle. */
   rss?: () => number;
   random?: () => number;
+  /** Called after every task (the memory governor samples RSS then). */
+  onTaskDone?: () => void;
 }
 
-export type RecycleReason = 'tasks' | 'rss' | 'crash' | 'timeout' | 'requested';
+export type RecycleReason = 'tasks' | 'rss' | 'memory' | 'crash' | 'timeout' | 'requested';
 
 export interface PoolStats {
   /** `not-started` until the first task; `recycled` between a recycle and the next task, which starts a fresh worker. */
@@ -75,6 +77,7 @@ export class SearchPool {
   private closing = false;
   private closed: Promise<void> | undefined;
   private idleWaiters: (() => void)[] = [];
+  private queueLimit: number | undefined;
   private probePending: { error: unknown; message: string } | undefined;
   private unavailableUntil = 0;
   private unavailableReason = '';
@@ -88,7 +91,7 @@ export class SearchPool {
     this.random = options.random ?? Math.random;
     this.stats = {
       recycles: 0,
-      recyclesByReason: { tasks: 0, rss: 0, crash: 0, timeout: 0, requested: 0 },
+      recyclesByReason: { tasks: 0, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0 },
       tasksSinceRecycle: 0,
       recycleAfter: this.nextRecycleAfter(),
       tasksTotal: 0,
@@ -105,9 +108,10 @@ export class SearchPool {
     if (this.closing) return Promise.reject(new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down', 5));
     const now = Date.now();
     if (now < this.unavailableUntil) return Promise.reject(this.unavailable());
-    const { maxQueue, taskTimeoutMs } = this.options.settings;
+    const { taskTimeoutMs } = this.options.settings;
+    const maxQueue = this.queueLimit ?? this.options.settings.maxQueue;
     if (this.queue.length >= maxQueue) {
-      return Promise.reject(new ServiceUnavailableError('QUEUE_FULL', `${this.queue.length} requests are already waiting for the search worker (WORKER_QUEUE_MAX=${maxQueue})`, 1));
+      return Promise.reject(new ServiceUnavailableError('QUEUE_FULL', `${this.queue.length} requests are already waiting for the search worker (limit ${maxQueue})`, 1));
     }
     return new Promise((resolve, reject) => {
       const job: Job = {
@@ -127,6 +131,11 @@ export class SearchPool {
       this.queue.push(job);
       void this.pump();
     });
+  }
+
+  /** Lower the queue bound (cautious memory mode); `undefined` restores `WORKER_QUEUE_MAX`. */
+  setQueueLimit(limit: number | undefined): void {
+    this.queueLimit = limit;
   }
 
   /** Recycle the worker at its next idle moment (the memory governor's lever). */
@@ -226,6 +235,7 @@ export class SearchPool {
       this.onTaskFailure(job, error);
     } finally {
       this.running = undefined;
+      this.options.onTaskDone?.();
     }
   }
 

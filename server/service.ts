@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import { createLlmClient, type LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
+import { MemoryGovernor } from './memory-governor.js';
 import { SearchPool } from './search-pool.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -19,6 +20,7 @@ const LLM_SHUTDOWN_MARGIN_MS = 1000;
 export interface Service {
   server: Server;
   pool: SearchPool;
+  governor: MemoryGovernor;
   url: string;
   /** Stop accepting, let in-flight requests finish, stop the worker. Resolves `true` if that took less than `timeoutMs`. */
   shutdown(timeoutMs: number): Promise<boolean>;
@@ -26,6 +28,8 @@ export interface Service {
 
 export interface ServiceOptions {
   log: Logger;
+  /** Process RSS in bytes for the memory governor (tests inject one). */
+  rss?: () => number;
   version: string;
   workerFile?: string;
   /** Replaces the LLM client built from `config.llm` (tests). */
@@ -35,15 +39,23 @@ export interface ServiceOptions {
 /** Wire the pool, the LLM client and the app together and listen on `config.port`. */
 export async function startService(config: ServerConfig, options: ServiceOptions): Promise<Service> {
   const { log } = options;
-  const pool = new SearchPool({
+  const governor = new MemoryGovernor(config.memory, log, options.rss);
+  const pool: SearchPool = new SearchPool({
+    onTaskDone: () => governor.sample(),
     filename: options.workerFile ?? WORKER_FILE,
     workerData: { indexDir: config.indexDir, embedding: config.embedding, fusion: { k: 60, vectorWeight: 1, lexicalWeight: 1, depth: 50 } },
     settings: config.worker,
     log,
   });
   const llm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
+  governor.onChange((mode) => {
+    // Leaving normal: give back the worker's memory at its next idle moment, and queue less.
+    if (mode !== 'normal') pool.requestRecycle('memory');
+    pool.setQueueLimit(mode === 'normal' ? undefined : Math.max(1, Math.floor(config.worker.maxQueue / 4)));
+  });
+  governor.start();
   const llmCancel = new AbortController();
-  const answerer = new Answerer({ search: (query, topK, filter) => pool.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) }), llm, floors: config.answers.floors, log, llmCancel: llmCancel.signal });
+  const answerer = new Answerer({ search: (query, topK, filter) => pool.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) }), llm, floors: config.answers.floors, log, llmCancel: llmCancel.signal, memoryMode: () => governor.mode });
   let shuttingDown = false;
   const app = createApp({
     pool,
@@ -52,6 +64,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     log,
     about: { version: options.version, indexDir: config.indexDir, embeddingModel: config.embedding.model, llmModel: llm?.model ?? null },
     isShuttingDown: () => shuttingDown,
+    memory: governor,
   });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -70,6 +83,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
 
   async function shutdown(timeoutMs: number): Promise<boolean> {
     shuttingDown = true;
+    governor.stop();
     // LLM calls still running close to the bound are cut, so their requests end in extractive answers, not dropped connections.
     const cancelLlm = setTimeout(() => llmCancel.abort(), Math.max(0, timeoutMs - LLM_SHUTDOWN_MARGIN_MS));
     const drained = (async () => {
@@ -91,5 +105,5 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     return clean;
   }
 
-  return { server, pool, url, shutdown };
+  return { server, pool, governor, url, shutdown };
 }

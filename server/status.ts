@@ -1,3 +1,4 @@
+import type { GovernorSnapshot } from './memory-governor.js';
 import type { PoolStats } from './search-pool.js';
 
 export interface Readiness {
@@ -9,10 +10,12 @@ export interface Readiness {
   model: { configured: string; loaded: boolean };
   retrieval: 'hybrid' | 'lexical' | null;
   llm: { configured: boolean; model: string | null };
+  memory: { mode: GovernorSnapshot['mode']; rssMb: number; limitMb: number } | null;
 }
 
 export interface ReadinessContext {
   stats: PoolStats;
+  memory: GovernorSnapshot | null;
   shuttingDown: boolean;
   indexDir: string;
   embeddingModel: string;
@@ -32,8 +35,10 @@ export function readiness(context: ReadinessContext): Readiness {
     model: { configured: context.embeddingModel, loaded: state?.modelLoaded ?? false },
     retrieval: state?.indexLoaded ? (state.retrieval === 'lexical' ? 'lexical' : 'hybrid') : null,
     llm: { configured: context.llmModel !== null, model: context.llmModel },
+    memory: context.memory ? { mode: context.memory.mode, rssMb: context.memory.rssMb, limitMb: context.memory.limitMb } : null,
   } as const;
   if (context.shuttingDown) return { ready: false, reason: 'the server is shutting down', ...base };
+  if (context.memory?.mode === 'degraded') return { ready: false, reason: `memory is degraded (${context.memory.rssMb} of ${context.memory.limitMb} MB): questions are refused until it recovers`, ...base };
   if (stats.worker === 'unavailable') return { ready: false, reason: `the search worker cannot start: ${stats.lastError?.message ?? 'unknown error'}`, ...base };
   if (stats.lastError && !state?.indexLoaded) return { ready: false, reason: `${stats.lastError.code}: ${stats.lastError.message}`, ...base };
   if (!state?.indexLoaded) return { ready: true, reason: 'the index and model load on the first request (WARMUP=true loads them at boot)', ...base };
@@ -44,11 +49,13 @@ export function readiness(context: ReadinessContext): Readiness {
 const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;
 
 /** `/api/memory`: the process as the OS sees it, the main thread's heap, and the worker's. */
-export function memoryReport(stats: PoolStats) {
+export function memoryReport(stats: PoolStats, governor: GovernorSnapshot | null) {
   const usage = process.memoryUsage();
   const worker = stats.lastWorkerMemory;
   return {
     rssMb: mb(usage.rss),
+    mode: governor?.mode ?? 'normal',
+    governor,
     main: { heapUsedMb: mb(usage.heapUsed), heapTotalMb: mb(usage.heapTotal), externalMb: mb(usage.external), arrayBuffersMb: mb(usage.arrayBuffers) },
     worker: {
       state: stats.worker,

@@ -55,6 +55,7 @@ describe('the HTTP API over a real worker and a fake LLM on loopback', () => {
       LLM_MAX_RETRY_AFTER_MS: '300',
       // Jest's own process is large; keep the RSS-triggered recycle out of this file's way.
       WORKER_RECYCLE_RSS_MB: '8000',
+      MEMORY_LIMIT_MB: '100000',
     });
     service = await startService(config, { log: silentLogger, version: 'test', workerFile: WORKER });
   }, 120_000);

@@ -155,7 +155,7 @@ describe('the service under recycling', () => {
   it('answers 300 requests through a worker recycled every 10 tasks with no failure', async () => {
     const indexDir = path.join(dir, 'tiny-index');
     await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: TINY_MODEL, vectraExport: false });
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: TINY_MODEL.model, WORKER_MAX_TASKS: '10', WORKER_MAX_TASKS_JITTER: '0', WORKER_RECYCLE_RSS_MB: '8000' });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: TINY_MODEL.model, WORKER_MAX_TASKS: '10', WORKER_MAX_TASKS_JITTER: '0', WORKER_RECYCLE_RSS_MB: '8000', MEMORY_LIMIT_MB: '100000' });
     service = await startService(config, { log: silentLogger, version: 'test', workerFile: WORKER });
     const questions = ['How many vacation days do I get?', 'Who approves travel?', 'How do I report a lost laptop?', 'Is there a home office stipend?'];
     const statuses: number[] = [];
@@ -180,7 +180,7 @@ describe('the service under recycling', () => {
   }, 120_000);
 
   it('answers 503 with Retry-After over HTTP when the worker cannot start, and stays up', async () => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: dir, WORKER_RESTART_COOLDOWN_MS: '3000' });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: dir, WORKER_RESTART_COOLDOWN_MS: '3000', MEMORY_LIMIT_MB: '100000' });
     service = await startService(config, { log: silentLogger, version: 'test', workerFile: BROKEN });
     const res = await fetch(`${service.url}/api/search?q=pto`);
     expect(res.status).toBe(503);
