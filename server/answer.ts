@@ -4,7 +4,7 @@ import { extractiveAnswer } from './extractive.js';
 import type { LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
 import type { MemoryMode } from './memory-governor.js';
-import { buildMessages } from './prompt.js';
+import { buildMessages, headingOf } from './prompt.js';
 import { judgeRelevance, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
 import type { TaskResult } from './search-pool.js';
 
@@ -63,7 +63,9 @@ export const ABSTAIN_ANSWER = 'The documents do not cover this question, so ther
 const SNIPPET_CHARS = 280;
 
 function snippet(text: string): string {
-  return text.length <= SNIPPET_CHARS ? text : `${text.slice(0, text.lastIndexOf(' ', SNIPPET_CHARS) > 0 ? text.lastIndexOf(' ', SNIPPET_CHARS) : SNIPPET_CHARS)}…`;
+  if (text.length <= SNIPPET_CHARS) return text;
+  const space = text.lastIndexOf(' ', SNIPPET_CHARS);
+  return `${text.slice(0, space > 0 ? space : SNIPPET_CHARS)}…`;
 }
 
 function toCitation(hit: SearchHit, n: number): Citation {
@@ -72,7 +74,7 @@ function toCitation(hit: SearchHit, n: number): Citation {
     id: hit.id,
     source: hit.source,
     title: hit.title,
-    heading: hit.headings.join(' › '),
+    heading: headingOf(hit),
     start: hit.start,
     end: hit.end,
     snippet: snippet(hit.text),

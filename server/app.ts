@@ -1,18 +1,17 @@
 import Koa, { type Context } from 'koa';
-import type { SearchFilter, SearchOutput } from '../workers/protocol.js';
 import type { Answerer } from './answer.js';
 import { errorHandler } from './error-handler.js';
 import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory-governor.js';
-import { headingTrail } from './prompt.js';
+import { headingOf, headingTrail } from './prompt.js';
 import { readJson } from './read-json.js';
-import type { PoolStats, SearchPool, TaskResult } from './search-pool.js';
+import type { PoolStats, SearchPool } from './search-pool.js';
 import { memoryReport, readiness } from './status.js';
 import { parseAskBody, parseSearchQuery, type InputLimits } from './validate.js';
 
 export interface AppDeps {
-  pool: Pick<SearchPool, 'run' | 'snapshot'>;
+  pool: Pick<SearchPool, 'search' | 'snapshot'>;
   answerer: Answerer;
   limits: InputLimits;
   log: Logger;
@@ -72,9 +71,9 @@ export function createApp(deps: AppDeps): Koa {
     '/api/search': {
       GET: async (ctx) => {
         const input = parseSearchQuery(ctx.query, deps.limits);
-        const found = await search(deps.pool, input.question, input.topK, input.filter);
+        const found = await deps.pool.search(input.question, input.topK, input.filter);
         ctx.body = {
-          results: found.value.hits.map((hit) => ({ id: hit.id, source: hit.source, title: hit.title, heading: hit.headings.join(' › '), trail: headingTrail(hit), start: hit.start, end: hit.end, text: hit.text, score: hit.score })),
+          results: found.value.hits.map((hit) => ({ id: hit.id, source: hit.source, title: hit.title, heading: headingOf(hit), trail: headingTrail(hit), start: hit.start, end: hit.end, text: hit.text, score: hit.score })),
           retrieval: found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid',
           ...(found.value.degradedReason ? { notice: `keyword search only: ${found.value.degradedReason}` } : {}),
           timings: { queueMs: found.queueMs, embedMs: found.value.timings.embedMs, searchMs: found.value.timings.searchMs },
@@ -111,6 +110,3 @@ export function createApp(deps: AppDeps): Koa {
   return app;
 }
 
-export function search(pool: AppDeps['pool'], query: string, topK: number, filter?: SearchFilter): Promise<TaskResult<SearchOutput>> {
-  return pool.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) });
-}

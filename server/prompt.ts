@@ -9,6 +9,11 @@ const SYSTEM = [
   'Answer in a few sentences, in the language of the question.',
 ].join(' ');
 
+/** The passage's heading trail below the document title, as citations and search results show it. */
+export function headingOf(hit: SearchHit): string {
+  return hit.headings.join(' › ');
+}
+
 /** Where the passage sits: its document title and heading trail. */
 export function headingTrail(hit: SearchHit): string {
   return [hit.title, ...hit.headings.filter((h) => h !== hit.title)].join(' › ');

@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import type { StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from '../workers/protocol.js';
+import type { SearchFilter, SearchOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from '../workers/protocol.js';
 import type { WorkerSettings } from './config.js';
 import { ServiceUnavailableError, TaskTimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -51,7 +51,6 @@ export interface TaskResult<T> {
 interface Job {
   task: WorkerTask;
   enqueuedAt: number;
-  deadline: number;
   attempts: number;
   timer: NodeJS.Timeout;
   abort: AbortController;
@@ -78,7 +77,8 @@ export class SearchPool {
   private closed: Promise<void> | undefined;
   private idleWaiters: (() => void)[] = [];
   private queueLimit: number | undefined;
-  private probePending: { error: unknown; message: string } | undefined;
+  /** Set when a fresh worker crashed: the message, until a probe says whether any worker can start. */
+  private probePending: string | undefined;
   private unavailableUntil = 0;
   private unavailableReason = '';
   private recyclePending: RecycleReason | undefined;
@@ -117,7 +117,6 @@ export class SearchPool {
       const job: Job = {
         task,
         enqueuedAt: now,
-        deadline: now + taskTimeoutMs,
         attempts: 0,
         abort: new AbortController(),
         timer: setTimeout(() => this.expire(job), taskTimeoutMs),
@@ -131,6 +130,11 @@ export class SearchPool {
       this.queue.push(job);
       void this.pump();
     });
+  }
+
+  /** A search task: the one the HTTP routes and the answerer use. */
+  search(query: string, topK: number, filter?: SearchFilter): Promise<TaskResult<SearchOutput>> {
+    return this.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) });
   }
 
   /** Lower the queue bound (cautious memory mode); `undefined` restores `WORKER_QUEUE_MAX`. */
@@ -195,7 +199,7 @@ export class SearchPool {
     this.pumping = true;
     try {
       for (;;) {
-        if (this.probePending) await this.probe(this.probePending);
+        if (this.probePending !== undefined) await this.probe(this.probePending);
         if (this.recyclePending) await this.recycle(this.recyclePending);
         const job = this.queue.shift();
         if (!job) break;
@@ -253,7 +257,7 @@ export class SearchPool {
     this.options.log.warn('search worker crashed', { task: job.task.task, code, message, attempt: job.attempts });
     // A fresh worker failing may mean no worker can start at all, or only that this task kills
     // workers. A probe on another fresh worker tells which, before anyone else is failed.
-    if (this.stats.tasksSinceRecycle === 0) this.probePending = { error, message };
+    if (this.stats.tasksSinceRecycle === 0) this.probePending = message;
     if (job.attempts < 2) {
       // Once, on a fresh worker: an out-of-memory or crash is usually the worker's state, not the task.
       this.stats.retried++;
@@ -264,7 +268,7 @@ export class SearchPool {
   }
 
   /** Start a fresh worker and run a task that loads nothing; if even that fails, the worker cannot start. */
-  private async probe(failure: { error: unknown; message: string }): Promise<void> {
+  private async probe(crashMessage: string): Promise<void> {
     this.probePending = undefined;
     await this.recycle('crash');
     const abort = new AbortController();
@@ -274,7 +278,7 @@ export class SearchPool {
       await this.piscina.run({ task: 'status' } satisfies WorkerTask, { signal: abort.signal });
     } catch (error) {
       const { restartCooldownMs } = this.options.settings;
-      const message = error instanceof Error ? error.message : failure.message;
+      const message = error instanceof Error ? error.message : crashMessage;
       this.unavailableUntil = Date.now() + restartCooldownMs;
       this.unavailableReason = message;
       this.stats.lastError = { code: 'WORKER_UNAVAILABLE', message };

@@ -43,7 +43,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const pool: SearchPool = new SearchPool({
     onTaskDone: () => governor.sample(),
     filename: options.workerFile ?? WORKER_FILE,
-    workerData: { indexDir: config.indexDir, embedding: config.embedding, fusion: { k: 60, vectorWeight: 1, lexicalWeight: 1, depth: 50 } },
+    workerData: { indexDir: config.indexDir, embedding: config.embedding },
     settings: config.worker,
     log,
   });
@@ -55,7 +55,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   });
   governor.start();
   const llmCancel = new AbortController();
-  const answerer = new Answerer({ search: (query, topK, filter) => pool.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) }), llm, floors: config.answers.floors, log, llmCancel: llmCancel.signal, memoryMode: () => governor.mode });
+  const answerer = new Answerer({ search: (query, topK, filter) => pool.search(query, topK, filter), llm, floors: config.answers.floors, log, llmCancel: llmCancel.signal, memoryMode: () => governor.mode });
   let shuttingDown = false;
   const app = createApp({
     pool,

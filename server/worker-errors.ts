@@ -10,7 +10,6 @@ export function workerFailure(code: string, message: string): ApiError {
       return new ServiceUnavailableError('INDEX_NOT_READY', `${message}. Build it with npm run prebuild`, 10);
     case 'INDEX_CORRUPT':
     case 'INDEX_MODEL_MISMATCH':
-      return new ServiceUnavailableError(code, message, 30);
     case 'MODEL_NOT_FOUND':
       return new ServiceUnavailableError(code, message, 30);
     default:

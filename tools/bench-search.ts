@@ -13,7 +13,6 @@ const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
 const workerData: WorkerConfig = {
   indexDir: path.resolve(indexDir),
   embedding: { model, modelDir: path.resolve(process.env.MODEL_DIR ?? '../shared/models'), allowRemote: false, dtype: 'q8' },
-  fusion: { k: 60, vectorWeight: 1, lexicalWeight: 1, depth: 50 },
 };
 const filename = path.join(path.dirname(fileURLToPath(import.meta.url)), '../workers/worker.js');
 console.log(`main thread before the pool: ${mb(process.memoryUsage().rss)}`);

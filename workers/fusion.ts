@@ -15,6 +15,9 @@ export interface FusedHit {
 /** Reciprocal rank fusion constant; 60 is the value from the original RRF study. */
 export const DEFAULT_RRF_K = 60;
 
+/** Plain RRF with equal weights over the top 50 of each side: the worker's default fusion. */
+export const DEFAULT_FUSION = { k: DEFAULT_RRF_K, vectorWeight: 1, lexicalWeight: 1, depth: 50 };
+
 /**
  * Weighted reciprocal rank fusion: each list adds weight / (k + rank). Ranks, not scores, so
  * cosines and BM25 scores need no common scale. Ties keep the better vector rank first.

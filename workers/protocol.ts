@@ -97,9 +97,17 @@ export type WorkerResult<T> =
   | { ok: true; value: T; memory: WorkerMemory; state: StatusOutput }
   | { ok: false; code: string; message: string; memory: WorkerMemory; state: StatusOutput };
 
+export interface FusionSettings {
+  k: number;
+  vectorWeight: number;
+  lexicalWeight: number;
+  depth: number;
+}
+
 /** What the pool passes to the worker as `workerData`. */
 export interface WorkerConfig {
   indexDir: string;
   embedding: EmbeddingConfig;
-  fusion: { k: number; vectorWeight: number; lexicalWeight: number; depth: number };
+  /** Defaults to `DEFAULT_FUSION` in workers/fusion.ts. */
+  fusion?: FusionSettings;
 }

@@ -2,9 +2,9 @@ import { readIndex, type LoadedIndex } from '../store/index-files.js';
 import { ManifestMismatchError } from '../store/errors.js';
 import type { ModelFingerprint } from '../store/manifest.js';
 import type { Embedder } from './embedder.js';
-import { reciprocalRankFusion, type RankedList } from './fusion.js';
+import { DEFAULT_FUSION, reciprocalRankFusion, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
-import type { RetrievalMode, SearchFilter, SearchHit, SearchOutput, WorkerConfig } from './protocol.js';
+import type { FusionSettings, RetrievalMode, SearchFilter, SearchHit, SearchOutput } from './protocol.js';
 import { vectorSearch } from './vector-search.js';
 
 /** Differences between what built the index and the model loaded now; empty when they match. */
@@ -23,14 +23,14 @@ export class Retriever {
     private readonly lexical: LexicalIndex,
     readonly embedder: Embedder | undefined,
     readonly degradedReason: string | undefined,
-    private readonly fusion: WorkerConfig['fusion'],
+    private readonly fusion: FusionSettings,
   ) {}
 
   /**
    * Open the live generation of `indexDir`. With an embedder, refuses (ManifestMismatchError) an
    * index built by another model. Without one, or for an index with no vectors, search is lexical.
    */
-  static async open(indexDir: string, embedder: Embedder | undefined, modelError: string | undefined, fusion: WorkerConfig['fusion']): Promise<Retriever> {
+  static async open(indexDir: string, embedder: Embedder | undefined, modelError: string | undefined, fusion: FusionSettings = DEFAULT_FUSION): Promise<Retriever> {
     const index = await readIndex(indexDir);
     const built = index.manifest.model;
     if (embedder && built) {

@@ -17,4 +17,4 @@ export const TINY_MODEL = config('Synthetic/tiny-random-bert');
 /** all-MiniLM-L6-v2's shape and cost, random weights: for memory and speed. */
 export const MINILM_SHAPED_MODEL = config('Synthetic/random-minilm-l6');
 
-export const FUSION = { k: 60, vectorWeight: 1, lexicalWeight: 1, depth: 50 };
+export { DEFAULT_FUSION as FUSION } from '../../workers/fusion.js';
