@@ -3,18 +3,16 @@
  * starts the compiled server as its own process, reads its RSS from /proc (as the OS sees it), and
  * times sequential `/api/search` and `/api/ask` requests (extractive: no LLM configured).
  */
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { percentile } from './load-clients.js';
+import { rssMbOf, startServerProcess } from './server-process.js';
 
 const { values } = parseArgs({
   options: { index: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' }, requests: { type: 'string' }, port: { type: 'string' } },
 });
 if (!values.index) throw new Error('usage: npm run bench:service -- --index <folder> [--model ORG/NAME] [--model-dir <folder>] [--requests N]');
 const requests = Number(values.requests ?? 200);
-const here = path.dirname(fileURLToPath(import.meta.url));
 const QUESTIONS = [
   'How many vacation days do I get each year?',
   'Who approves my travel expenses?',
@@ -26,38 +24,17 @@ const QUESTIONS = [
   'Is there a stipend for my home office?',
 ];
 
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-const child = spawn(process.execPath, [path.join(here, '../server/index.js')], {
-  env: {
-    PATH: process.env.PATH ?? '',
-    PORT: values.port ?? '0',
-    HOST: '127.0.0.1',
-    INDEX_DIR: path.resolve(values.index),
-    MODEL_DIR: path.resolve(values['model-dir'] ?? process.env.MODEL_DIR ?? 'models'),
-    EMBEDDING_MODEL: values.model ?? process.env.EMBEDDING_MODEL ?? 'Xenova/paraphrase-MiniLM-L3-v2',
-    LOG_LEVEL: 'info',
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
+const server = await startServerProcess({
+  INDEX_DIR: path.resolve(values.index),
+  MODEL_DIR: path.resolve(values['model-dir'] ?? process.env.MODEL_DIR ?? 'models'),
+  EMBEDDING_MODEL: values.model ?? process.env.EMBEDDING_MODEL ?? 'Xenova/paraphrase-MiniLM-L3-v2',
+  ...(values.port ? { PORT: values.port } : {}),
 });
-const url = await new Promise<string>((resolve, reject) => {
-  child.stdout.on('data', (data: Buffer) => {
-    const match = /"url":"([^"]+)"/.exec(data.toString('utf8'));
-    if (match) resolve(match[1]!);
-  });
-  child.on('exit', (code) => reject(new Error(`server exited with code ${code}`)));
-});
+const { child, url } = server;
 try {
   const pid = child.pid!;
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const idle = await rssMb(pid);
+  const idle = await rssMbOf(pid);
   const ask = async (question: string) => {
     const res = await fetch(`${url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) });
     const body = (await res.json()) as { mode: string; retrieval: string };
@@ -67,7 +44,7 @@ try {
   let started = performance.now();
   const first = await ask(QUESTIONS[0]!);
   const firstMs = performance.now() - started;
-  const afterFirst = await rssMb(pid);
+  const afterFirst = await rssMbOf(pid);
   const time = async (run: (i: number) => Promise<unknown>) => {
     const times: number[] = [];
     for (let i = 0; i < requests; i++) {
@@ -87,7 +64,7 @@ try {
     const body = await ask(QUESTIONS[i % QUESTIONS.length]!);
     modes.set(body.mode, (modes.get(body.mode) ?? 0) + 1);
   });
-  const after = await rssMb(pid);
+  const after = await rssMbOf(pid);
   const fmt = (sorted: number[]) => `p50 ${percentile(sorted, 0.5).toFixed(1)} ms, p95 ${percentile(sorted, 0.95).toFixed(1)} ms, p99 ${percentile(sorted, 0.99).toFixed(1)} ms`;
   console.log(`server RSS idle (listening, nothing asked): ${idle.toFixed(0)} MB`);
   console.log(`first /api/ask (starts the worker, loads model and index): ${firstMs.toFixed(0)} ms, ${first.mode}, ${first.retrieval}; RSS after it ${afterFirst.toFixed(0)} MB`);
