@@ -30,6 +30,8 @@ export interface PoolStats {
   recycleAfter: number;
   tasksTotal: number;
   crashes: number;
+  /** Of the crashes, workers stopped by their V8 heap limit (`WORKER_HEAP_MB`). */
+  outOfMemory: number;
   /** Tasks retried on a fresh worker after a crash. */
   retried: number;
   queued: number;
@@ -96,6 +98,7 @@ export class SearchPool {
       recycleAfter: this.nextRecycleAfter(),
       tasksTotal: 0,
       crashes: 0,
+      outOfMemory: 0,
       retried: 0,
       lastWorkerMemory: null,
       lastState: null,
@@ -254,6 +257,7 @@ export class SearchPool {
     this.stats.lastError = { code: 'WORKER_CRASHED', message };
     this.recyclePending = 'crash';
     const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_WORKER_OUT_OF_MEMORY') this.stats.outOfMemory++;
     this.options.log.warn('search worker crashed', { task: job.task.task, code, message, attempt: job.attempts });
     // A fresh worker failing may mean no worker can start at all, or only that this task kills
     // workers. A probe on another fresh worker tells which, before anyone else is failed.

@@ -68,6 +68,7 @@ export function memoryReport(stats: PoolStats, governor: GovernorSnapshot | null
       recycleAfter: stats.recycleAfter,
       tasksTotal: stats.tasksTotal,
       crashes: stats.crashes,
+      outOfMemory: stats.outOfMemory,
       retried: stats.retried,
       queued: stats.queued,
     },

@@ -108,6 +108,20 @@ describe('the worker gate', () => {
     await expect(search(pool, 'still fine')).resolves.toBeDefined();
   });
 
+  it('survives a worker that runs out of heap: retried on a fresh worker, counted, the process unharmed', async () => {
+    // 16 MB of old generation: the fixture fills it and V8 stops the thread with ERR_WORKER_OUT_OF_MEMORY.
+    const pool = open({ heapMb: 16 });
+    await search(pool, 'warm');
+    await expect(search(pool, 'oom-once')).resolves.toBeDefined();
+    expect(pool.snapshot()).toMatchObject({ crashes: 1, outOfMemory: 1, retried: 1 });
+    // A request that exhausts every worker fails alone, with a clear error; the next one is served.
+    const error = await failure(search(pool, 'oom'));
+    expect(error).toMatchObject({ status: 503, code: 'WORKER_CRASHED' });
+    expect(error.message).toMatch(/out of memory/i);
+    expect(pool.snapshot()).toMatchObject({ crashes: 3, outOfMemory: 3 });
+    await expect(search(pool, 'after')).resolves.toBeDefined();
+  });
+
   it('fails only the request that keeps killing workers, not the ones queued behind it', async () => {
     const pool = open();
     await search(pool, 'warm');
