@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/** `npm run eval -- --index <folder> --questions <file>`: a thin edge over `evaluate()`. */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { locateIndex, readManifest } from '../store/index-files.js';
+import { DEFAULT_EMBEDDING_CONFIG, type EmbeddingConfig } from '../workers/model-config.js';
+import type { RetrievalMode } from '../workers/protocol.js';
+import { ALL_MODES, evaluate, type EvalReport } from './eval.js';
+import { parseQuestions, QuestionsFileError, type EvalQuestion } from './eval-questions.js';
+import { formatHeader, formatMarkdown, formatNotices, formatTable } from './eval-report.js';
+import { UsageError } from './errors.js';
+
+export const USAGE = `Usage: npm run eval -- --index <folder> --questions <file> [options]
+
+  --index <folder>            index folder built by prebuild
+  --questions <file>          JSON array: {id, question, source, heading, evidence?} or {id, question, offTopic: true}
+  --model <ORG/NAME>          embedding model (env EMBEDDING_MODEL, default: the model the index was built with)
+  --model-dir <folder>        local transformers.js models (env MODEL_DIR, default ./models)
+  --modes <list>              comma-separated, from ${ALL_MODES.join(', ')} (default all three)
+  --out <folder>              also write <folder>/eval.json and <folder>/eval.md
+  --fail-under-recall5 <x>    exit 1 when hybrid Recall@5 is below x (0 to 1)
+  --json                      print the JSON report only`;
+
+export interface EvalCliOptions {
+  indexDir: string;
+  questionsFile: string;
+  /** Undefined: the model named in the index's manifest. */
+  model: string | undefined;
+  modelDir: string;
+  allowRemote: boolean;
+  modes: RetrievalMode[];
+  outDir: string | undefined;
+  failUnderRecall5: number | undefined;
+  json: boolean;
+}
+
+function parseModes(value: string | undefined): RetrievalMode[] {
+  if (value === undefined) return [...ALL_MODES];
+  const modes = value.split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = modes.filter((m) => !(ALL_MODES as readonly string[]).includes(m));
+  if (unknown.length || modes.length === 0) throw new UsageError(`--modes must list some of ${ALL_MODES.join(', ')}, got "${value}"`);
+  return [...new Set(modes as RetrievalMode[])];
+}
+
+function parseFloor(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--fail-under-recall5 must be a number from 0 to 1, got "${value}"`);
+  return n;
+}
+
+/** Parse argv (and the environment's defaults) into options. Throws UsageError. */
+export function parseEvalArgs(argv: string[], env: NodeJS.ProcessEnv): EvalCliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      index: { type: 'string' }, questions: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' },
+      modes: { type: 'string' }, out: { type: 'string' }, 'fail-under-recall5': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) throw new UsageError(USAGE);
+  if (!values.index || !values.questions) throw new UsageError(`--index and --questions are required\n\n${USAGE}`);
+  return {
+    indexDir: values.index,
+    questionsFile: values.questions,
+    model: values.model ?? env.EMBEDDING_MODEL,
+    modelDir: path.resolve(values['model-dir'] ?? env.MODEL_DIR ?? DEFAULT_EMBEDDING_CONFIG.modelDir),
+    allowRemote: env.ALLOW_REMOTE_MODELS === 'true',
+    modes: parseModes(values.modes),
+    outDir: values.out,
+    failUnderRecall5: parseFloor(values['fail-under-recall5']),
+    json: values.json ?? false,
+  };
+}
+
+async function readQuestions(file: string): Promise<EvalQuestion[]> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (cause) {
+    throw new QuestionsFileError(file, `cannot be read as JSON (${(cause as Error).message})`, { cause });
+  }
+  return parseQuestions(json, file);
+}
+
+/**
+ * The model to search with: the one asked for, else the one that built the index (so a plain
+ * run never trips over a fingerprint mismatch). Null for an index without vectors.
+ */
+async function embeddingFor(options: EvalCliOptions): Promise<EmbeddingConfig | null> {
+  const built = (await readManifest(await locateIndex(options.indexDir))).model;
+  if (!built) return null;
+  return { model: options.model ?? built.id, modelDir: options.modelDir, allowRemote: options.allowRemote, dtype: built.dtype === 'fp32' ? 'fp32' : 'q8' };
+}
+
+async function writeReport(outDir: string, report: EvalReport): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(path.join(outDir, 'eval.md'), formatMarkdown(report));
+}
+
+/** The CI gate: a reason to fail, or null. No hybrid figures (no model) fails too: the gate cannot vouch. */
+export function recallGateFailure(report: EvalReport, floor: number): string | null {
+  const hybrid = report.modes.find((m) => m.mode === 'hybrid');
+  if (!hybrid) return `hybrid Recall@5 was not measured (${report.skippedModes.find((s) => s.mode === 'hybrid')?.reason ?? 'hybrid not in --modes'})`;
+  return hybrid.recallAt5 < floor ? `hybrid Recall@5 ${hybrid.recallAt5.toFixed(3)} is below ${floor}` : null;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: EvalCliOptions;
+  try {
+    options = parseEvalArgs(argv, process.env);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  let report: EvalReport;
+  try {
+    const questions = await readQuestions(options.questionsFile);
+    report = await evaluate({ questions, indexDir: options.indexDir, embedding: await embeddingFor(options), modes: options.modes });
+    if (options.outDir) await writeReport(options.outDir, report);
+  } catch (error) {
+    process.stderr.write(`eval failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const notes = formatNotices(report).map((n) => `note: ${n}\n`).join('');
+  if (options.json) {
+    // stdout stays one JSON document for a pipe; the notes are in it too (skippedModes, unmatchedLabels).
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stderr.write(notes);
+  } else {
+    process.stdout.write(`${formatHeader(report)}\n\n${formatTable(report)}\n\n${notes}`);
+    if (options.outDir) process.stdout.write(`Report written to ${path.join(options.outDir, 'eval.md')} and eval.json\n`);
+  }
+  const failure = options.failUnderRecall5 === undefined ? null : recallGateFailure(report, options.failUnderRecall5);
+  if (failure) process.stderr.write(`eval gate failed: ${failure}\n`);
+  return failure ? 1 : 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
