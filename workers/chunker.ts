@@ -15,11 +15,11 @@ interface Unit {
 }
 
 /** Bump whenever cleaning or chunking output changes, so incremental builds do not reuse stale chunks. */
-export const CHUNKER_REVISION = 3;
+export const CHUNKER_REVISION = 4;
 
 /** [CLS] and [SEP]: every embedded input carries both. */
 const SPECIAL_TOKENS = 2;
-/** Below this many tokens for the body, the heading trail is dropped from the embedded text. */
+/** Below this many tokens for the body, the heading trail is shortened, outermost heading first. */
 const MIN_BODY_TOKENS = 32;
 
 /** The text that is embedded for a chunk: its place in the document, then the passage itself. */
@@ -42,11 +42,11 @@ export function chunkId(source: string, start: number, text: string): string {
 export function chunkDocument(doc: CleanDocument, source: string, params: ChunkingParams, counter: TokenCount): ChunkRecord[] {
   const chunks: ChunkRecord[] = [];
   for (const section of doc.sections) {
-    const prefix = embeddingText({ title: doc.title, headings: section.headings, text: '' });
-    let prefixTokens = counter.count(prefix);
     let headings = section.headings;
-    if (params.maxTokens - SPECIAL_TOKENS - prefixTokens < MIN_BODY_TOKENS) {
-      headings = [];
+    let prefixTokens = counter.count(embeddingText({ title: doc.title, headings, text: '' }));
+    // A trail too long for the passage loses its outer headings first: the nearest says the most.
+    while (headings.length && params.maxTokens - SPECIAL_TOKENS - prefixTokens < MIN_BODY_TOKENS) {
+      headings = headings.slice(1);
       prefixTokens = counter.count(embeddingText({ title: doc.title, headings, text: '' }));
     }
     const budget = Math.max(params.maxTokens - SPECIAL_TOKENS - prefixTokens, 8);
@@ -72,8 +72,16 @@ export function chunkDocument(doc: CleanDocument, source: string, params: Chunki
 }
 
 const LIST_LINE = /^\s*([-*+]|\d+[.)])\s|\s\|\s/;
-const SENTENCE = /[^.!?]+(?:[.!?]+["')\]]*(?=\s|$)|$)/g;
+/**
+ * A sentence runs to a stop that ends it: `.`, `!` or `?` (closing quotes and brackets included)
+ * before whitespace or the end, or a CJK full stop, which needs no space after it. Anything else,
+ * a dot in `people@example.com`, `1.67` or `Node.js` included, stays inside the sentence; the
+ * last alternative takes whatever text remains, so no character falls between two matches.
+ */
+const SENTENCE = /[\s\S]*?(?:[.!?]+["'”’»)\]]*(?=\s|$)|[。！？]+[」』）”’]*|$)/g;
 const WORD = /\S+/g;
+/** Finer and finer ways to cut a span that does not fit; past the last, it is cut by characters. */
+const SPLITS = [SENTENCE, WORD];
 
 /**
  * Units to pack: list items and table rows whole, prose paragraphs by sentence (hard-wrapped
@@ -102,14 +110,39 @@ function listItems(text: string, paragraph: { start: number; end: number }): { s
   return items;
 }
 
-/** A span that fits the budget, or its sentences, or its words. */
-function fit(text: string, span: { start: number; end: number }, budget: number, counter: TokenCount, pattern: RegExp = SENTENCE): Unit[] {
+/** A span that fits the budget, or its sentences, or its words, or, for one over-long word, its characters. */
+function fit(text: string, span: { start: number; end: number }, budget: number, counter: TokenCount, depth = 0): Unit[] {
   const tokens = counter.count(text.slice(span.start, span.end));
   if (tokens <= budget) return [{ ...span, tokens }];
-  const pieces = spans(text, span.start, span.end, pattern);
-  if (pieces.length > 1) return pieces.flatMap((piece) => fit(text, piece, budget, counter, WORD));
-  if (pattern === SENTENCE) return fit(text, span, budget, counter, WORD);
-  return [{ ...span, tokens: budget }];
+  for (let d = depth; d < SPLITS.length; d++) {
+    const pieces = spans(text, span.start, span.end, SPLITS[d]!);
+    if (pieces.length > 1) return pieces.flatMap((piece) => fit(text, piece, budget, counter, d + 1));
+  }
+  return cutByCharacters(text, span, budget, counter);
+}
+
+/**
+ * The last resort for a run with no space in it (a long URL, CJK without stops): the longest
+ * prefixes that fit, found by bisection, each at least one character, none ending inside a
+ * surrogate pair.
+ */
+function cutByCharacters(text: string, span: { start: number; end: number }, budget: number, counter: TokenCount): Unit[] {
+  const units: Unit[] = [];
+  let start = span.start;
+  while (start < span.end) {
+    let low = start + 1;
+    let high = span.end;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      if (counter.count(text.slice(start, mid)) <= budget) low = mid;
+      else high = mid - 1;
+    }
+    const code = text.charCodeAt(low - 1);
+    if (code >= 0xd800 && code <= 0xdbff && low < span.end) low += low - 1 > start ? -1 : 1;
+    units.push({ start, end: low, tokens: counter.count(text.slice(start, low)) });
+    start = low;
+  }
+  return units;
 }
 
 /** Trimmed, non-empty matches of `pattern` within text[start, end). */

@@ -37,9 +37,25 @@ function decodeEntities(text: string): string {
 function frontMatter(source: string): { body: string; title?: string } {
   const match = /^---[ \t]*\n([\s\S]*?)\n(?:---|\.\.\.)[ \t]*(?:\n|$)/.exec(source);
   if (!match) return { body: source };
-  const titleLine = /^title:[ \t]*(.+?)[ \t]*$/m.exec(match[1] ?? '');
-  const title = titleLine?.[1]?.replace(/^(['"])(.*)\1$/, '$2').trim();
+  const title = yamlTitle(match[1] ?? '');
   return { body: source.slice(match[0].length), ...(title ? { title } : {}) };
+}
+
+/**
+ * The `title` of YAML front matter, on one line or, as Prettier wraps long ones, folded over the
+ * indented lines after `title:` (a plain scalar, or a `>`/`|` block); quotes go.
+ */
+function yamlTitle(yaml: string): string | undefined {
+  const lines = yaml.split('\n');
+  const at = lines.findIndex((line) => line.startsWith('title:'));
+  if (at < 0) return undefined;
+  const parts = [lines[at]!.slice('title:'.length).trim().replace(/^[>|][+-]?$/, '')];
+  for (const line of lines.slice(at + 1)) {
+    if (!/^[ \t]+\S/.test(line)) break;
+    parts.push(line.trim());
+  }
+  const title = parts.filter(Boolean).join(' ').replace(/^(['"])(.*)\1$/, '$2').trim();
+  return title || undefined;
 }
 
 /** Liquid/Jekyll/Nunjucks tags: comment blocks go whole, other tags go and leave their text. */
@@ -93,25 +109,54 @@ const HORIZONTAL_RULE = /^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$/;
 const LINK_DEFINITION = /^[ \t]*\[[^\]]+\]:[ \t]*\S+/;
 const ATTRIBUTE_LINE = /^[ \t]*\{:.*\}[ \t]*$/;
 
-/** Turn one Markdown body (front matter and templates already gone) into clean text and sections. */
-function markdownToText(body: string, title: string): CleanDocument & { firstHeading?: string } {
+/** A heading in the trail, with where its line sits and whether any section names it yet. */
+interface OpenHeading {
+  level: number;
+  text: string;
+  start: number;
+  named: boolean;
+}
+
+/**
+ * Turn one Markdown body (front matter and templates already gone) into clean text and sections.
+ * `leadingTitle` is an H1 that opens the body, the page's title by Markdown custom.
+ */
+function markdownToText(body: string, title: string): CleanDocument & { leadingTitle?: string } {
   const out: string[] = [];
   let length = 0;
-  const trail: { level: number; text: string }[] = [];
+  const trail: OpenHeading[] = [];
   const sections: Section[] = [];
   let sectionStart = 0;
-  let firstHeading: string | undefined;
+  let hasBody = false;
+  let leadingTitle: string | undefined;
   let inFence = false;
+  // A heading equal to the title at the top of the trail would only repeat the title.
+  const trailTexts = () => trail.map((h) => h.text).filter((h, i) => !(i === 0 && h.toLowerCase() === title.toLowerCase()));
   const closeSection = () => {
-    if (length > sectionStart) {
-      const headings = trail.map((h) => h.text).filter((h, i) => !(i === 0 && h.toLowerCase() === title.toLowerCase()));
-      sections.push({ headings, start: sectionStart, end: length });
+    if (hasBody) {
+      sections.push({ headings: trailTexts(), start: sectionStart, end: length });
+      for (const heading of trail) heading.named = true;
     }
+    hasBody = false;
+  };
+  // A heading with no text and no subheading under it would be in no chunk: its line becomes a section.
+  const popHeading = () => {
+    const heading = trail[trail.length - 1]!;
+    const headings = trailTexts();
+    if (!heading.named && headings[headings.length - 1] === heading.text) {
+      sections.push({ headings, start: heading.start, end: heading.start + heading.text.length });
+      for (const open of trail) open.named = true;
+    }
+    trail.pop();
   };
   const emit = (line: string) => {
     if (line === '' && (out.length === 0 || out[out.length - 1] === '')) return;
     out.push(line);
     length += line.length + 1;
+  };
+  const emitBody = (line: string) => {
+    if (line.trim()) hasBody = true;
+    emit(line);
   };
   const lines = body.split('\n');
   lines.forEach((raw, i) => {
@@ -119,7 +164,7 @@ function markdownToText(body: string, title: string): CleanDocument & { firstHea
       inFence = !inFence;
       return;
     }
-    if (inFence) return emit(raw.trimEnd());
+    if (inFence) return emitBody(raw.trimEnd());
     const next = lines[i + 1] ?? '';
     const setext = raw.trim() !== '' && !/^[ \t]*([-*+]|\d+\.)[ \t]/.test(raw) && /^[ \t]*(=+|-+)[ \t]*$/.test(next) && !TABLE_RULE.test(raw);
     const atx = HEADING.exec(raw);
@@ -128,11 +173,11 @@ function markdownToText(body: string, title: string): CleanDocument & { firstHea
       const text = cleanInline(atx ? (atx[2] ?? '') : raw);
       if (setext) lines[i + 1] = '';
       if (!text) return;
-      firstHeading ??= text;
+      if (level === 1 && out.length === 0) leadingTitle = text;
       closeSection();
-      while (trail.length && (trail[trail.length - 1]?.level ?? 0) >= level) trail.pop();
-      trail.push({ level, text });
+      while (trail.length && (trail[trail.length - 1]?.level ?? 0) >= level) popHeading();
       if (out.length && out[out.length - 1] !== '') emit('');
+      trail.push({ level, text, start: length, named: false });
       emit(text);
       sectionStart = length;
       return;
@@ -140,15 +185,16 @@ function markdownToText(body: string, title: string): CleanDocument & { firstHea
     if (TABLE_RULE.test(raw) || HORIZONTAL_RULE.test(raw) || LINK_DEFINITION.test(raw) || ATTRIBUTE_LINE.test(raw)) return;
     let line = raw.replace(/^[ \t]*(>[ \t]?)+/, '');
     if (/^[ \t]*\|.*\|[ \t]*$/.test(line)) line = line.trim().slice(1, -1).split('|').map((cell) => cell.trim()).filter(Boolean).join(' | ');
-    emit(cleanInline(line));
+    emitBody(cleanInline(line));
   });
   while (out.length && out[out.length - 1] === '') {
     out.pop();
     length -= 1;
   }
   closeSection();
+  while (trail.length) popHeading();
   const text = out.join('\n');
-  return { title, text, sections: sections.map((s) => trimSection(text, s)).filter((s) => s.end > s.start), ...(firstHeading ? { firstHeading } : {}) };
+  return { title, text, sections: sections.map((s) => trimSection(text, s)).filter((s) => s.end > s.start), ...(leadingTitle ? { leadingTitle } : {}) };
 }
 
 function trimSection(text: string, section: Section): Section {
@@ -186,7 +232,8 @@ export function cleanDocument(source: string, format: DocumentFormat, relativePa
   const provisional = metaTitle ?? (htmlTitle ? decodeEntities(htmlTitle) : undefined);
   const parsed = markdownToText(markup, provisional ?? '');
   if (provisional) return { title: parsed.title, text: parsed.text, sections: parsed.sections };
-  const title = parsed.firstHeading ?? titleFromPath(relativePath);
+  // A heading further down names a part of the page, not the page: it stays a heading.
+  const title = parsed.leadingTitle ?? titleFromPath(relativePath);
   const reparsed = markdownToText(markup, title);
   return { title, text: reparsed.text, sections: reparsed.sections };
 }

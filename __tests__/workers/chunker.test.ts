@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChunkRecord } from '../../store/chunk-record.js';
+import { listDocuments, loadDocument, isSkipped } from '../../tools/documents.js';
 import { chunkDocument, embeddingText } from '../../workers/chunker.js';
-import { cleanDocument } from '../../workers/clean-text.js';
+import { cleanDocument, type CleanDocument } from '../../workers/clean-text.js';
 import { TokenCounter } from '../../workers/embedder.js';
-import { TINY_MODEL } from '../helpers/models.js';
+import { SAMPLE_CORPUS, TINY_MODEL } from '../helpers/models.js';
 
 const sentence = (i: number) => `Sentence number ${i} explains a rule about reimbursement limits and receipts.`;
 const body = (n: number, from = 0) => Array.from({ length: n }, (_, i) => sentence(from + i)).join(' ');
@@ -73,5 +75,88 @@ describe('chunkDocument with the real tokenizer', () => {
     const chunks = chunkDocument(doc, 'long.md', { maxTokens: 64, overlapTokens: 0, revision: 1 }, counter);
     expect(chunks.length).toBeGreaterThan(4);
     expect(chunks[chunks.length - 1]!.text.endsWith('end.')).toBe(true);
+  });
+});
+
+/**
+ * What of the cleaned text no chunk carries. Body text must sit inside some chunk's
+ * [start, end); the only text outside every section is heading lines, which chunks carry in their
+ * trail (or title) instead, so each of those must be named by some chunk.
+ */
+function lostText(doc: CleanDocument, chunks: ChunkRecord[]): string[] {
+  const covered = new Uint8Array(doc.text.length);
+  for (const chunk of chunks) covered.fill(1, chunk.start, chunk.end);
+  const inSection = new Uint8Array(doc.text.length);
+  for (const section of doc.sections) inSection.fill(1, section.start, section.end);
+  const named = new Set([doc.title, ...chunks.flatMap((c) => c.headings)].map((h) => h.toLowerCase()));
+  const lost: string[] = [];
+  let offset = 0;
+  for (const line of doc.text.split('\n')) {
+    const end = offset + line.length;
+    const bodyLost = [...line].some((ch, i) => /\S/.test(ch) && !covered[offset + i] && inSection[offset + i]);
+    const headingLost = line.trim() !== '' && !inSection[offset] && !covered[offset] && !named.has(line.trim().toLowerCase());
+    if (bodyLost || headingLost) lost.push(line);
+    offset = end + 1;
+  }
+  return lost;
+}
+
+describe('chunkDocument loses no text', () => {
+  let counter: TokenCounter;
+  beforeAll(async () => {
+    counter = await TokenCounter.load(TINY_MODEL);
+  });
+
+  const check = (doc: CleanDocument, source: string, maxTokens: number) => {
+    const chunks = chunkDocument(doc, source, { maxTokens, overlapTokens: 16, revision: 1 }, counter);
+    for (const chunk of chunks) {
+      expect(chunk.text).toBe(doc.text.slice(chunk.start, chunk.end));
+      expect(counter.count(embeddingText(chunk)) + 2).toBeLessThanOrEqual(maxTokens);
+    }
+    expect({ source, lost: lostText(doc, chunks) }).toEqual({ source, lost: [] });
+    return chunks;
+  };
+
+  it('covers every document of the sample corpus', async () => {
+    const files = await listDocuments(SAMPLE_CORPUS);
+    expect(files.length).toBeGreaterThan(20);
+    for (const file of files) {
+      const doc = await loadDocument(SAMPLE_CORPUS, file);
+      if (isSkipped(doc)) throw new Error(`${file}: ${doc.reason}`);
+      check(doc, file, 128);
+      check(doc, file, 64);
+    }
+  });
+
+  const longSentence = Array.from({ length: 400 }, (_, i) => `clause${i % 7} and`).join(' ');
+  const tricky: Record<string, string> = {
+    email: 'If you receive a jury summons, forward a copy to people@lanternfish.example within 3 business days. Then wait.',
+    decimal: 'Full-time employees accrue 1.67 days of PTO per month. Part-timers accrue 0.5 of that, about 10.02 days.',
+    abbreviation: 'Bring ID, e.g. a passport. Tools run on Node.js v20.x, i.e. the LTS, etc. and so on. Dr. Smith agrees.',
+    url: 'See https://handbook.example.gov/a.b/c.html?x=1.2#top for details, or www.gsa.gov. Also ftp://x.y.z.',
+    quotes: 'One answer is, \u201cWe\u2019re hacking bureaucracy.\u201d Another: "done." (Or this one.) And \u2018single.\u2019 End',
+    longSentence: `${longSentence.slice(0, 3000)} with no full stop at all`,
+    // A word piece tokenizer reads one word of over 100 characters as [UNK]; punctuation splits it.
+    longRun: `Fetch https://x.example.gov/${'a-b.c/'.repeat(500)} once.`,
+    cjk: `${'休暇の申請は上司に送ってください。承認は三日以内です！質問はありますか？'.repeat(12)}${'句読点のない長い日本語の文章'.repeat(20)}`,
+    list: '- First item with people@lanternfish.example\n- Second item, 1.5 days, and\n  a continuation line.\n1. Numbered e.g. this\n2) Another',
+    table: 'Plan | Rate | Notes\n| Basic | 1.5% | e.g. most people\n| Plus | 2.25% | see www.example.com.',
+    emptyHeadings: 'Intro.\n\n#### 3. OHRM reviews all documents.\n\n#### 4. Security contacts you.\n\nYou have 7 days.\n\n## See also',
+  };
+
+  for (const [name, body] of Object.entries(tricky)) {
+    it(`covers ${name}`, () => {
+      const doc = cleanDocument(`---\ntitle: Tricky\n---\n\n## Section\n\n${body}\n`, 'markdown', `${name}.md`);
+      const chunks = check(doc, `${name}.md`, 64);
+      check(doc, `${name}.md`, 48);
+      if (name === 'email') expect(chunks[0]!.text).toBe(body);
+    });
+  }
+
+  it('keeps a sentence whole across a dot that does not end it', () => {
+    const doc = cleanDocument(`## Jury duty\n\n${body(6)} ${tricky.email} ${body(6, 50)}`, 'markdown', 'jury.md');
+    const chunks = chunkDocument(doc, 'jury.md', { maxTokens: 64, overlapTokens: 0, revision: 1 }, counter);
+    expect(chunks.some((c) => c.text.includes('If you receive a jury summons, forward a copy to people@lanternfish.example within 3 business days.'))).toBe(true);
+    expect(chunks.some((c) => c.text.startsWith('example within'))).toBe(false);
   });
 });

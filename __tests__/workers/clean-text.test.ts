@@ -56,9 +56,31 @@ describe('cleanDocument', () => {
     for (const section of doc.sections) expect(section.end).toBeGreaterThan(section.start);
   });
 
-  it('takes the first heading, then the file name, as the title when there is no front matter', () => {
-    expect(cleanDocument('## First heading\n\nBody', 'markdown', 'a/b.md').title).toBe('First heading');
+  it('takes an opening H1, then the file name, as the title when there is no front matter', () => {
+    expect(cleanDocument('# First heading\n\nBody', 'markdown', 'a/b.md').title).toBe('First heading');
     expect(cleanDocument('Just a body', 'markdown', 'a/remote-work_policy.md').title).toBe('Remote work policy');
+    // A lower heading names a part of the page: it stays in the trail of the text under it.
+    const doc = cleanDocument('## Background\n\nBody', 'markdown', 'a/remote-work_policy.md');
+    expect(doc.title).toBe('Remote work policy');
+    expect(doc.sections.map((s) => s.headings)).toEqual([['Background']]);
+  });
+
+  it('reads a front-matter title folded over several lines', () => {
+    const folded = '---\ntitle:\n  18F Corrective Action Plan for the\n  October 2016 Evaluation\nredirect_from:\n  - /igcap/\n---\n\n## Background\n\nIn October of 2016.';
+    const doc = cleanDocument(folded, 'markdown', 'igcap.md');
+    expect(doc.title).toBe('18F Corrective Action Plan for the October 2016 Evaluation');
+    expect(doc.sections.map((s) => s.headings)).toEqual([['Background']]);
+    expect(cleanDocument('---\ntitle: >-\n  Play 4 - Ask\n  questions\n---\nBody', 'markdown', 'p.md').title).toBe('Play 4 - Ask questions');
+    expect(cleanDocument('---\ntitle: ""\n---\n## Action Items\n\nBody', 'markdown', 'play-4.md').title).toBe('Play 4');
+  });
+
+  it('keeps a heading with nothing under it as a section of its own, so its text is not lost', () => {
+    const doc = cleanDocument('---\ntitle: Clearance\n---\n## Process\n\n#### 3. OHRM reviews\n\n#### 4. Security calls\n\nYou have 7 days.\n\n## See also\n', 'markdown', 'c.md');
+    expect(doc.sections.map((s) => [s.headings.join(' > '), doc.text.slice(s.start, s.end)])).toEqual([
+      ['Process > 3. OHRM reviews', '3. OHRM reviews'],
+      ['Process > 4. Security calls', 'You have 7 days.'],
+      ['See also', 'See also'],
+    ]);
   });
 
   it('cleans HTML pages: title element, headings as sections, scripts dropped', () => {
