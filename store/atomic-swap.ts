@@ -10,6 +10,8 @@ import path from 'node:path';
 export const CURRENT_FILE = 'CURRENT';
 const GENERATION_PREFIX = 'gen-';
 const TEMP_PREFIX = '.tmp-';
+/** A generation a build refused to make live (the prebuild quality gate), kept to be looked at. */
+const REJECTED_PREFIX = 'rejected-';
 
 /** fsync a file or a folder by path; folders need it too, or a rename may not survive a crash. */
 export async function fsyncPath(target: string): Promise<void> {
@@ -32,14 +34,18 @@ export async function writeFileDurable(file: string, data: string | Uint8Array):
   }
 }
 
-/** The folder of the live generation, or undefined when the index folder has none. */
+/**
+ * The folder of the live generation, or undefined when the index folder has none. A generation
+ * folder named directly (live or not, still temporary or rejected) stands for itself: that is how
+ * a build evaluates its new generation before making it live.
+ */
 export async function resolveCurrentGeneration(indexDir: string): Promise<string | undefined> {
   let name: string;
   try {
     name = (await readFile(path.join(indexDir, CURRENT_FILE), 'utf8')).trim();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return isGenerationName(path.basename(indexDir)) ? indexDir : undefined;
   }
   if (!name.startsWith(GENERATION_PREFIX) || name.includes('/') || name.includes('\\')) {
     throw new Error(`${path.join(indexDir, CURRENT_FILE)} names "${name}", which is not a generation folder`);
@@ -81,10 +87,27 @@ export async function abandonGeneration(tempDir: string): Promise<void> {
   await rm(tempDir, { recursive: true, force: true });
 }
 
+/**
+ * Set aside a fully written generation that must not go live, as `rejected-<name>`, so it can be
+ * evaluated or compared by hand. Only the latest is kept; the next commit removes it.
+ */
+export async function rejectGeneration(indexDir: string, tempDir: string, name: string): Promise<string> {
+  for (const entry of await readdir(indexDir)) {
+    if (entry.startsWith(REJECTED_PREFIX)) await rm(path.join(indexDir, entry), { recursive: true, force: true });
+  }
+  const rejectedDir = path.join(indexDir, `${REJECTED_PREFIX}${name}`);
+  await rename(tempDir, rejectedDir);
+  return rejectedDir;
+}
+
+function isGenerationName(entry: string): boolean {
+  return [GENERATION_PREFIX, `${TEMP_PREFIX}${GENERATION_PREFIX}`, `${REJECTED_PREFIX}${GENERATION_PREFIX}`].some((prefix) => entry.startsWith(prefix));
+}
+
 async function removeStale(indexDir: string, keep: Set<string>): Promise<void> {
   for (const entry of await readdir(indexDir)) {
     const stale =
-      (entry.startsWith(GENERATION_PREFIX) && !keep.has(entry)) || entry.startsWith(TEMP_PREFIX);
+      (entry.startsWith(GENERATION_PREFIX) && !keep.has(entry)) || entry.startsWith(TEMP_PREFIX) || entry.startsWith(REJECTED_PREFIX);
     if (!stale) continue;
     const full = path.join(indexDir, entry);
     if ((await stat(full)).isDirectory() || entry.startsWith(TEMP_PREFIX)) {

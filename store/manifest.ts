@@ -34,6 +34,25 @@ export interface Manifest {
     tokens: number;
   };
   files: { chunks: string; vectors: string | null; lexical: string; documents: string; vectra: string | null };
+  /** Retrieval figures measured before the generation went live; absent when built without `--eval`. */
+  quality?: QualityRecord;
+}
+
+/** How well a generation answered a labelled questions file, in the mode the service would use. */
+export interface QualityRecord {
+  /** sha256 of the questions file's bytes: figures compare only between runs of the same file. */
+  questionsSha256: string;
+  /** The questions file as it was named to the build. */
+  questionsFile: string;
+  /** Answerable questions scored (off-topic ones do not count towards recall). */
+  questions: number;
+  recallAt5: number;
+  mrrAt10: number;
+  ndcgAt10: number;
+  recallAt1: number;
+  /** `hybrid`, or `lexical` for an index without vectors. */
+  mode: 'hybrid' | 'lexical';
+  evaluatedAt: string;
 }
 
 export const FORMAT_VERSION = 1;

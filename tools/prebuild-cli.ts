@@ -8,6 +8,12 @@ import { staleReason } from './index-freshness.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from './prebuild.js';
 import { progressPrinter } from './progress.js';
+import { DEFAULT_MAX_DROP, formatVerdict, QualityGateError, type QualityGateOptions } from './quality-gate.js';
+
+/** Exit codes: 1 a failed build, 2 bad arguments, 3 a build the quality gate refused. */
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_REFUSED = 3;
 
 export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index folder> [options]
 
@@ -26,13 +32,44 @@ export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index fo
   --no-vectra             skip the vectra LocalIndex export
   --if-stale              do nothing when the index is already current (same documents, model, chunker)
   --lexical-fallback      when the model cannot be loaded, build a lexical-only index instead of failing
-  --quiet                 no progress, summary only`;
+  --quiet                 no progress, summary only
+
+Quality gate (the new generation is evaluated before it goes live; refused: exit ${EXIT_REFUSED}, the live one stays):
+  --eval <questions.json> labelled questions (as for npm run eval); figures recorded in the manifest
+  --min-recall5 <x>       refuse below this Recall@5 (0 to 1; hybrid, or lexical without vectors)
+  --min-mrr10 <x>         refuse below this MRR@10 (0 to 1)
+  --max-drop <x>          refuse a fall larger than this from the live generation's figures, when it was
+                          evaluated with the same questions file (default ${DEFAULT_MAX_DROP})`;
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got "${value}"`);
   return n;
+}
+
+function fraction(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number from 0 to 1, got "${value}"`);
+  return n;
+}
+
+function qualityGateArgs(values: { eval?: string; 'min-recall5'?: string; 'min-mrr10'?: string; 'max-drop'?: string }): QualityGateOptions | undefined {
+  const minRecallAt5 = fraction(values['min-recall5'], '--min-recall5');
+  const minMrrAt10 = fraction(values['min-mrr10'], '--min-mrr10');
+  const maxDrop = fraction(values['max-drop'], '--max-drop');
+  if (!values.eval) {
+    const orphan = Object.entries({ '--min-recall5': minRecallAt5, '--min-mrr10': minMrrAt10, '--max-drop': maxDrop }).find(([, n]) => n !== undefined);
+    if (orphan) throw new UsageError(`${orphan[0]} needs --eval <questions.json>`);
+    return undefined;
+  }
+  return {
+    questionsFile: values.eval,
+    ...(minRecallAt5 !== undefined ? { minRecallAt5 } : {}),
+    ...(minMrrAt10 !== undefined ? { minMrrAt10 } : {}),
+    ...(maxDrop !== undefined ? { maxDrop } : {}),
+  };
 }
 
 /** Parse argv (and the environment's defaults) into prebuild options. Throws UsageError. */
@@ -51,6 +88,7 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
       include: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true }, 'lexical-only': { type: 'boolean' },
       full: { type: 'boolean' }, 'no-vectra': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       'if-stale': { type: 'boolean' }, 'lexical-fallback': { type: 'boolean' },
+      eval: { type: 'string' }, 'min-recall5': { type: 'string' }, 'min-mrr10': { type: 'string' }, 'max-drop': { type: 'string' },
     },
     strict: true,
   });
@@ -66,6 +104,7 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
   };
   const chunkTokens = positiveInt(values['chunk-tokens'], '--chunk-tokens');
   const overlapTokens = positiveInt(values.overlap, '--overlap');
+  const qualityGate = qualityGateArgs(values);
   return {
     docsDir: values.docs,
     outDir: values.out,
@@ -74,6 +113,7 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
     ...(overlapTokens !== undefined ? { overlapTokens } : {}),
     ...(values.include ? { include: values.include } : {}),
     ...(values.exclude ? { exclude: values.exclude } : {}),
+    ...(qualityGate ? { qualityGate } : {}),
     lexicalOnly: values['lexical-only'] ?? false,
     full: values.full ?? false,
     vectraExport: !values['no-vectra'],
@@ -102,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     options = parsePrebuildArgs(argv, process.env);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
-    return 2;
+    return EXIT_USAGE;
   }
   try {
     if (options.ifStale) {
@@ -129,10 +169,15 @@ export async function main(argv: string[]): Promise<number> {
       report = await run(true);
     }
     process.stdout.write(`${formatSummary(report)}\n`);
+    if (report.quality) process.stdout.write(`${formatVerdict(report.quality).join('\n')}\n`);
     return 0;
   } catch (error) {
+    if (error instanceof QualityGateError) {
+      process.stderr.write(`${formatVerdict(error.verdict).join('\n')}\nprebuild refused: ${error.message}\n`);
+      return EXIT_REFUSED;
+    }
     process.stderr.write(`prebuild failed: ${(error as Error).message}\n`);
-    return 1;
+    return EXIT_FAILED;
   }
 }
 

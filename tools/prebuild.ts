@@ -13,6 +13,7 @@ import type { EmbeddingConfig } from '../workers/model-config.js';
 import { acquireBuildLock } from './build-lock.js';
 import { isSkipped, listDocuments, loadDocument, type SkippedDocument, type SourceDocument } from './documents.js';
 import { DocsNotFoundError, NoDocumentsError } from './errors.js';
+import { readGateQuestions, runQualityGate, type QualityGateOptions, type QualityVerdict } from './quality-gate.js';
 import { toolVersion } from './tool-version.js';
 
 export const DEFAULT_CHUNK_TOKENS = 128;
@@ -34,6 +35,11 @@ export interface PrebuildOptions {
   /** Also write the chunks as a vectra LocalIndex inside the generation (default true). */
   vectraExport?: boolean;
   batchSize?: number;
+  /**
+   * Evaluate the new generation before it goes live, and refuse it (QualityGateError, the live
+   * one untouched) when its figures are too low or fell too far.
+   */
+  qualityGate?: QualityGateOptions;
   onProgress?: (event: ProgressEvent) => void;
   onWarning?: (message: string) => void;
 }
@@ -58,6 +64,8 @@ export interface PrebuildReport {
   chunksPerSecond: number;
   peakRssBytes: number;
   manifest: Manifest;
+  /** The quality gate's verdict, when the build ran one. */
+  quality?: QualityVerdict;
 }
 
 function sha256(text: string): string {
@@ -135,8 +143,9 @@ async function loadModel(options: PrebuildOptions): Promise<{ embedder?: Embedde
 
 /**
  * Turn a folder of documents into a new index generation in `outDir` and make it live, atomically.
- * Unchanged documents keep the chunks and vectors of the previous generation. Throws typed errors;
- * the previous generation stays live whatever fails.
+ * Unchanged documents keep the chunks and vectors of the previous generation. With `qualityGate`,
+ * the generation is evaluated first, with the embedder loaded for the build, and made live only
+ * if it passes. Throws typed errors; the previous generation stays live whatever fails.
  */
 export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport> {
   const started = performance.now();
@@ -144,6 +153,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
   const outDir = path.resolve(options.outDir);
   const isDir = await stat(docsDir).then((s) => s.isDirectory(), () => false);
   if (!isDir) throw new DocsNotFoundError(docsDir);
+  const gateQuestions = options.qualityGate ? await readGateQuestions(options.qualityGate.questionsFile) : undefined;
   await mkdir(outDir, { recursive: true });
   const release = await acquireBuildLock(outDir);
   try {
@@ -217,9 +227,13 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     options.onProgress?.({ phase: 'write', done: 0, total: 1 });
     const { tempDir, name } = await beginGeneration(outDir);
     let generationDir: string;
+    let quality: QualityVerdict | undefined;
     try {
       if (vectraExport) await writeVectraIndex(tempDir, chunks, vectors!, dims);
       await writeGenerationFiles(tempDir, { manifest, chunks, documents, vectors, lexicalJson: buildLexicalIndex(chunks) });
+      if (gateQuestions) {
+        quality = await runQualityGate({ indexDir: outDir, tempDir, name, manifest, embedder, questions: gateQuestions, options: options.qualityGate! });
+      }
       generationDir = await commitGeneration(outDir, tempDir, name);
     } catch (error) {
       await abandonGeneration(tempDir);
@@ -241,6 +255,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
       chunksPerSecond: chunks.length / Math.max(seconds, 1e-3),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       manifest,
+      ...(quality ? { quality } : {}),
     };
   } finally {
     await release();
