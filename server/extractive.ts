@@ -1,5 +1,5 @@
 import type { SearchHit } from '../workers/protocol.js';
-import { contentStems, stemSet, words } from './terms.js';
+import { contentStems, stemSet, words } from '../workers/terms.js';
 
 interface Candidate {
   passage: number;

@@ -1,5 +1,5 @@
 import type { RetrievalMode, SearchHit } from '../workers/protocol.js';
-import { contentStems, stemSet } from './terms.js';
+import { contentStems, stemSet } from '../workers/terms.js';
 
 export interface RelevanceFloors {
   /** Best passage's cosine similarity below this: abstain (hybrid only; depends on the model). */

@@ -12,8 +12,8 @@ export interface ServerProcess {
 
 const MAX_LOG_LINES = 5000;
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** The compiled server entry, as `npm start` and the Procfile run it. */
-export const SERVER_ENTRY = path.join(here, '../server/index.js');
+/** The compiled server entry, as `npm start` and the Procfile run it (this file runs from dist/tools/ or, under Jest, from tools/). */
+export const SERVER_ENTRY = path.basename(path.dirname(here)) === 'dist' ? path.join(here, '../server/index.js') : path.join(here, '../dist/server/index.js');
 
 /**
  * Start a server entry (by default `dist/server/index.js`) as its own process and wait until it

@@ -1,45 +1,156 @@
-import MiniSearch, { type Options, type SearchOptions } from 'minisearch';
 import type { ChunkRecord } from '../store/chunk-record.js';
+import { IndexCorruptError } from '../store/errors.js';
+import { keywordStems } from './terms.js';
 
-interface LexicalDoc {
-  id: number;
-  title: string;
-  headings: string;
-  text: string;
-  source: string;
+/**
+ * Keyword search (BM25) over the chunks, in typed arrays. It replaced MiniSearch: for the 18F
+ * handbook MiniSearch's tree of objects cost 38 MB of the worker's heap once loaded and allocated
+ * heavily per fuzzy query, where these arrays take about 3 MB. Words are the answer side's own
+ * (terms.ts): stopwords dropped (a question of stopwords alone finds nothing here), plurals and endings folded, so "how do I reserve a desk" searches
+ * for "reserv" and "desk" only.
+ */
+const FORMAT = 'rag512-bm25/1';
+/** Where a word appears changes its weight: a heading names what a passage is about. */
+const FIELD_WEIGHTS = { title: 1.2, headings: 1.5, text: 1 } as const;
+const K1 = 1.2;
+const B = 0.75;
+/** Unknown words this long are matched to known words one edit away (typos), at this share of the weight. */
+const FUZZY_MIN_LENGTH = 6;
+const FUZZY_WEIGHT = 0.5;
+
+interface Serialized {
+  format: string;
+  /** Weighted length of each chunk, in chunk row order. */
+  lengths: number[];
+  /** term → [row, weighted frequency, row, weighted frequency, ...], rows ascending. */
+  postings: Record<string, number[]>;
 }
 
-/** Build and load must agree on these, or MiniSearch's serialized index reads wrong. */
-const OPTIONS: Options<LexicalDoc> = {
-  idField: 'id',
-  fields: ['title', 'headings', 'text'],
-  storeFields: [],
-};
-
-const SEARCH: SearchOptions = {
-  boost: { headings: 1.5, title: 1.2 },
-  combineWith: 'OR',
-  // A little typo tolerance on longer words only; short words would match too much.
-  fuzzy: (term) => (term.length >= 6 ? 0.15 : false),
-};
-
-/** BM25 over the chunks (MiniSearch scores with BM25+); document ids are chunk row numbers. */
+/** The serialized index of `chunks` (lexical.json); rows are chunk positions. */
 export function buildLexicalIndex(chunks: ChunkRecord[]): string {
-  const index = new MiniSearch<LexicalDoc>(OPTIONS);
-  index.addAll(chunks.map((chunk, id) => ({ id, title: chunk.title, headings: chunk.headings.join(' '), text: chunk.text, source: chunk.source })));
-  return JSON.stringify(index);
+  const postings = new Map<string, number[]>();
+  const lengths: number[] = [];
+  chunks.forEach((chunk, row) => {
+    const weights = new Map<string, number>();
+    let length = 0;
+    for (const [field, weight] of [[chunk.title, FIELD_WEIGHTS.title], [chunk.headings.join(' '), FIELD_WEIGHTS.headings], [chunk.text, FIELD_WEIGHTS.text]] as const) {
+      for (const term of keywordStems(field)) {
+        weights.set(term, (weights.get(term) ?? 0) + weight);
+        length += weight;
+      }
+    }
+    lengths.push(Math.round(length * 10) / 10);
+    for (const [term, weight] of weights) {
+      let list = postings.get(term);
+      if (!list) postings.set(term, (list = []));
+      list.push(row, Math.round(weight * 10) / 10);
+    }
+  });
+  const serialized: Serialized = { format: FORMAT, lengths, postings: Object.fromEntries(postings) };
+  return JSON.stringify(serialized);
 }
 
 export class LexicalIndex {
-  private constructor(private readonly index: MiniSearch<LexicalDoc>) {}
+  private constructor(
+    /** term → its number; its postings are `rows`/`weights` from `offsets[n]` to `offsets[n + 1]`. */
+    private readonly termIds: Map<string, number>,
+    private readonly offsets: Uint32Array,
+    private readonly rows: Uint32Array,
+    private readonly weights: Float32Array,
+    private readonly lengths: Float32Array,
+    private readonly averageLength: number,
+  ) {}
 
-  static load(json: string): LexicalIndex {
-    return new LexicalIndex(MiniSearch.loadJSON<LexicalDoc>(json, OPTIONS));
+  static load(json: string, where = 'lexical.json'): LexicalIndex {
+    let data: Serialized;
+    try {
+      data = JSON.parse(json) as Serialized;
+    } catch (cause) {
+      throw new IndexCorruptError(where, 'the keyword index is not valid JSON', { cause });
+    }
+    if (data.format !== FORMAT) throw new IndexCorruptError(where, `the keyword index has format ${JSON.stringify(data.format ?? 'unknown')}, expected ${FORMAT}: rebuild it with npm run prebuild`);
+    const entries = Object.entries(data.postings);
+    const termIds = new Map<string, number>();
+    const offsets = new Uint32Array(entries.length + 1);
+    const total = entries.reduce((n, [, list]) => n + list.length / 2, 0);
+    const rows = new Uint32Array(total);
+    const weights = new Float32Array(total);
+    let at = 0;
+    entries.forEach(([term, list], id) => {
+      termIds.set(term, id);
+      offsets[id] = at;
+      for (let i = 0; i < list.length; i += 2, at++) {
+        rows[at] = list[i]!;
+        weights[at] = list[i + 1]!;
+      }
+    });
+    offsets[entries.length] = at;
+    const lengths = Float32Array.from(data.lengths);
+    const averageLength = lengths.reduce((sum, n) => sum + n, 0) / Math.max(1, lengths.length);
+    return new LexicalIndex(termIds, offsets, rows, weights, lengths, averageLength || 1);
+  }
+
+  /** Terms known to the index (the vocabulary). */
+  get vocabularySize(): number {
+    return this.termIds.size;
   }
 
   /** Row numbers and BM25 scores, best first. `accept` filters rows (e.g. by source prefix). */
   search(query: string, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
-    const hits = this.index.search(query, accept ? { ...SEARCH, filter: (hit) => accept(hit.id as number) } : SEARCH);
-    return hits.slice(0, limit).map((hit) => ({ row: hit.id as number, score: hit.score }));
+    const scores = new Float32Array(this.lengths.length);
+    for (const [id, weight] of this.queryTerms(query)) this.addScores(scores, id, weight);
+    const hits: { row: number; score: number }[] = [];
+    scores.forEach((score, row) => {
+      if (score > 0 && (!accept || accept(row))) hits.push({ row, score });
+    });
+    return hits.sort((a, b) => b.score - a.score || a.row - b.row).slice(0, limit);
   }
+
+  /** The query's term ids with their weights: known terms in full, typos of long ones in part. */
+  private queryTerms(query: string): Map<number, number> {
+    const found = new Map<number, number>();
+    for (const term of new Set(keywordStems(query))) {
+      const id = this.termIds.get(term);
+      if (id !== undefined) found.set(id, 1);
+      else if (term.length >= FUZZY_MIN_LENGTH) {
+        for (const near of this.oneEditAway(term)) if (!found.has(near)) found.set(near, FUZZY_WEIGHT);
+      }
+    }
+    return found;
+  }
+
+  private addScores(scores: Float32Array, id: number, weight: number): void {
+    const from = this.offsets[id]!;
+    const to = this.offsets[id + 1]!;
+    const documents = this.lengths.length;
+    const idf = Math.log(1 + (documents - (to - from) + 0.5) / (to - from + 0.5));
+    for (let i = from; i < to; i++) {
+      const row = this.rows[i]!;
+      const tf = this.weights[i]!;
+      const norm = K1 * (1 - B + (B * this.lengths[row]!) / this.averageLength);
+      scores[row]! += weight * idf * ((tf * (K1 + 1)) / (tf + norm));
+    }
+  }
+
+  /** Known terms at edit distance 1 (one letter added, dropped, changed or two swapped). */
+  private oneEditAway(term: string): number[] {
+    const near: number[] = [];
+    for (const [candidate, id] of this.termIds) {
+      if (Math.abs(candidate.length - term.length) <= 1 && withinOneEdit(term, candidate)) near.push(id);
+    }
+    return near;
+  }
+}
+
+/** True when `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours. */
+export function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true;
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+  }
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  return short.slice(i) === long.slice(i + 1);
 }

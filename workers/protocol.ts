@@ -98,6 +98,9 @@ export type WorkerResult<T> =
   | { ok: false; code: string; message: string; memory: WorkerMemory; state: StatusOutput };
 
 export interface FusionSettings {
+  /** `weighted`: a weighted sum of the cosine and of BM25 over the query's best BM25; `rrf`: reciprocal rank fusion. */
+  method: 'weighted' | 'rrf';
+  /** RRF's rank constant (`rrf` only). */
   k: number;
   vectorWeight: number;
   lexicalWeight: number;

@@ -2,7 +2,7 @@ import { readIndex, type LoadedIndex } from '../store/index-files.js';
 import { ManifestMismatchError } from '../store/errors.js';
 import type { ModelFingerprint } from '../store/manifest.js';
 import type { Embedder } from './embedder.js';
-import { DEFAULT_FUSION, reciprocalRankFusion, type RankedList } from './fusion.js';
+import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, RetrievalMode, SearchFilter, SearchHit, SearchOutput } from './protocol.js';
 import { vectorSearch } from './vector-search.js';
@@ -37,7 +37,7 @@ export class Retriever {
       const differences = fingerprintDifferences(built, embedder.fingerprint);
       if (differences.length) throw new ManifestMismatchError(indexDir, differences);
     }
-    const lexical = LexicalIndex.load(index.lexicalJson);
+    const lexical = LexicalIndex.load(index.lexicalJson, index.dir);
     index.lexicalJson = '';
     let reason = modelError;
     if (!built) reason = 'the index was built without vectors (lexical only)';
@@ -66,7 +66,7 @@ export class Retriever {
     }
     if (useLexical) lists.push({ name: 'lexical', weight: this.fusion.lexicalWeight, hits: this.lexical.search(query, depth, accept) });
     const retrieval: RetrievalMode = useVector && useLexical ? 'hybrid' : useVector ? 'vector' : 'lexical';
-    const fused = lists.length > 1 ? reciprocalRankFusion(lists, this.fusion.k) : singleList(lists[0]!);
+    const fused = lists.length > 1 ? fuse(lists, this.fusion) : singleList(lists[0]!);
     const hits: SearchHit[] = fused.slice(0, topK).map((hit) => {
       const chunk = chunks[hit.row]!;
       return { id: chunk.id, source: chunk.source, title: chunk.title, headings: chunk.headings, start: chunk.start, end: chunk.end, text: chunk.text, score: hit.score, scores: { ...(hit.vector ? { vector: hit.vector } : {}), ...(hit.lexical ? { lexical: hit.lexical } : {}) } };

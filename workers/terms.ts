@@ -1,7 +1,7 @@
 /**
- * Word handling for the answer side (relevance and sentence picking): lowercase words, a light
- * English stemmer and a stopword list. Deliberately small: it compares a question with a few
- * passages, it does not index anything.
+ * Words as both sides see them: keyword search in the worker, and relevance and sentence picking
+ * on the answer side. Lowercase words, a light English stemmer and a stopword list, with no
+ * dependencies, so the server may import it without loading anything of the worker's.
  */
 const STOPWORDS = new Set(
   `a about above after again against all also am an and any anyone anything are as at be been before being below between both
@@ -46,4 +46,11 @@ export function contentStems(text: string): string[] {
 /** Every stem in a text, stopwords included: the side a question is matched against. */
 export function stemSet(text: string): Set<string> {
   return new Set(words(text).map(stem));
+}
+
+/** Stems of a text's content words in order, repeats kept (two letters or more: "HR", "UX"): what keyword search indexes and looks for. */
+export function keywordStems(text: string): string[] {
+  return words(text)
+    .filter((w) => w.length >= 2 && !STOPWORDS.has(w))
+    .map(stem);
 }

@@ -1,0 +1,64 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ChunkRecord } from '../../store/chunk-record.js';
+import { IndexCorruptError } from '../../store/errors.js';
+import { buildLexicalIndex, LexicalIndex, withinOneEdit } from '../../workers/lexical-index.js';
+
+function chunk(text: string, headings: string[] = [], title = 'Handbook'): ChunkRecord {
+  return { id: text.slice(0, 8), source: 'a.md', title, headings, start: 0, end: text.length, text, tokens: 0 };
+}
+
+const CHUNKS = [
+  chunk('Reserve a desk in the Portland office through the booking page a day ahead.', ['Desks']),
+  chunk('How we do things here: we write it down, and we do it in the open.', ['Culture']),
+  chunk('Parental leave is sixteen weeks at full pay for every parent.', ['Parental leave']),
+  chunk('Expenses over 75 dollars need a receipt; approvals come from your manager.', ['Expenses']),
+  chunk('The HR team answers questions about benefits.', ['People team']),
+];
+const index = LexicalIndex.load(buildLexicalIndex(CHUNKS));
+
+describe('LexicalIndex (BM25)', () => {
+  it('searches the content words only: stopwords do not pull in passages made of them', () => {
+    const hits = index.search('how do I reserve a desk', 5);
+    expect(hits[0]!.row).toBe(0);
+    // Chunk 1 is full of "how", "do", "we", "it": it must not match at all.
+    expect(hits.map((h) => h.row)).not.toContain(1);
+    expect(index.search('how do we do it', 5)).toEqual([]);
+  });
+
+  it('folds plurals and endings, and weighs headings', () => {
+    expect(index.search('approved expense receipts', 5)[0]!.row).toBe(3);
+    expect(index.search('parental', 5)[0]!.row).toBe(2);
+  });
+
+  it('keeps two-letter acronyms and numbers', () => {
+    expect(index.search('HR', 5).map((h) => h.row)).toEqual([4]);
+    expect(index.search('75', 5).map((h) => h.row)).toEqual([3]);
+  });
+
+  it('matches a typo in a long word to a known word one edit away', () => {
+    expect(index.search('parentla leave', 5)[0]!.row).toBe(2);
+    expect(index.search('Portlnad', 5).map((h) => h.row)).toEqual([0]);
+  });
+
+  it('honours the row filter and the limit', () => {
+    expect(index.search('desk leave receipt', 2)).toHaveLength(2);
+    expect(index.search('desk leave receipt', 5, (row) => row === 2).map((h) => h.row)).toEqual([2]);
+  });
+
+  it('refuses an index in another format with a message that says to rebuild', () => {
+    expect(() => LexicalIndex.load('{"documentCount":3}', '/idx/gen-1')).toThrow(IndexCorruptError);
+    expect(() => LexicalIndex.load('{"documentCount":3}', '/idx/gen-1')).toThrow(/rebuild/);
+    expect(() => LexicalIndex.load('not json', '/idx/gen-1')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('withinOneEdit', () => {
+  it.each([
+    ['parental', 'parentla', true],
+    ['portland', 'portlnd', true],
+    ['leave', 'leaves', true],
+    ['travel', 'gravel', true],
+    ['travel', 'trouble', false],
+    ['abc', 'cba', false],
+  ])('%s ~ %s: %s', (a, b, expected) => expect(withinOneEdit(a, b)).toBe(expected));
+});
