@@ -17,7 +17,7 @@ import { completion, FakeLlm } from './fake-llm.js';
 import { percentile, runLoad, type LoadResult } from './load-clients.js';
 import { rssChart, type ChartPanel } from './rss-chart.js';
 import { RssSampler, type RssSample } from './rss-sampler.js';
-import { rssMbOf, startServerProcess, type ServerProcess } from './server-process.js';
+import { procfileEnv, rssMbOf, startServerProcess, type ServerProcess } from './server-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository: this file runs from dist/tools/. */
@@ -81,8 +81,12 @@ interface Target {
   stopPolling: () => void;
 }
 
+/** Ours runs as the Procfile runs it (its malloc settings included); the naive baseline untuned. */
+const PROCFILE_ENV = procfileEnv();
+
 async function start(design: Design, env: Record<string, string> = {}): Promise<Target> {
   const server = await startServerProcess({
+    ...(design === 'ours' ? PROCFILE_ENV : {}),
     INDEX_DIR: indexDir, MODEL_DIR: modelDir, EMBEDDING_MODEL: values.model, MEMORY_LIMIT_MB: String(limitMb), ...env,
   }, [], 180_000, design === 'ours' ? undefined : BASELINE_ENTRY);
   const sampler = new RssSampler(server.child.pid!).start();
@@ -301,7 +305,7 @@ try {
   const report = {
     measuredAt: new Date().toISOString(),
     machine: { node: process.version, cpus: (await import('node:os')).cpus().length, platform: process.platform },
-    settings: { index: indexDir, model: values.model, clients, seconds, driftQuestions, limitMb, lowLimitMb, quick },
+    settings: { procfileEnv: PROCFILE_ENV, index: indexDir, model: values.model, clients, seconds, driftQuestions, limitMb, lowLimitMb, quick },
     targets: { startupMb: 60, firstAnswerMb: 180, peakMb: 256, driftPercent: 5, failed: 0, pauseP99Ms: 1000 },
     breakdown,
     failed: { ours: failed, baseline: baseline ? baseFailed : null },

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,9 @@ export interface ServerProcess {
 
 const MAX_LOG_LINES = 5000;
 const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.basename(path.dirname(here)) === 'dist' ? path.join(here, '../..') : path.join(here, '..');
 /** The compiled server entry, as `npm start` and the Procfile run it (this file runs from dist/tools/ or, under Jest, from tools/). */
-export const SERVER_ENTRY = path.basename(path.dirname(here)) === 'dist' ? path.join(here, '../server/index.js') : path.join(here, '../dist/server/index.js');
+export const SERVER_ENTRY = path.join(repoRoot, 'dist/server/index.js');
 
 /**
  * Start a server entry (by default `dist/server/index.js`) as its own process and wait until it
@@ -47,6 +49,21 @@ export async function startServerProcess(env: Record<string, string>, nodeArgs: 
     });
   });
   return { child, url, logs, exited };
+}
+
+/**
+ * The environment the Procfile's `web:` line sets before `node` (the malloc settings), so a
+ * benchmark runs the server exactly as the platform does.
+ */
+export function procfileEnv(procfile = path.join(repoRoot, 'Procfile')): Record<string, string> {
+  const web = readFileSync(procfile, 'utf8').split('\n').find((line) => line.startsWith('web:')) ?? '';
+  const env: Record<string, string> = {};
+  for (const token of web.slice(4).trim().split(/\s+/)) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(token);
+    if (!match) break;
+    env[match[1]!] = match[2]!;
+  }
+  return env;
 }
 
 /** Resident set size of a process, from outside, as the kernel reports it. */
