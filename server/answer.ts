@@ -96,7 +96,7 @@ export class Answerer {
     const notices: string[] = [];
     if (cautious) notices.push(`The server is short of memory (${memoryMode} mode): the answer uses at most ${CAUTIOUS_TOP_K} passages.`);
     if (retrieval === 'lexical') notices.push(`Semantic search is unavailable (${degradedReason ?? 'no embedding model'}); passages were found by keyword search alone.`);
-    const verdict = judgeRelevance(input.question, hits, found.value.retrieval, this.deps.floors);
+    const verdict = judgeRelevance(input.question, hits, found.value.retrieval, this.deps.floors, found.value.query);
     const timings = { queueMs: found.queueMs, embedMs: round(found.value.timings.embedMs), searchMs: round(found.value.timings.searchMs), generateMs: 0, totalMs: 0 };
     const respond = (answer: string, mode: AnswerMode, cited: number[]): AskResponse => ({
       answer,

@@ -24,10 +24,11 @@ export const CUTOFF = 10;
 export const DEFAULT_TOP_K = Number(DEFAULTS.TOP_K);
 /** The service's default abstention floors, read from the same table `loadConfig` reads. */
 export const DEFAULT_FLOORS: RelevanceFloors = {
-  minSimilarity: Number(DEFAULTS.ABSTAIN_MIN_SIMILARITY),
   minCoverage: Number(DEFAULTS.ABSTAIN_MIN_COVERAGE),
-  minCoverageLexical: Number(DEFAULTS.ABSTAIN_MIN_COVERAGE_LEXICAL),
-  strongKeywordScore: Number(DEFAULTS.ABSTAIN_STRONG_KEYWORD_SCORE),
+  minKeywordMatch: Number(DEFAULTS.ABSTAIN_MIN_KEYWORD_MATCH),
+  minSimilarity: Number(DEFAULTS.ABSTAIN_MIN_SIMILARITY),
+  minCorpusSimilarity: Number(DEFAULTS.ABSTAIN_MIN_CORPUS_SIMILARITY),
+  maxUnknownShare: Number(DEFAULTS.ABSTAIN_MAX_UNKNOWN_SHARE),
 };
 
 interface EvalSettings {
@@ -159,7 +160,7 @@ async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode
   const output = await ctx.retriever.search(question.question, Math.max(CUTOFF, ctx.topK), undefined, mode);
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   const passages = output.hits.slice(0, ctx.topK);
-  const verdict = judgeRelevance(question.question, passages, output.retrieval, ctx.floors);
+  const verdict = judgeRelevance(question.question, passages, output.retrieval, ctx.floors, output.query);
   const top = output.hits[0];
   const result: QuestionModeResult = {
     relevantRanks: [],

@@ -18,6 +18,20 @@ const B = 0.75;
 const FUZZY_MIN_LENGTH = 6;
 const FUZZY_WEIGHT = 0.5;
 
+/** How a query stands against the index as a whole, whatever passages it finds (abstention signals). */
+export interface QueryProfile {
+  /** The query's distinct keyword terms (stems). */
+  terms: string[];
+  /** Terms no chunk holds, not even one edit away: words the documents never use. */
+  unknownTerms: string[];
+  /**
+   * The BM25 score of a chunk holding every term at saturation, Σ idf × (k1 + 1): the ceiling the
+   * best hit's score is measured against. A term no chunk holds counts at the idf of such a term, so
+   * words the documents never use pull the ratio down.
+   */
+  maxScore: number;
+}
+
 interface Serialized {
   format: string;
   /** Weighted length of each chunk, in chunk row order. */
@@ -106,6 +120,19 @@ export class LexicalIndex {
     return hits.sort((a, b) => b.score - a.score || a.row - b.row).slice(0, limit);
   }
 
+  /** The query's terms against the vocabulary: which are unknown, and the best score a chunk could get. */
+  profile(query: string): QueryProfile {
+    const terms = [...new Set(keywordStems(query))];
+    const unknownTerms: string[] = [];
+    let idfSum = 0;
+    for (const term of terms) {
+      const id = this.termIds.get(term);
+      idfSum += this.idf(id === undefined ? 0 : this.offsets[id + 1]! - this.offsets[id]!);
+      if (id === undefined && (term.length < FUZZY_MIN_LENGTH || this.oneEditAway(term).length === 0)) unknownTerms.push(term);
+    }
+    return { terms, unknownTerms, maxScore: idfSum * (K1 + 1) };
+  }
+
   /** The query's term ids with their weights: known terms in full, typos of long ones in part. */
   private queryTerms(query: string): Map<number, number> {
     const found = new Map<number, number>();
@@ -122,14 +149,19 @@ export class LexicalIndex {
   private addScores(scores: Float32Array, id: number, weight: number): void {
     const from = this.offsets[id]!;
     const to = this.offsets[id + 1]!;
-    const documents = this.lengths.length;
-    const idf = Math.log(1 + (documents - (to - from) + 0.5) / (to - from + 0.5));
+    const idf = this.idf(to - from);
     for (let i = from; i < to; i++) {
       const row = this.rows[i]!;
       const tf = this.weights[i]!;
       const norm = K1 * (1 - B + (B * this.lengths[row]!) / this.averageLength);
       scores[row]! += weight * idf * ((tf * (K1 + 1)) / (tf + norm));
     }
+  }
+
+  /** BM25's idf of a term that `documents` chunks hold. */
+  private idf(documents: number): number {
+    const all = this.lengths.length;
+    return Math.log(1 + (all - documents + 0.5) / (documents + 0.5));
   }
 
   /** Known terms at edit distance 1 (one letter added, dropped, changed or two swapped). */

@@ -50,7 +50,7 @@ export interface SearchHit {
   start: number;
   end: number;
   text: string;
-  /** Fused score (RRF), or the single retriever's score when only one ran. */
+  /** Fused score (see FusionSettings), or the single retriever's score when only one ran. */
   score: number;
   scores: {
     vector?: { rank: number; score: number };
@@ -58,9 +58,25 @@ export interface SearchHit {
   };
 }
 
+/** What the indexes say about the query as a whole: the abstention rule's signals beyond the hits. */
+export interface QuerySignals {
+  /** The query's keyword stems that no chunk holds, not even one edit away. */
+  unknownTerms: string[];
+  /**
+   * Best BM25 score over the most the query could score (every term, saturated; see
+   * LexicalIndex.profile): how much of the query, weighted by rarity, the best passage matches.
+   * 0 to 1, whatever the corpus; null for a query with no keyword terms.
+   */
+  keywordMatch: number | null;
+  /** Cosine between the query and the mean of all chunk vectors: how like the documents it is. Null without vectors. */
+  corpusSimilarity: number | null;
+}
+
 export interface SearchOutput {
   hits: SearchHit[];
   retrieval: RetrievalMode;
+  /** Optional so that stand-in search functions need not invent it; the worker always sets it. */
+  query?: QuerySignals;
   /** Why retrieval is not hybrid, when it is not. */
   degradedReason?: string;
   timings: { embedMs: number; searchMs: number };

@@ -4,7 +4,7 @@ import type { ModelFingerprint } from '../store/manifest.js';
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
-import type { FusionSettings, RetrievalMode, SearchFilter, SearchHit, SearchOutput } from './protocol.js';
+import type { FusionSettings, QuerySignals, RetrievalMode, SearchFilter, SearchHit, SearchOutput } from './protocol.js';
 import { vectorSearch } from './vector-search.js';
 
 /** Differences between what built the index and the model loaded now; empty when they match. */
@@ -24,6 +24,8 @@ export class Retriever {
     readonly embedder: Embedder | undefined,
     readonly degradedReason: string | undefined,
     private readonly fusion: FusionSettings,
+    /** Unit-length mean of the chunk vectors; null without vectors. */
+    private readonly centroid: Float32Array | null,
   ) {}
 
   /**
@@ -41,7 +43,8 @@ export class Retriever {
     index.lexicalJson = '';
     let reason = modelError;
     if (!built) reason = 'the index was built without vectors (lexical only)';
-    return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion);
+    const dimensions = built?.dimensions ?? 0;
+    return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null);
   }
 
   get retrieval(): RetrievalMode {
@@ -59,23 +62,51 @@ export class Retriever {
     const lists: RankedList[] = [];
     const started = performance.now();
     let embedMs = 0;
+    let corpusSimilarity: number | null = null;
     if (useVector) {
       const queryVector = await this.embedder!.embed([query]);
       embedMs = performance.now() - started;
+      corpusSimilarity = this.centroid ? dot(this.centroid, queryVector) : null;
       lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: vectorSearch(vectors!, this.embedder!.dimensions, queryVector, depth, accept) });
     }
-    if (useLexical) lists.push({ name: 'lexical', weight: this.fusion.lexicalWeight, hits: this.lexical.search(query, depth, accept) });
+    // Keyword search runs in vector mode too, for one hit: its score is an abstention signal.
+    const lexicalHits = this.lexical.search(query, useLexical ? depth : 1, accept);
+    if (useLexical) lists.push({ name: 'lexical', weight: this.fusion.lexicalWeight, hits: lexicalHits });
     const retrieval: RetrievalMode = useVector && useLexical ? 'hybrid' : useVector ? 'vector' : 'lexical';
     const fused = lists.length > 1 ? fuse(lists, this.fusion) : singleList(lists[0]!);
     const hits: SearchHit[] = fused.slice(0, topK).map((hit) => {
       const chunk = chunks[hit.row]!;
       return { id: chunk.id, source: chunk.source, title: chunk.title, headings: chunk.headings, start: chunk.start, end: chunk.end, text: chunk.text, score: hit.score, scores: { ...(hit.vector ? { vector: hit.vector } : {}), ...(hit.lexical ? { lexical: hit.lexical } : {}) } };
     });
+    const signals = this.querySignals(query, lexicalHits[0]?.score ?? 0, corpusSimilarity);
     const searchMs = performance.now() - started - embedMs;
-    return { hits, retrieval, ...(retrieval === 'lexical' && this.degradedReason ? { degradedReason: this.degradedReason } : {}), timings: { embedMs, searchMs } };
+    return { hits, retrieval, query: signals, ...(retrieval === 'lexical' && this.degradedReason ? { degradedReason: this.degradedReason } : {}), timings: { embedMs, searchMs } };
+  }
+
+  /** The abstention rule's view of the query: its unknown words, and how well the best keyword hit matches it. */
+  private querySignals(query: string, bestKeywordScore: number, corpusSimilarity: number | null): QuerySignals {
+    const profile = this.lexical.profile(query);
+    const keywordMatch = profile.maxScore > 0 ? Math.min(1, bestKeywordScore / profile.maxScore) : null;
+    return { unknownTerms: profile.unknownTerms, keywordMatch, corpusSimilarity };
   }
 }
 
 function singleList(list: RankedList): { row: number; score: number; vector?: { rank: number; score: number }; lexical?: { rank: number; score: number } }[] {
   return list.hits.map((hit, index) => ({ row: hit.row, score: hit.score, [list.name]: { rank: index + 1, score: hit.score } }));
+}
+
+/** The mean of the rows of `vectors`, scaled to unit length (null if they cancel out). */
+function unitMean(vectors: Float32Array, dimensions: number): Float32Array | null {
+  const mean = new Float32Array(dimensions);
+  for (let at = 0; at < vectors.length; at += dimensions) for (let d = 0; d < dimensions; d++) mean[d]! += vectors[at + d]!;
+  const norm = Math.hypot(...mean);
+  if (!(norm > 1e-9)) return null;
+  for (let d = 0; d < dimensions; d++) mean[d]! /= norm;
+  return mean;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let d = 0; d < a.length; d++) sum += a[d]! * b[d]!;
+  return sum;
 }

@@ -28,7 +28,7 @@ describe('loadConfig defaults', () => {
       defaultTopK: 5,
       maxTopK: 20,
       maxQuestionChars: 2000,
-      floors: { minSimilarity: 0.26, minCoverage: 0.45, minCoverageLexical: 0.35, strongKeywordScore: 20 },
+      floors: { minCoverage: 0.33, minKeywordMatch: 0.2, minSimilarity: 0.4, minCorpusSimilarity: 0.17, maxUnknownShare: 0.3 },
     });
     expect(config.warmup).toBe(false);
     expect(config.logLevel).toBe('info');
@@ -88,6 +88,9 @@ describe('loadConfig rules', () => {
     ['LOG_LEVEL', 'verbose', /must be one of debug, info, warn, error/],
     ['ABSTAIN_MIN_COVERAGE', '2', /must be a number from 0 to 1/],
     ['ABSTAIN_MIN_SIMILARITY', 'high', /must be a number from -1 to 1/],
+    ['ABSTAIN_MIN_KEYWORD_MATCH', '1.5', /must be a number from 0 to 1/],
+    ['ABSTAIN_MIN_CORPUS_SIMILARITY', '-2', /must be a number from -1 to 1/],
+    ['ABSTAIN_MAX_UNKNOWN_SHARE', 'half', /must be a number from 0 to 1/],
     ['LLM_BASE_URL', 'ftp://x', /must be an http\(s\) URL/],
     ['LLM_BASE_URL', 'not a url', /must be an http\(s\) URL/],
     ['WORKER_QUEUE_MAX', '0', /must be an integer from 1 to 10000/],

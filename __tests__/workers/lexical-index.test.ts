@@ -45,6 +45,22 @@ describe('LexicalIndex (BM25)', () => {
     expect(index.search('desk leave receipt', 5, (row) => row === 2).map((h) => h.row)).toEqual([2]);
   });
 
+  it('profiles a query: unknown terms (typos of known words are not), and the most it could score', () => {
+    const profile = index.profile('parentla leave for my kubernetes cluster, please');
+    expect(profile.terms).toEqual(['parentla', 'leav', 'kubernet', 'cluster']);
+    expect(profile.unknownTerms).toEqual(['kubernet', 'cluster']);
+    // Five chunks: "leav" is in one, the three others in none; each term counts at idf × (k1 + 1).
+    const idf = (n: number) => Math.log(1 + (5 - n + 0.5) / (n + 0.5));
+    expect(profile.maxScore).toBeCloseTo((idf(1) + 3 * idf(0)) * 2.2, 6);
+    expect(index.profile('how do we do it')).toEqual({ terms: [], unknownTerms: [], maxScore: 0 });
+  });
+
+  it('never scores a chunk above the profile\'s maximum', () => {
+    for (const question of ['parental leave', 'desk desk desk Portland', 'HR benefits questions']) {
+      expect(index.search(question, 1)[0]!.score).toBeLessThanOrEqual(index.profile(question).maxScore);
+    }
+  });
+
   it('refuses an index in another format with a message that says to rebuild', () => {
     expect(() => LexicalIndex.load('{"documentCount":3}', '/idx/gen-1')).toThrow(IndexCorruptError);
     expect(() => LexicalIndex.load('{"documentCount":3}', '/idx/gen-1')).toThrow(/rebuild/);
