@@ -17,7 +17,7 @@ import { completion, FakeLlm } from './fake-llm.js';
 import { percentile, runLoad, type LoadResult } from './load-clients.js';
 import { rssChart, type ChartPanel } from './rss-chart.js';
 import { RssSampler, type RssSample } from './rss-sampler.js';
-import { procfileEnv, rssMbOf, startServerProcess, type ServerProcess } from './server-process.js';
+import { procfileCommand, rssMbOf, startServerProcess, type ServerProcess } from './server-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository: this file runs from dist/tools/. */
@@ -34,7 +34,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     questions: { type: 'string', default: '20000' },
     'limit-mb': { type: 'string', default: '512' },
-    'low-limit-mb': { type: 'string', default: '300' },
+    'low-limit-mb': { type: 'string', default: '256' },
     'pause-every': { type: 'string', default: '50' },
     'pause-requests': { type: 'string', default: '1500' },
     'no-baseline': { type: 'boolean', default: false },
@@ -81,14 +81,14 @@ interface Target {
   stopPolling: () => void;
 }
 
-/** Ours runs as the Procfile runs it (its malloc settings included); the naive baseline untuned. */
-const PROCFILE_ENV = procfileEnv();
+/** Ours runs as the Procfile runs it (its malloc settings and node flags); the naive baseline untuned. */
+const PROCFILE = procfileCommand();
 
 async function start(design: Design, env: Record<string, string> = {}): Promise<Target> {
   const server = await startServerProcess({
-    ...(design === 'ours' ? PROCFILE_ENV : {}),
+    ...(design === 'ours' ? PROCFILE.env : {}),
     INDEX_DIR: indexDir, MODEL_DIR: modelDir, EMBEDDING_MODEL: values.model, MEMORY_LIMIT_MB: String(limitMb), ...env,
-  }, [], 180_000, design === 'ours' ? undefined : BASELINE_ENTRY);
+  }, design === 'ours' ? PROCFILE.nodeArgs : [], 180_000, design === 'ours' ? undefined : BASELINE_ENTRY);
   const sampler = new RssSampler(server.child.pid!).start();
   const modes = new Set<string>();
   const poll = setInterval(() => {
@@ -305,7 +305,7 @@ try {
   const report = {
     measuredAt: new Date().toISOString(),
     machine: { node: process.version, cpus: (await import('node:os')).cpus().length, platform: process.platform },
-    settings: { procfileEnv: PROCFILE_ENV, index: indexDir, model: values.model, clients, seconds, driftQuestions, limitMb, lowLimitMb, quick },
+    settings: { procfile: PROCFILE, index: indexDir, model: values.model, clients, seconds, driftQuestions, limitMb, lowLimitMb, quick },
     targets: { startupMb: 60, firstAnswerMb: 180, peakMb: 256, driftPercent: 5, failed: 0, pauseP99Ms: 1000 },
     breakdown,
     failed: { ours: failed, baseline: baseline ? baseFailed : null },

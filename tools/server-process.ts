@@ -52,18 +52,17 @@ export async function startServerProcess(env: Record<string, string>, nodeArgs: 
 }
 
 /**
- * The environment the Procfile's `web:` line sets before `node` (the malloc settings), so a
- * benchmark runs the server exactly as the platform does.
+ * What the Procfile's `web:` line sets before and after `node`: the environment (the malloc
+ * settings) and node's own flags, so a benchmark runs the server exactly as the platform does.
  */
-export function procfileEnv(procfile = path.join(repoRoot, 'Procfile')): Record<string, string> {
+export function procfileCommand(procfile = path.join(repoRoot, 'Procfile')): { env: Record<string, string>; nodeArgs: string[] } {
   const web = readFileSync(procfile, 'utf8').split('\n').find((line) => line.startsWith('web:')) ?? '';
+  const tokens = web.slice(4).trim().split(/\s+/);
   const env: Record<string, string> = {};
-  for (const token of web.slice(4).trim().split(/\s+/)) {
-    const match = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(token);
-    if (!match) break;
-    env[match[1]!] = match[2]!;
-  }
-  return env;
+  let at = 0;
+  for (let match; (match = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(tokens[at] ?? '')); at++) env[match[1]!] = match[2]!;
+  const nodeArgs = tokens[at] === 'node' ? tokens.slice(at + 1).filter((t) => t.startsWith('--')) : [];
+  return { env, nodeArgs };
 }
 
 /** Resident set size of a process, from outside, as the kernel reports it. */
