@@ -10,8 +10,8 @@ describe('deploy files', () => {
 
   it('the Procfile sets the malloc settings and runs the compiled server', () => {
     expect(procfile).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' });
-    expect(nodeArgs).toEqual(['--max-semi-space-size=1']);
-    expect(readFileSync('Procfile', 'utf8')).toMatch(/ node --max-semi-space-size=1 dist\/server\/index\.js\n$/);
+    expect(nodeArgs).toEqual(['--max-semi-space-size=1', '--heap-growing-percent=10']);
+    expect(readFileSync('Procfile', 'utf8')).toMatch(/ node --max-semi-space-size=1 --heap-growing-percent=10 dist\/server\/index\.js\n$/);
   });
 
   it('render.yaml and npm start carry the same settings as the Procfile', () => {

@@ -49,9 +49,9 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   });
   const llm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
   governor.onChange((mode) => {
-    // Leaving normal: give back the worker's memory at its next idle moment, and queue less.
+    // Leaving normal: give back the worker's memory at its next idle moment, and queue half as many.
     if (mode !== 'normal') pool.requestRecycle('memory');
-    pool.setQueueLimit(mode === 'normal' ? undefined : Math.max(1, Math.floor(config.worker.maxQueue / 4)));
+    pool.setQueueLimit(mode === 'normal' ? undefined : Math.max(1, Math.floor(config.worker.maxQueue / 2)));
   });
   governor.start();
   const llmCancel = new AbortController();
