@@ -34,7 +34,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     questions: { type: 'string', default: '20000' },
     'limit-mb': { type: 'string', default: '512' },
-    'low-limit-mb': { type: 'string', default: '256' },
+    'low-limit-mb': { type: 'string', default: '224' },
     'pause-every': { type: 'string', default: '50' },
     'pause-requests': { type: 'string', default: '1500' },
     'no-baseline': { type: 'boolean', default: false },
@@ -179,7 +179,10 @@ interface DriftRun {
   design: Design;
   recycling: boolean;
   questions: number;
-  /** Median RSS over the second tenth of the run (after warm-up) and over the last tenth. */
+  /**
+   * Median RSS from 10% to 35% of the run (after warm-up) and over its last quarter: windows
+   * spanning several recycles, so the sawtooth's phase does not decide the figure.
+   */
   earlyMb: number;
   lateMb: number;
   driftPercent: number;
@@ -199,8 +202,8 @@ async function driftRun(label: string, design: Design, recycling: boolean): Prom
   const memory = (await (await fetch(`${target.server.url}/api/memory`)).json()) as { worker?: { recycles?: number } };
   const exitCode = await stop(target);
   const span = to - from;
-  const earlyMb = target.sampler.median(from + span * 0.1, from + span * 0.2);
-  const lateMb = target.sampler.median(to - span * 0.1, to);
+  const earlyMb = target.sampler.median(from + span * 0.1, from + span * 0.35);
+  const lateMb = target.sampler.median(to - span * 0.25, to);
   return {
     label, design, recycling, questions: driftQuestions, earlyMb: round(earlyMb), lateMb: round(lateMb),
     driftPercent: round(((lateMb - earlyMb) / earlyMb) * 100), peakMb: round(target.sampler.peak(from, to)),
