@@ -1,7 +1,7 @@
 import Koa, { type Context } from 'koa';
 import type { Answerer } from './answer.js';
 import { errorHandler } from './error-handler.js';
-import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.js';
+import { memoryDegradedError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory-governor.js';
 import { headingOf, headingTrail } from './prompt.js';
@@ -89,8 +89,7 @@ export function createApp(deps: AppDeps): Koa {
     try {
       if (shuttingDown() && !ALWAYS_ON.has(ctx.path)) throw new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down; retry on another instance', 5);
       if (deps.memory?.mode === 'degraded' && EXPENSIVE.has(ctx.path)) {
-        const { rssMb, limitMb } = deps.memory.snapshot();
-        throw new ServiceUnavailableError('MEMORY_DEGRADED', `The server is near its memory limit (${rssMb} of ${limitMb} MB) and is shedding work until memory comes back down`, 10);
+        throw memoryDegradedError(deps.memory.snapshot());
       }
       await next();
     } finally {

@@ -72,3 +72,8 @@ export class TaskTimeoutError extends ApiError {
     super(504, 'TASK_TIMEOUT', `The ${task} task did not finish within ${timeoutMs} ms (waiting in the queue included)`, { retryAfterSeconds: 1 });
   }
 }
+
+/** What a question gets in degraded memory mode, whether it arrives now or was queued. */
+export function memoryDegradedError(memory: { rssMb: number; limitMb: number }): ServiceUnavailableError {
+  return new ServiceUnavailableError('MEMORY_DEGRADED', `The server is near its memory limit (${memory.rssMb} of ${memory.limitMb} MB) and is shedding work until memory comes back down`, 10);
+}

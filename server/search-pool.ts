@@ -153,6 +153,17 @@ export class SearchPool {
     this.queueLimit = limit;
   }
 
+  /**
+   * Fail every queued (not yet running) task with `error`, so the worker goes idle and a pending
+   * recycle happens now rather than after the backlog (degraded memory mode). Returns how many.
+   */
+  shedQueued(error: Error): number {
+    const shed = this.queue.splice(0);
+    for (const job of shed) job.settle(error);
+    this.wakeIfIdle();
+    return shed.length;
+  }
+
   /** Recycle the worker at its next idle moment (the memory governor's lever). */
   requestRecycle(reason: RecycleReason = 'requested'): void {
     this.recyclePending ??= reason;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Answerer } from './answer.js';
 import { createApp } from './app.js';
+import { memoryDegradedError } from './errors.js';
 import type { ServerConfig } from './config.js';
 import { createLlmClient, type LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
@@ -51,6 +52,11 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   governor.onChange((mode) => {
     // Leaving normal: give back the worker's memory at its next idle moment, and queue half as many.
     if (mode !== 'normal') pool.requestRecycle('memory');
+    // Degraded: the backlog would keep the worker busy, and memory climbing, for seconds more.
+    if (mode === 'degraded') {
+      const shed = pool.shedQueued(memoryDegradedError(governor.snapshot()));
+      if (shed) log.warn('shed queued questions on entering degraded memory mode', { shed });
+    }
     pool.setQueueLimit(mode === 'normal' ? undefined : Math.max(1, Math.floor(config.worker.maxQueue / 2)));
   });
   governor.start();

@@ -108,6 +108,18 @@ describe('the worker gate', () => {
     await expect(search(pool, 'still fine')).resolves.toBeDefined();
   });
 
+  it('sheds queued tasks on demand, leaving the running one to finish', async () => {
+    const pool = open();
+    const running = search(pool, 'sleep:200');
+    const queued = [search(pool, 'a'), search(pool, 'b')];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const shedError = new ApiError(503, 'MEMORY_DEGRADED', 'shed for the test');
+    expect(pool.shedQueued(shedError)).toBe(2);
+    for (const task of queued) await expect(task).rejects.toBe(shedError);
+    await expect(running).resolves.toBeDefined();
+    expect(pool.snapshot()).toMatchObject({ queued: 0, tasksTotal: 1 });
+  });
+
   it('survives a worker that runs out of heap: retried on a fresh worker, counted, the process unharmed', async () => {
     // 16 MB of old generation: the fixture fills it and V8 stops the thread with ERR_WORKER_OUT_OF_MEMORY.
     const pool = open({ heapMb: 16 });
