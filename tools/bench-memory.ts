@@ -34,7 +34,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     questions: { type: 'string', default: '20000' },
     'limit-mb': { type: 'string', default: '512' },
-    'low-limit-mb': { type: 'string', default: '224' },
+    'low-limit-mb': { type: 'string', default: '240' },
     'pause-every': { type: 'string', default: '50' },
     'pause-requests': { type: 'string', default: '1500' },
     'no-baseline': { type: 'boolean', default: false },
