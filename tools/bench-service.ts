@@ -1,12 +1,12 @@
 /**
  * `npm run bench:service -- --index <folder> [--model ORG/NAME] [--model-dir <folder>] [--requests N]`:
- * starts the compiled server as its own process, reads its RSS from /proc (as the OS sees it), and
+ * starts the compiled server as its own process (as the Procfile does), reads its RSS from /proc (as the OS sees it), and
  * times sequential `/api/search` and `/api/ask` requests (extractive: no LLM configured).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { percentile } from './load-clients.js';
-import { rssMbOf, startServerProcess } from './server-process.js';
+import { procfileCommand, rssMbOf, startServerProcess } from './server-process.js';
 
 const { values } = parseArgs({
   options: { index: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' }, requests: { type: 'string' }, port: { type: 'string' } },
@@ -24,12 +24,15 @@ const QUESTIONS = [
   'Is there a stipend for my home office?',
 ];
 
+// As the Procfile runs it: its malloc settings and node flags.
+const procfile = procfileCommand();
 const server = await startServerProcess({
+  ...procfile.env,
   INDEX_DIR: path.resolve(values.index),
   MODEL_DIR: path.resolve(values['model-dir'] ?? process.env.MODEL_DIR ?? 'models'),
   EMBEDDING_MODEL: values.model ?? process.env.EMBEDDING_MODEL ?? 'Xenova/paraphrase-MiniLM-L3-v2',
   ...(values.port ? { PORT: values.port } : {}),
-});
+}, procfile.nodeArgs);
 const { child, url } = server;
 try {
   const pid = child.pid!;
