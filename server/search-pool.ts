@@ -186,8 +186,9 @@ export class SearchPool {
     return this.closed;
   }
 
+  /** Idle: nothing running or queued, and the loop stopped (it may be mid-recycle or mid-probe, starting a worker). */
   private whenIdle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (!this.running && !this.pumping && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -211,6 +212,7 @@ export class SearchPool {
       log.warn('search worker failed while idle', { error: error instanceof Error ? error.message : String(error) });
       if (this.piscina !== piscina) return;
       this.stats.crashes++;
+      this.countOutOfMemory(error);
       this.recyclePending ??= 'crash';
     });
     return piscina;
@@ -234,7 +236,7 @@ export class SearchPool {
   }
 
   private wakeIfIdle(): void {
-    if (!this.running && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (!this.running && !this.pumping && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private async execute(job: Job): Promise<void> {
@@ -276,7 +278,7 @@ export class SearchPool {
     this.stats.lastError = { code: 'WORKER_CRASHED', message };
     this.recyclePending = 'crash';
     const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_WORKER_OUT_OF_MEMORY') this.stats.outOfMemory++;
+    this.countOutOfMemory(error);
     this.options.log.warn('search worker crashed', { task: job.task.task, code, message, attempt: job.attempts });
     // A fresh worker failing may mean no worker can start at all, or only that this task kills
     // workers. A probe on another fresh worker tells which, before anyone else is failed.
@@ -302,6 +304,7 @@ export class SearchPool {
     } catch (error) {
       const { restartCooldownMs } = this.options.settings;
       const message = error instanceof Error ? error.message : crashMessage;
+      this.countOutOfMemory(error);
       this.unavailableUntil = Date.now() + restartCooldownMs;
       this.unavailableReason = message;
       this.stats.lastError = { code: 'WORKER_UNAVAILABLE', message };
@@ -312,6 +315,10 @@ export class SearchPool {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private countOutOfMemory(error: unknown): void {
+    if ((error as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY') this.stats.outOfMemory++;
   }
 
   private unavailable(options: { cause?: unknown } = {}): ServiceUnavailableError {
