@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -34,10 +35,13 @@ export async function writeFileDurable(file: string, data: string | Uint8Array):
   }
 }
 
+/** Written last into a generation folder (index-files.ts), so its presence means the folder is complete. */
+const MANIFEST_FILE = 'manifest.json';
+
 /**
  * The folder of the live generation, or undefined when the index folder has none. A generation
- * folder named directly (live or not, still temporary or rejected) stands for itself: that is how
- * a build evaluates its new generation before making it live.
+ * folder named directly (live or not, still temporary or rejected, with its manifest written)
+ * stands for itself: that is how a build evaluates its new generation before making it live.
  */
 export async function resolveCurrentGeneration(indexDir: string): Promise<string | undefined> {
   let name: string;
@@ -45,7 +49,8 @@ export async function resolveCurrentGeneration(indexDir: string): Promise<string
     name = (await readFile(path.join(indexDir, CURRENT_FILE), 'utf8')).trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return isGenerationName(path.basename(indexDir)) ? indexDir : undefined;
+    // Only a folder that holds a generation's manifest: an empty `--out gen-x` is an index folder.
+    return isGenerationName(path.basename(indexDir)) && existsSync(path.join(indexDir, MANIFEST_FILE)) ? indexDir : undefined;
   }
   if (!name.startsWith(GENERATION_PREFIX) || name.includes('/') || name.includes('\\')) {
     throw new Error(`${path.join(indexDir, CURRENT_FILE)} names "${name}", which is not a generation folder`);

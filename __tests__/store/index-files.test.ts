@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { readdir, writeFile, mkdir, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { beginGeneration, commitGeneration } from '../../store/atomic-swap.js';
+import { beginGeneration, commitGeneration, resolveCurrentGeneration } from '../../store/atomic-swap.js';
 import { IndexCorruptError, IndexNotFoundError } from '../../store/errors.js';
 import { FILES, readIndex, writeGenerationFiles } from '../../store/index-files.js';
 import type { Manifest } from '../../store/manifest.js';
@@ -63,5 +63,22 @@ describe('index generations', () => {
     expect((error as Error).message).toContain('vectors.f32 has 4 bytes, expected 16');
     await writeFile(path.join(dir, 'CURRENT'), '../../etc\n');
     await expect(readIndex(dir)).rejects.toBeInstanceOf(IndexCorruptError);
+  });
+});
+
+describe('resolveCurrentGeneration on a folder named like a generation', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(() => cleanup());
+
+  it('treats it as a generation only once it holds a manifest, so an empty --out named gen-x stays an index folder', async () => {
+    const folder = path.join(dir, 'gen-from-a-user');
+    await mkdir(folder);
+    expect(await resolveCurrentGeneration(folder)).toBeUndefined();
+    await writeFile(path.join(folder, FILES.manifest), '{}');
+    expect(await resolveCurrentGeneration(folder)).toBe(folder);
   });
 });
