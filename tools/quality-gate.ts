@@ -144,7 +144,9 @@ export function judgeQuality(record: QualityRecord, options: QualityLimits, live
     const failures: string[] = [];
     if (min !== undefined && value < min) failures.push(`${name} is below the minimum ${min}`);
     if (prior !== undefined && prior - value > maxDrop + EPSILON) {
-      failures.push(`${name} fell ${(prior - value).toFixed(4)} from ${prior.toFixed(4)} in ${live!.generation}, more than the ${maxDrop} allowed`);
+      // Say so when the modes differ (a lexical-only fallback build against a hybrid live one): the drop is the lost model.
+      const liveMode = same!.mode === record.mode ? '' : ` (${same!.mode} search)`;
+      failures.push(`${name} fell ${(prior - value).toFixed(4)} from ${prior.toFixed(4)}${liveMode} in ${live!.generation}, more than the ${maxDrop} allowed`);
     }
     return { figure, value, ...(min !== undefined ? { min } : {}), ...(prior !== undefined ? { live: prior } : {}), failures };
   });

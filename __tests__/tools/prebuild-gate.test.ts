@@ -143,6 +143,13 @@ describe('judgeQuality', () => {
     expect(judgeQuality(record(0.7, 0.5), { maxDrop: 0.1 }, live(record(0.8, 0.6))).passed).toBe(true);
   });
 
+  it('says so when a keyword-only build is held against a hybrid live generation', () => {
+    const lexical: QualityRecord = { ...record(0.7, 0.6), mode: 'lexical' };
+    expect(judgeQuality(lexical, {}, live(record(0.8, 0.6))).failures).toEqual([
+      'lexical Recall@5 0.7000 fell 0.1000 from 0.8000 (hybrid search) in gen-1, more than the 0.02 allowed',
+    ]);
+  });
+
   it('holds both figures against their minimums, with or without a live generation', () => {
     const verdict = judgeQuality(record(0.9, 0.4), { minRecallAt5: 0.8, minMrrAt10: 0.5 }, undefined);
     expect(verdict.failures).toEqual(['hybrid MRR@10 0.4000 is below the minimum 0.5']);
