@@ -104,46 +104,37 @@ export class LexicalIndex {
     return new LexicalIndex(termIds, offsets, rows, weights, lengths, averageLength || 1);
   }
 
-  /** Terms known to the index (the vocabulary). */
-  get vocabularySize(): number {
-    return this.termIds.size;
-  }
-
-  /** Row numbers and BM25 scores, best first. `accept` filters rows (e.g. by source prefix). */
-  search(query: string, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
-    const scores = new Float32Array(this.lengths.length);
-    for (const [id, weight] of this.queryTerms(query)) this.addScores(scores, id, weight);
-    const hits: { row: number; score: number }[] = [];
-    scores.forEach((score, row) => {
-      if (score > 0 && (!accept || accept(row))) hits.push({ row, score });
-    });
-    return hits.sort((a, b) => b.score - a.score || a.row - b.row).slice(0, limit);
-  }
-
-  /** The query's terms against the vocabulary: which are unknown, and the best score a chunk could get. */
-  profile(query: string): QueryProfile {
+  /**
+   * Row numbers and BM25 scores, best first (`accept` filters rows, e.g. by source prefix), with
+   * the query's profile. Both come from one pass over the query's terms: an unknown long word costs
+   * a scan of the vocabulary, which must not happen twice.
+   */
+  search(query: string, limit: number, accept?: (row: number) => boolean): { hits: { row: number; score: number }[]; profile: QueryProfile } {
     const terms = [...new Set(keywordStems(query))];
+    const weights = new Map<number, number>();
     const unknownTerms: string[] = [];
     let idfSum = 0;
     for (const term of terms) {
       const id = this.termIds.get(term);
-      idfSum += this.idf(id === undefined ? 0 : this.offsets[id + 1]! - this.offsets[id]!);
-      if (id === undefined && (term.length < FUZZY_MIN_LENGTH || this.oneEditAway(term).length === 0)) unknownTerms.push(term);
-    }
-    return { terms, unknownTerms, maxScore: idfSum * (K1 + 1) };
-  }
-
-  /** The query's term ids with their weights: known terms in full, typos of long ones in part. */
-  private queryTerms(query: string): Map<number, number> {
-    const found = new Map<number, number>();
-    for (const term of new Set(keywordStems(query))) {
-      const id = this.termIds.get(term);
-      if (id !== undefined) found.set(id, 1);
-      else if (term.length >= FUZZY_MIN_LENGTH) {
-        for (const near of this.oneEditAway(term)) if (!found.has(near)) found.set(near, FUZZY_WEIGHT);
+      if (id !== undefined) {
+        weights.set(id, 1);
+        idfSum += this.idf(this.offsets[id + 1]! - this.offsets[id]!);
+        continue;
       }
+      // A word no chunk holds counts at full idf in the ceiling, typo or not.
+      idfSum += this.idf(0);
+      const near = term.length >= FUZZY_MIN_LENGTH ? this.oneEditAway(term) : [];
+      if (near.length === 0) unknownTerms.push(term);
+      for (const nearId of near) if (!weights.has(nearId)) weights.set(nearId, FUZZY_WEIGHT);
     }
-    return found;
+    const scores = new Float32Array(this.lengths.length);
+    for (const [id, weight] of weights) this.addScores(scores, id, weight);
+    const hits: { row: number; score: number }[] = [];
+    scores.forEach((score, row) => {
+      if (score > 0 && (!accept || accept(row))) hits.push({ row, score });
+    });
+    hits.sort((a, b) => b.score - a.score || a.row - b.row);
+    return { hits: hits.slice(0, limit), profile: { terms, unknownTerms, maxScore: idfSum * (K1 + 1) } };
   }
 
   private addScores(scores: Float32Array, id: number, weight: number): void {

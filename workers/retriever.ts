@@ -70,24 +70,19 @@ export class Retriever {
       lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: vectorSearch(vectors!, this.embedder!.dimensions, queryVector, depth, accept) });
     }
     // Keyword search runs in vector mode too, for one hit: its score is an abstention signal.
-    const lexicalHits = this.lexical.search(query, useLexical ? depth : 1, accept);
-    if (useLexical) lists.push({ name: 'lexical', weight: this.fusion.lexicalWeight, hits: lexicalHits });
+    const keyword = this.lexical.search(query, useLexical ? depth : 1, accept);
+    if (useLexical) lists.push({ name: 'lexical', weight: this.fusion.lexicalWeight, hits: keyword.hits });
     const retrieval: RetrievalMode = useVector && useLexical ? 'hybrid' : useVector ? 'vector' : 'lexical';
     const fused = lists.length > 1 ? fuse(lists, this.fusion) : singleList(lists[0]!);
     const hits: SearchHit[] = fused.slice(0, topK).map((hit) => {
       const chunk = chunks[hit.row]!;
       return { id: chunk.id, source: chunk.source, title: chunk.title, headings: chunk.headings, start: chunk.start, end: chunk.end, text: chunk.text, score: hit.score, scores: { ...(hit.vector ? { vector: hit.vector } : {}), ...(hit.lexical ? { lexical: hit.lexical } : {}) } };
     });
-    const signals = this.querySignals(query, lexicalHits[0]?.score ?? 0, corpusSimilarity);
+    const { maxScore, unknownTerms } = keyword.profile;
+    const bestKeywordScore = keyword.hits[0]?.score ?? 0;
+    const signals: QuerySignals = { unknownTerms, keywordMatch: maxScore > 0 ? Math.min(1, bestKeywordScore / maxScore) : null, corpusSimilarity };
     const searchMs = performance.now() - started - embedMs;
     return { hits, retrieval, query: signals, ...(retrieval === 'lexical' && this.degradedReason ? { degradedReason: this.degradedReason } : {}), timings: { embedMs, searchMs } };
-  }
-
-  /** The abstention rule's view of the query: its unknown words, and how well the best keyword hit matches it. */
-  private querySignals(query: string, bestKeywordScore: number, corpusSimilarity: number | null): QuerySignals {
-    const profile = this.lexical.profile(query);
-    const keywordMatch = profile.maxScore > 0 ? Math.min(1, bestKeywordScore / profile.maxScore) : null;
-    return { unknownTerms: profile.unknownTerms, keywordMatch, corpusSimilarity };
   }
 }
 
