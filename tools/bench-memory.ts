@@ -14,7 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { completion, FakeLlm } from './fake-llm.js';
-import { percentile, runLoad, type LoadResult } from './load-clients.js';
+import { percentile } from './eval-metrics.js';
+import { runLoad, type LoadResult } from './load-clients.js';
 import { rssChart, type ChartPanel } from './rss-chart.js';
 import { RssSampler, type RssSample } from './rss-sampler.js';
 import { procfileCommand, rssMbOf, startServerProcess, type ServerProcess } from './server-process.js';
@@ -135,8 +136,8 @@ function summarize(load: LoadResult): LoadSummary {
   return {
     requests, failed, shed, shedByCode, statuses, answerModes, memoryModes, errors,
     requestsPerSecond: round(requests / (load.wallMs / 1000)),
-    p50Ms: round(percentile(load.latencies, 0.5)), p95Ms: round(percentile(load.latencies, 0.95)),
-    p99Ms: round(percentile(load.latencies, 0.99)), maxMs: round(load.latencies[load.latencies.length - 1] ?? Number.NaN),
+    p50Ms: round(percentile(load.latencies, 50)), p95Ms: round(percentile(load.latencies, 95)),
+    p99Ms: round(percentile(load.latencies, 99)), maxMs: round(load.latencies[load.latencies.length - 1] ?? Number.NaN),
   };
 }
 
@@ -237,12 +238,11 @@ async function pauseRun(): Promise<PauseRun> {
     (memory.worker.tasksSinceRecycle === 1 ? fresh : normal).push(answer.ms);
   }
   await stop(target);
-  normal.sort((a, b) => a - b);
-  const base = percentile(normal, 0.5);
+  const base = percentile(normal, 50);
   const pauses = fresh.map((ms) => ms - base).sort((a, b) => a - b);
   return {
-    recycleEvery: pauseEvery, requests: pauseRequests, recycles: fresh.length, pauseP50Ms: round(percentile(pauses, 0.5)),
-    pauseP99Ms: round(percentile(pauses, 0.99)), pauseMaxMs: round(pauses[pauses.length - 1] ?? Number.NaN), normalP50Ms: round(base), failed,
+    recycleEvery: pauseEvery, requests: pauseRequests, recycles: fresh.length, pauseP50Ms: round(percentile(pauses, 50)),
+    pauseP99Ms: round(percentile(pauses, 99)), pauseMaxMs: round(pauses[pauses.length - 1] ?? Number.NaN), normalP50Ms: round(base), failed,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { percentile } from './load-clients.js';
+import { percentile } from './eval-metrics.js';
 import { procfileCommand, rssMbOf, startServerProcess } from './server-process.js';
 
 const { values } = parseArgs({
@@ -68,7 +68,7 @@ try {
     modes.set(body.mode, (modes.get(body.mode) ?? 0) + 1);
   });
   const after = await rssMbOf(pid);
-  const fmt = (sorted: number[]) => `p50 ${percentile(sorted, 0.5).toFixed(1)} ms, p95 ${percentile(sorted, 0.95).toFixed(1)} ms, p99 ${percentile(sorted, 0.99).toFixed(1)} ms`;
+  const fmt = (sorted: number[]) => `p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`;
   console.log(`server RSS idle (listening, nothing asked): ${idle.toFixed(0)} MB`);
   console.log(`first /api/ask (starts the worker, loads model and index): ${firstMs.toFixed(0)} ms, ${first.mode}, ${first.retrieval}; RSS after it ${afterFirst.toFixed(0)} MB`);
   console.log(`${requests} × GET /api/search (k=5): ${fmt(searchTimes)}`);

@@ -77,9 +77,3 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   result.latencies.sort((a, b) => a - b);
   return result;
 }
-
-/** The value below which a share `p` of the sorted values fall. */
-export function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
