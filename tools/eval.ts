@@ -10,7 +10,7 @@ import { checkCitations } from '../server/citations.js';
 import { DEFAULTS } from '../server/config.js';
 import { extractiveAnswer } from '../server/extractive.js';
 import { judgeRelevance, type RelevanceFloors } from '../server/relevance.js';
-import { Embedder } from '../workers/embedder.js';
+import { loadEmbedderOrReason } from '../workers/embedder.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
 import type { RetrievalMode, SearchHit } from '../workers/protocol.js';
 import { Retriever } from '../workers/retriever.js';
@@ -111,16 +111,8 @@ export interface EvalReport {
 
 /** Like the worker: a model that will not load leaves keyword search, with the reason kept. */
 async function openRetriever(indexDir: string, embedding: EmbeddingConfig | null): Promise<Retriever> {
-  let embedder: Embedder | undefined;
-  let modelError = 'no embedding model was configured';
-  if (embedding) {
-    try {
-      embedder = await Embedder.load(embedding);
-    } catch (error) {
-      modelError = error instanceof Error ? error.message : String(error);
-    }
-  }
-  return Retriever.open(indexDir, embedder, embedder ? undefined : modelError);
+  const { embedder, error } = embedding ? await loadEmbedderOrReason(embedding) : { embedder: undefined, error: 'no embedding model was configured' };
+  return Retriever.open(indexDir, embedder, error);
 }
 
 function plan(retriever: Retriever, requested: readonly RetrievalMode[]): { modes: RetrievalMode[]; skippedModes: EvalReport['skippedModes'] } {

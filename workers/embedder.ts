@@ -115,6 +115,14 @@ export class Embedder extends TokenCounter {
   }
 }
 
+/** The model, or why it could not be loaded: callers that can fall back to keyword search want the reason, not a throw. */
+export function loadEmbedderOrReason(config: EmbeddingConfig): Promise<{ embedder?: Embedder; error?: string }> {
+  return Embedder.load(config).then(
+    (embedder) => ({ embedder }),
+    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+  );
+}
+
 /**
  * Mean over the unmasked tokens of each row of a [batch, tokens, dims] tensor, then L2 normalised.
  * The library's own pooling spends most of its time converting the mask tensor; this reads it once.

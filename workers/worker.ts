@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { workerData } from 'node:worker_threads';
-import { Embedder } from './embedder.js';
+import { loadEmbedderOrReason, type Embedder } from './embedder.js';
 import type { EmbedOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from './protocol.js';
 import { Retriever } from './retriever.js';
 
@@ -15,10 +15,7 @@ let retriever: Promise<Retriever> | undefined;
 
 /** The model, or the reason it could not be loaded; a failure is remembered (files do not appear at run time). */
 function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
-  embedder ??= Embedder.load(config.embedding).then(
-    (loaded) => ({ embedder: loaded }),
-    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
-  );
+  embedder ??= loadEmbedderOrReason(config.embedding);
   return embedder;
 }
 
