@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { procfileCommand } from '../tools/server-process.js';
 
 /** The deploy files must start the server the same way: same entry, same malloc settings. */
@@ -22,5 +24,15 @@ describe('deploy files', () => {
     expect(render).toContain(`startCommand: node ${nodeArgs.join(' ')} dist/server/index.js`);
     expect(pkg.scripts.start).toContain(`node ${nodeArgs.join(' ')} dist/server/index.js`);
     expect(render).toMatch(/healthCheckPath: \/healthz/);
+  });
+
+  it('transformers.js gets our sharp stand-in, so neither sharp nor libvips is installed or loaded', () => {
+    const fromTransformers = createRequire(createRequire(import.meta.url).resolve('@huggingface/transformers'));
+    expect(realpathSync(fromTransformers.resolve('sharp'))).toBe(resolve('deps/sharp-absent/index.js'));
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { version?: string }> };
+    expect(Object.keys(lock.packages).filter((key) => /node_modules\/@img\//.test(key))).toEqual([]);
+    expect(lock.packages['deps/sharp-absent']?.version).toBe('0.0.0-absent');
+    const sharp = fromTransformers('sharp') as () => unknown;
+    expect(() => sharp()).toThrow(/image inputs are not supported/);
   });
 });
