@@ -15,7 +15,7 @@ export interface ServerConfig {
   llm: LlmSettings | null;
   worker: WorkerSettings;
   answers: AnswerSettings;
-  memory: GovernorSettings;
+  memory: MemorySettings;
   warmup: boolean;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -42,6 +42,12 @@ export interface WorkerSettings {
   maxQueue: number;
   taskTimeoutMs: number;
   restartCooldownMs: number;
+}
+
+export interface MemorySettings extends GovernorSettings {
+  /** After a memory recycle of a worker with the model, how long it runs without the model (keyword search); doubles per repeat up to the max. */
+  modelHoldMs: number;
+  modelMaxHoldMs: number;
 }
 
 export interface AnswerSettings {
@@ -90,6 +96,8 @@ export const DEFAULTS = {
   MEMORY_DEGRADED_AT: '0.88',
   MEMORY_HYSTERESIS: '0.05',
   MEMORY_SAMPLE_MS: '250',
+  MEMORY_MODEL_HOLD_MS: '30000',
+  MEMORY_MODEL_MAX_HOLD_MS: '600000',
   WARMUP: 'false',
   SHUTDOWN_TIMEOUT_MS: '10000',
   LOG_LEVEL: 'info',
@@ -173,16 +181,19 @@ function llmSettings(read: Reader): LlmSettings | null {
   };
 }
 
-function memorySettings(read: Reader): GovernorSettings {
+function memorySettings(read: Reader): MemorySettings {
   const cautiousAt = read.number('MEMORY_CAUTIOUS_AT', 0.1, 1);
   const degradedAt = read.number('MEMORY_DEGRADED_AT', 0.1, 1);
   if (degradedAt <= cautiousAt) throw new ConfigError('MEMORY_DEGRADED_AT', `must be above MEMORY_CAUTIOUS_AT (${cautiousAt})`, String(degradedAt));
+  const modelHoldMs = read.int('MEMORY_MODEL_HOLD_MS', 0, 86_400_000);
   return {
     limitMb: read.int('MEMORY_LIMIT_MB', 64, 1_048_576),
     cautiousAt,
     degradedAt,
     hysteresis: read.number('MEMORY_HYSTERESIS', 0, 0.5),
     sampleEveryMs: read.int('MEMORY_SAMPLE_MS', 50, 60_000),
+    modelHoldMs,
+    modelMaxHoldMs: Math.max(modelHoldMs, read.int('MEMORY_MODEL_MAX_HOLD_MS', 0, 86_400_000)),
   };
 }
 

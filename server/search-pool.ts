@@ -3,6 +3,7 @@ import type { SearchFilter, SearchOutput, StatusOutput, TaskOutputs, WorkerConfi
 import type { WorkerSettings } from './config.js';
 import { ServiceUnavailableError, TaskTimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { ModelAdmission, ModelAdmissionSnapshot } from './model-admission.js';
 import { workerFailure } from './worker-errors.js';
 
 /**
@@ -24,9 +25,18 @@ export interface SearchPoolOptions {
   random?: () => number;
   /** Called after every task (the memory governor samples RSS then). */
   onTaskDone?: () => void;
+  /** Decides, per fresh worker, whether it loads the embedding model; without one it always does. */
+  admission?: ModelAdmission;
 }
 
-export type RecycleReason = 'tasks' | 'rss' | 'memory' | 'crash' | 'timeout' | 'requested';
+/** `model`: a keyword-only worker replaced by one with the model, once memory allows it again. */
+export type RecycleReason = 'tasks' | 'rss' | 'memory' | 'crash' | 'timeout' | 'requested' | 'model';
+
+/**
+ * The current worker and the embedding model: `admitted` to load it (on its first search),
+ * `loaded`, or `held`: started without it by the model admission, searching by keyword.
+ */
+export type WorkerModel = 'none' | 'admitted' | 'loaded' | 'held';
 
 export interface PoolStats {
   /** `not-started` until the first task; `recycled` between a recycle and the next task, which starts a fresh worker. */
@@ -48,6 +58,8 @@ export interface PoolStats {
   lastState: StatusOutput | null;
   /** The last task's failure, cleared by the next success. */
   lastError: { code: string; message: string } | null;
+  model: WorkerModel;
+  admission: ModelAdmissionSnapshot | null;
 }
 
 export interface TaskResult<T> {
@@ -92,16 +104,17 @@ export class SearchPool {
   private unavailableUntil = 0;
   private unavailableReason = '';
   private recyclePending: RecycleReason | undefined;
+  private workerModel: WorkerModel = 'none';
   private readonly rss: () => number;
   private readonly random: () => number;
-  private readonly stats: Omit<PoolStats, 'worker' | 'queued' | 'running'>;
+  private readonly stats: Omit<PoolStats, 'worker' | 'queued' | 'running' | 'model' | 'admission'>;
 
   constructor(private readonly options: SearchPoolOptions) {
     this.rss = options.rss ?? (() => process.memoryUsage.rss());
     this.random = options.random ?? Math.random;
     this.stats = {
       recycles: 0,
-      recyclesByReason: { tasks: 0, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0 },
+      recyclesByReason: { tasks: 0, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0 },
       tasksSinceRecycle: 0,
       recycleAfter: this.nextRecycleAfter(),
       tasksTotal: 0,
@@ -164,15 +177,24 @@ export class SearchPool {
     return shed.length;
   }
 
-  /** Recycle the worker at its next idle moment (the memory governor's lever). */
+  /** Recycle the worker at its next idle moment (the memory governor's lever). A memory recycle outranks a routine one. */
   requestRecycle(reason: RecycleReason = 'requested'): void {
-    this.recyclePending ??= reason;
+    if (reason === 'memory' && this.recyclePending !== 'crash' && this.recyclePending !== 'timeout') this.recyclePending = reason;
+    else this.recyclePending ??= reason;
     if (!this.running) void this.pump();
   }
 
   snapshot(): PoolStats {
     const worker = Date.now() < this.unavailableUntil ? 'unavailable' : this.closed ? 'stopped' : this.piscina ? 'running' : this.stats.tasksTotal || this.stats.crashes ? 'recycled' : 'not-started';
-    return { ...this.stats, recyclesByReason: { ...this.stats.recyclesByReason }, worker, queued: this.queue.length, running: Boolean(this.running) };
+    return {
+      ...this.stats,
+      recyclesByReason: { ...this.stats.recyclesByReason },
+      worker,
+      queued: this.queue.length,
+      running: Boolean(this.running),
+      model: this.piscina ? this.workerModel : 'none',
+      admission: this.options.admission?.snapshot() ?? null,
+    };
   }
 
   /** Refuse new tasks, let queued and running ones finish, then stop the worker. */
@@ -198,10 +220,13 @@ export class SearchPool {
   }
 
   private start(): Piscina {
-    const { settings, filename, workerData, log } = this.options;
+    const { settings, filename, workerData, log, admission } = this.options;
+    const decision = admission?.decide() ?? { load: true };
+    this.workerModel = decision.load ? 'admitted' : 'held';
+    if (!decision.load) log.info('search worker starts without the embedding model', { reason: decision.reason });
     const piscina = new Piscina({
       filename,
-      workerData,
+      workerData: decision.load ? workerData : { ...workerData, withoutModel: decision.reason },
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -257,6 +282,7 @@ export class SearchPool {
       this.stats.lastState = result.state;
       this.stats.lastError = result.ok ? null : { code: result.code, message: result.message };
       job.settle(undefined, result, Date.now() - started);
+      this.noteModel(result.state);
       if (this.stats.tasksSinceRecycle >= this.stats.recycleAfter) this.recyclePending ??= 'tasks';
       else if (this.stats.tasksSinceRecycle >= MIN_TASKS_BEFORE_RSS_RECYCLE && this.rss() > this.options.settings.recycleRssMb * 1048576) this.recyclePending ??= 'rss';
     } catch (error) {
@@ -264,6 +290,17 @@ export class SearchPool {
     } finally {
       this.running = undefined;
       this.options.onTaskDone?.();
+    }
+  }
+
+  /** Measure a model load when it happens; swap a keyword-only worker for a full one once memory allows. */
+  private noteModel(state: StatusOutput): void {
+    const { admission } = this.options;
+    if (this.workerModel === 'admitted' && state.modelLoaded) {
+      this.workerModel = 'loaded';
+      if (state.loadCostMb !== undefined) admission?.loaded(state.loadCostMb);
+    } else if (this.workerModel === 'held' && state.indexLoaded && admission?.wouldLoad()) {
+      this.recyclePending ??= 'model';
     }
   }
 
@@ -338,6 +375,8 @@ export class SearchPool {
     this.recyclePending = undefined;
     const piscina = this.piscina;
     this.piscina = undefined;
+    if (this.workerModel === 'loaded') this.options.admission?.unloaded(reason === 'memory' || reason === 'rss');
+    this.workerModel = 'none';
     if (piscina) {
       this.stats.recycles++;
       this.stats.recyclesByReason[reason]++;

@@ -9,6 +9,8 @@ import type { ServerConfig } from './config.js';
 import { createLlmClient, type LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory-governor.js';
+import { modelCostPriorMb, ModelAdmission } from './model-admission.js';
+import { modelFilePath } from '../workers/model-config.js';
 import { SearchPool } from './search-pool.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -41,7 +43,15 @@ export interface ServiceOptions {
 export async function startService(config: ServerConfig, options: ServiceOptions): Promise<Service> {
   const { log } = options;
   const governor = new MemoryGovernor(config.memory, log, options.rss);
+  const rss = options.rss ?? (() => process.memoryUsage.rss());
+  const { limitMb, cautiousAt, modelHoldMs, modelMaxHoldMs } = config.memory;
+  const admission = new ModelAdmission(
+    { ceilingMb: limitMb * cautiousAt, holdMs: modelHoldMs, maxHoldMs: modelMaxHoldMs },
+    modelCostPriorMb(modelFilePath(config.embedding)),
+    { rssMb: () => rss() / 1048576, mode: () => governor.mode },
+  );
   const pool: SearchPool = new SearchPool({
+    admission,
     onTaskDone: () => governor.sample(),
     filename: options.workerFile ?? WORKER_FILE,
     workerData: { indexDir: config.indexDir, embedding: config.embedding },

@@ -71,6 +71,10 @@ export function memoryReport(stats: PoolStats, governor: GovernorSnapshot | null
       outOfMemory: stats.outOfMemory,
       retried: stats.retried,
       queued: stats.queued,
+      /** Whether this worker loaded the embedding model, or runs without it (keyword search) to save memory. */
+      model: stats.model,
     },
+    /** The model admission: what a model load costs, and whether the model is held back. */
+    modelAdmission: stats.admission,
   };
 }

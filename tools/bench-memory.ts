@@ -35,7 +35,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     questions: { type: 'string', default: '20000' },
     'limit-mb': { type: 'string', default: '512' },
-    'low-limit-mb': { type: 'string', default: '240' },
+    /** Lowered limits, run in turn: one the model fits under at first, one below even keyword search's working set. */
+    'low-limits-mb': { type: 'string', default: '224,110' },
     'pause-every': { type: 'string', default: '50' },
     'pause-requests': { type: 'string', default: '1500' },
     'no-baseline': { type: 'boolean', default: false },
@@ -48,7 +49,7 @@ const clients = Number(values.clients);
 const seconds = quick ? 10 : Number(values.seconds);
 const driftQuestions = quick ? 2000 : Number(values.questions);
 const limitMb = Number(values['limit-mb']);
-const lowLimitMb = Number(values['low-limit-mb']);
+const lowLimitsMb = values['low-limits-mb'].split(',').map(Number);
 const pauseEvery = Number(values['pause-every']);
 const pauseRequests = quick ? pauseEvery * 6 : Number(values['pause-requests']);
 const indexDir = path.resolve(values.index);
@@ -123,6 +124,7 @@ interface LoadSummary {
   statuses: Record<string, number>;
   answerModes: Record<string, number>;
   memoryModes: Record<string, number>;
+  retrievals: Record<string, number>;
   requestsPerSecond: number;
   p50Ms: number;
   p95Ms: number;
@@ -132,9 +134,9 @@ interface LoadSummary {
 }
 
 function summarize(load: LoadResult): LoadSummary {
-  const { requests, failed, shed, shedByCode, statuses, answerModes, memoryModes, errors } = load;
+  const { requests, failed, shed, shedByCode, statuses, answerModes, memoryModes, retrievals, errors } = load;
   return {
-    requests, failed, shed, shedByCode, statuses, answerModes, memoryModes, errors,
+    requests, failed, shed, shedByCode, statuses, answerModes, memoryModes, retrievals, errors,
     requestsPerSecond: round(requests / (load.wallMs / 1000)),
     p50Ms: round(percentile(load.latencies, 50)), p95Ms: round(percentile(load.latencies, 95)),
     p99Ms: round(percentile(load.latencies, 99)), maxMs: round(load.latencies[load.latencies.length - 1] ?? Number.NaN),
@@ -153,6 +155,8 @@ interface LoadRun {
   endMb: number;
   load: LoadSummary;
   modesEntered: string[];
+  /** `/api/memory` at the end, for ours: mode changes, recycles by reason, the model admission. */
+  final: { transitions?: number; recyclesByReason?: Record<string, number>; model?: string; modelAdmission?: unknown } | null;
   exitCode: number | null;
   samples: RssSample[];
 }
@@ -168,11 +172,17 @@ async function loadRun(design: Design, llmUrl: string | null, env: Record<string
   const firstAnswerMb = await target.sampler.sample();
   const load = await runLoad({ url: target.server.url, clients, questions: QUESTIONS, durationMs: seconds * 1000 });
   const endMb = await target.sampler.sample();
+  const memory = design === 'ours' ? ((await (await fetch(`${target.server.url}/api/memory`)).json()) as { governor?: { transitions?: number }; worker?: { recyclesByReason?: Record<string, number>; model?: string }; modelAdmission?: unknown }) : null;
+  const final = memory ? { transitions: memory.governor?.transitions, recyclesByReason: memory.worker?.recyclesByReason, model: memory.worker?.model, modelAdmission: memory.modelAdmission } : null;
   const exitCode = await stop(target);
   return {
     design, llm: Boolean(llmUrl), startupMb: round(startupMb), firstAnswerMs: round(first.ms), firstAnswerMb: round(firstAnswerMb),
-    peakMb: round(target.sampler.peak()), endMb: round(endMb), load: summarize(load), modesEntered: [...target.modes], exitCode, samples: target.sampler.samples,
+    peakMb: round(target.sampler.peak()), endMb: round(endMb), load: summarize(load), modesEntered: [...target.modes], final, exitCode, samples: target.sampler.samples,
   };
+}
+
+interface LowLimitRun extends LoadRun {
+  limitMb: number;
 }
 
 interface DriftRun {
@@ -292,10 +302,14 @@ try {
   if (driftBase) log(`drift, baseline: ${driftBase.earlyMb} → ${driftBase.lateMb} MB (${driftBase.driftPercent}%)`);
   const pause = await pauseRun();
   log(`recycle pause: p50 ${pause.pauseP50Ms} ms, p99 ${pause.pauseP99Ms} ms over ${pause.recycles} recycles`);
-  const low = await loadRun('ours', null, { MEMORY_LIMIT_MB: String(lowLimitMb) });
-  log(`limit ${lowLimitMb} MB: peak ${low.peakMb} MB, modes ${low.modesEntered.join(', ')}, ${low.load.shed} shed, ${low.load.failed} failed`);
+  const lows: LowLimitRun[] = [];
+  for (const lowLimitMb of lowLimitsMb) {
+    const run = await loadRun('ours', null, { MEMORY_LIMIT_MB: String(lowLimitMb) });
+    lows.push({ limitMb: lowLimitMb, ...run });
+    log(`limit ${lowLimitMb} MB: peak ${run.peakMb} MB, modes ${run.modesEntered.join(', ')}, retrieval ${JSON.stringify(run.load.retrievals)}, ${run.load.shed} shed, ${run.load.failed} failed`);
+  }
 
-  const failed = [ours, oursLlm, lexical, low, driftOn, driftOff].reduce((n, run) => n + run.load.failed, 0) + pause.failed;
+  const failed = [ours, oursLlm, lexical, ...lows, driftOn, driftOff].reduce((n, run) => n + run.load.failed, 0) + pause.failed;
   const baseFailed = [base, baseLlm, driftBase].reduce((n, run) => n + (run?.load.failed ?? 0), 0);
   const breakdown = {
     runtimeMb,
@@ -308,11 +322,11 @@ try {
   const report = {
     measuredAt: new Date().toISOString(),
     machine: { node: process.version, cpus: (await import('node:os')).cpus().length, platform: process.platform },
-    settings: { procfile: PROCFILE, index: indexDir, model: values.model, clients, seconds, driftQuestions, limitMb, lowLimitMb, quick },
+    settings: { procfile: PROCFILE, index: indexDir, model: values.model, clients, seconds, driftQuestions, limitMb, lowLimitsMb, quick },
     targets: { startupMb: 60, firstAnswerMb: 180, peakMb: 256, driftPercent: 5, failed: 0, pauseP99Ms: 1000 },
     breakdown,
     failed: { ours: failed, baseline: baseline ? baseFailed : null },
-    runs: { ours, oursLlm, lexical, baseline: base ?? null, baselineLlm: baseLlm ?? null, driftOn, driftOff, driftBaseline: driftBase ?? null, pause, lowLimit: low },
+    runs: { ours, oursLlm, lexical, baseline: base ?? null, baselineLlm: baseLlm ?? null, driftOn, driftOff, driftBaseline: driftBase ?? null, pause, lowLimits: lows },
   };
   await mkdir(values.out, { recursive: true });
   await writeFile(path.join(values.out, 'bench-memory.json'), `${JSON.stringify(report, (key, value: unknown) => (key === 'samples' ? undefined : value), 2)}\n`);
@@ -328,9 +342,9 @@ try {
       { label: 'ours, recycling off', color: '#d62728', samples: driftOff.samples },
       ...(driftBase ? [{ label: 'baseline', color: '#7f7f7f', samples: driftBase.samples }] : []),
     ] },
-    { title: `MEMORY_LIMIT_MB=${lowLimitMb}, ${clients} clients for ${seconds} s`, lines: thresholds(lowLimitMb), series: [
+    ...lows.map((low) => ({ title: `MEMORY_LIMIT_MB=${low.limitMb}, ${clients} clients for ${seconds} s`, lines: thresholds(low.limitMb), series: [
       { label: 'ours', color: '#1f77b4', samples: low.samples },
-    ] },
+    ] })),
   ];
   await writeFile(path.join(values.out, 'memory-curve.svg'), rssChart(panels, `npm run bench:memory · ${values.model} · ${report.runs.ours.load.requests} requests in the first panel · measured ${report.measuredAt.slice(0, 10)} on ${report.machine.cpus} cores, Node ${process.version}`));
 
@@ -346,7 +360,9 @@ try {
   log(`| drift over ${driftQuestions} questions | ${driftOn.driftPercent}% on, ${driftOff.driftPercent}% off${driftBase ? ` / ${driftBase.driftPercent}%` : ''} | ≤ 5% |`);
   log(`| recycle pause p99 | ${pause.pauseP99Ms} ms (p50 ${pause.pauseP50Ms} ms, ${pause.recycles} recycles) | < 1000 ms |`);
   log(`| failed requests | ${failed}${baseline ? ` / ${baseFailed}` : ''} | 0 |`);
-  log(`| limit ${lowLimitMb} MB: peak, modes, shed | ${low.peakMb} MB, ${low.modesEntered.join(' → ')}, ${low.load.shed} shed of ${low.load.requests} | peak < ${lowLimitMb} MB |`);
+  for (const low of lows) {
+    log(`| limit ${low.limitMb} MB: peak, modes, retrieval, shed | ${low.peakMb} MB, ${low.modesEntered.join(' → ')}, ${JSON.stringify(low.load.retrievals)}, ${low.load.shed} shed of ${low.load.requests} | peak < ${low.limitMb} MB |`);
+  }
   log(`\nbreakdown: ${JSON.stringify(breakdown)}`);
   log(`wrote ${path.join(values.out, 'bench-memory.json')} and ${path.join(values.out, 'memory-curve.svg')}`);
 } finally {

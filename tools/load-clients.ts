@@ -29,6 +29,8 @@ export interface LoadResult {
   answerModes: Record<string, number>;
   /** Memory modes reported in answers. */
   memoryModes: Record<string, number>;
+  /** How answers' passages were found: hybrid, or lexical (keyword search alone). */
+  retrievals: Record<string, number>;
   wallMs: number;
   /** The first few failures, to say what went wrong. */
   errors: string[];
@@ -36,7 +38,7 @@ export interface LoadResult {
 
 /** Ask `questions` in turn from `clients` concurrent clients; each waits for its answer before asking again. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const result: LoadResult = { requests: 0, failed: 0, shed: 0, shedByCode: {}, statuses: {}, latencies: [], answerModes: {}, memoryModes: {}, wallMs: 0, errors: [] };
+  const result: LoadResult = { requests: 0, failed: 0, shed: 0, shedByCode: {}, statuses: {}, latencies: [], answerModes: {}, memoryModes: {}, retrievals: {}, wallMs: 0, errors: [] };
   const started = performance.now();
   const deadline = options.durationMs ? started + options.durationMs : Number.POSITIVE_INFINITY;
   const total = options.total ?? Number.POSITIVE_INFINITY;
@@ -52,8 +54,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       try {
         const res = await fetch(`${options.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) });
         status = res.status;
-        const body = (await res.json()) as { mode?: string; memoryMode?: string; error?: { code: string; message: string } };
+        const body = (await res.json()) as { mode?: string; memoryMode?: string; retrieval?: string; error?: { code: string; message: string } };
         if (body.mode) count(result.answerModes, body.mode);
+        if (body.retrieval) count(result.retrievals, body.retrieval);
         if (body.memoryMode) count(result.memoryModes, body.memoryMode);
         code = body.error?.code ?? '';
         if (status !== 200 && !SHED.has(code) && result.errors.length < 5) result.errors.push(`${status} ${code}: ${body.error?.message ?? ''}`);

@@ -97,6 +97,8 @@ export interface StatusOutput {
   model: string | null;
   indexDir: string;
   generation: string | null;
+  /** What loading the index and model added to the process RSS, as the worker measured it around the load (MB). */
+  loadCostMb?: number;
 }
 
 export interface TaskOutputs {
@@ -129,4 +131,6 @@ export interface WorkerConfig {
   embedding: EmbeddingConfig;
   /** Defaults to `DEFAULT_FUSION` in workers/fusion.ts. */
   fusion?: FusionSettings;
+  /** Set when the model admission keeps this worker from loading the model: why. It then searches by keyword. */
+  withoutModel?: string;
 }

@@ -9,13 +9,19 @@ import type { EmbedOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory
 import { Retriever } from './retriever.js';
 
 const config = workerData as WorkerConfig;
+/** Process RSS when this worker started: what loading the index and model added is measured from it. */
+const rssAtBoot = process.memoryUsage.rss();
+let loadCostMb: number | undefined;
 
 let embedder: Promise<{ embedder?: Embedder; error?: string }> | undefined;
 let retriever: Promise<Retriever> | undefined;
 
-/** The model, or the reason it could not be loaded; a failure is remembered (files do not appear at run time). */
+/**
+ * The model, or the reason it could not be loaded; a failure is remembered (files do not appear
+ * at run time). A worker started without the model (memory, see server/model-admission.ts) never loads it.
+ */
 function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
-  embedder ??= loadEmbedderOrReason(config.embedding);
+  embedder ??= config.withoutModel ? Promise.resolve({ error: config.withoutModel }) : loadEmbedderOrReason(config.embedding);
   return embedder;
 }
 
@@ -23,6 +29,10 @@ function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
 function loadRetriever(): Promise<Retriever> {
   retriever ??= loadEmbedder()
     .then(({ embedder: loaded, error }) => Retriever.open(config.indexDir, loaded, error, config.fusion))
+    .then((opened) => {
+      if (opened.embedder) loadCostMb = Math.round((process.memoryUsage.rss() - rssAtBoot) / 1048576);
+      return opened;
+    })
     .catch((error: unknown) => {
       retriever = undefined;
       throw error;
@@ -46,6 +56,7 @@ async function status(load: boolean): Promise<StatusOutput> {
     model: loaded?.index.manifest.model?.id ?? null,
     indexDir: config.indexDir,
     generation: loaded ? path.basename(loaded.index.dir) : null,
+    ...(loaded?.embedder && loadCostMb !== undefined ? { loadCostMb } : {}),
   };
 }
 

@@ -116,3 +116,83 @@ describe('memory modes over HTTP', () => {
     expect(service.pool.snapshot().recyclesByReason.memory).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('the embedding model and memory over HTTP', () => {
+  let service: Service;
+  let cleanup: () => Promise<void>;
+  let rssMb = 350;
+  const HOLD_MS = 1500;
+
+  beforeAll(async () => {
+    let dir: string;
+    ({ dir, cleanup } = await tempDir());
+    const indexDir = path.join(dir, 'index');
+    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
+    // limit 500: cautious from 390 MB. The static model's prior cost is 40 MB plus twice its 15 MB file.
+    const config = loadConfig({
+      PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: STATIC_MODEL.model,
+      MEMORY_LIMIT_MB: '500', MEMORY_SAMPLE_MS: '50', WORKER_RECYCLE_RSS_MB: '8000', MEMORY_MODEL_HOLD_MS: String(HOLD_MS),
+    });
+    service = await startService(config, { log: createLogger('error', () => undefined), version: 'test', workerFile: path.resolve('dist/workers/worker.js'), rss: () => rssMb * MB });
+  }, 120_000);
+
+  afterAll(async () => {
+    await service?.shutdown(5000);
+    await cleanup();
+  });
+
+  type Answer = { retrieval: string; memoryMode: string; notices: string[]; citations: unknown[] };
+  const ask = async () => {
+    const res = await fetch(`${service.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'How long is paid parental leave?' }) });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Answer;
+  };
+  type Memory = { worker: { model: string; recyclesByReason: Record<string, number> }; modelAdmission: { loadCostMb: number; measured: boolean; heldUntil: string | null; lastRefusal: string | null } };
+  const memory = async () => (await (await fetch(`${service.url}/api/memory`)).json()) as Memory;
+  const settle = (ms = 150) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('searches by keyword while a model load would pass the cautious threshold, and loads the model once it fits', async () => {
+    const tight = await ask();
+    expect(tight.retrieval).toBe('lexical');
+    expect(tight.notices.join(' ')).toMatch(/loading the embedding model \(about \d+ MB\) at 350 MB would pass the cautious threshold of 390 MB/);
+    expect(tight.citations.length).toBeGreaterThan(0);
+    const held = await memory();
+    expect(held.worker.model).toBe('held');
+    expect(held.modelAdmission).toMatchObject({ measured: false, heldUntil: null });
+    const ready = (await (await fetch(`${service.url}/readyz`)).json()) as { ready: boolean; retrieval: string; reason: string };
+    expect(ready).toMatchObject({ ready: true, retrieval: 'lexical' });
+    expect(ready.reason).toContain('would pass the cautious threshold');
+
+    rssMb = 100;
+    await ask(); // still the keyword-only worker; after it, the pool swaps it for one with the model
+    const full = await ask();
+    expect(full.retrieval).toBe('hybrid');
+    const loaded = await memory();
+    expect(loaded.worker.model).toBe('loaded');
+    expect(loaded.worker.recyclesByReason.model).toBe(1);
+    expect(loaded.modelAdmission.measured).toBe(true);
+  });
+
+  it('after a memory recycle, answers by keyword for the hold instead of reloading the model, then reloads it', async () => {
+    rssMb = 400;
+    await settle();
+    const cautious = await ask();
+    expect(cautious.memoryMode).toBe('cautious');
+    expect(cautious.retrieval).toBe('lexical');
+    expect(cautious.notices.join(' ')).toMatch(/held back for \d+ s more after memory ran high/);
+
+    rssMb = 100;
+    await settle();
+    const held = await ask();
+    expect(held.memoryMode).toBe('normal');
+    expect(held.retrieval).toBe('lexical');
+    expect(held.notices.join(' ')).toMatch(/held back for \d+ s more after memory ran high/);
+    expect((await memory()).modelAdmission.heldUntil).not.toBeNull();
+
+    await settle(HOLD_MS);
+    await ask();
+    const back = await ask();
+    expect(back.retrieval).toBe('hybrid');
+    expect((await memory()).worker.model).toBe('loaded');
+  });
+});

@@ -1,0 +1,133 @@
+import { statSync } from 'node:fs';
+import type { MemoryMode } from './memory-governor.js';
+
+export interface ModelAdmissionSettings {
+  /** RSS in MB that a model load must leave the process under: the cautious threshold. */
+  ceilingMb: number;
+  /** How long the model stays unloaded after the memory governor had a model worker recycled; doubles on each repeat. */
+  holdMs: number;
+  maxHoldMs: number;
+}
+
+export type AdmissionDecision = { load: true } | { load: false; reason: string };
+
+export interface ModelAdmissionSnapshot {
+  /** MB a model load is expected to add to RSS: measured on the last load, or a prior from the model file before one. */
+  loadCostMb: number;
+  measured: boolean;
+  ceilingMb: number;
+  /** Set while the model is held back after a memory recycle (ISO time). */
+  heldUntil: string | null;
+  /** The next hold, should the model be recycled for memory again. */
+  nextHoldMs: number;
+  /** Why the current worker runs without the model, if it does. */
+  lastRefusal: string | null;
+  refusals: number;
+}
+
+const MB = 1048576;
+/** transformers.js, onnxruntime and the tokenizer before any weights, roughly (README "Memory"). */
+const RUNTIME_PRIOR_MB = 40;
+
+/**
+ * The prior for a model load before one has been measured: the runtime, plus twice the ONNX
+ * file (onnxruntime holds the weights, and its optimised graph, in native memory).
+ */
+export function modelCostPriorMb(modelFile: string): number {
+  let bytes = 0;
+  try {
+    bytes = statSync(modelFile).size;
+  } catch {
+    // Not on disk (a remote model, or missing: the worker says which). The runtime alone, then.
+  }
+  return Math.round(RUNTIME_PRIOR_MB + (2 * bytes) / MB);
+}
+
+/**
+ * Decides whether a fresh worker loads the embedding model or searches by keyword alone.
+ *
+ * The governor can shed and recycle, but it cannot stop a model load already under way (about
+ * 100 MB in half a second), so reloading the model right after a memory recycle is what pushed a
+ * tightly limited process over its limit. A load is admitted only when the mode is normal, the
+ * process RSS plus the load's cost stays under the cautious threshold, and no hold is running; a
+ * model recycled for memory is held back for `holdMs`, doubling each time, so the service settles
+ * on keyword search instead of flapping between loading and unloading the model. A model worker
+ * that ends its life for any other reason (task count, a crash) resets the hold.
+ */
+export class ModelAdmission {
+  private loadCostMb: number;
+  private measured = false;
+  private heldUntil = 0;
+  private nextHoldMs: number;
+  private lastRefusal: string | null = null;
+  private refusals = 0;
+
+  constructor(
+    private readonly settings: ModelAdmissionSettings,
+    priorMb: number,
+    private readonly state: { rssMb: () => number; mode: () => MemoryMode },
+    private readonly now: () => number = Date.now,
+  ) {
+    this.loadCostMb = priorMb;
+    this.nextHoldMs = settings.holdMs;
+  }
+
+  /** For a worker about to start: load the model, or why not. Counts refusals. */
+  decide(): AdmissionDecision {
+    const decision = this.check();
+    this.lastRefusal = decision.load ? null : decision.reason;
+    if (!decision.load) this.refusals++;
+    return decision;
+  }
+
+  /** The same test without counting: may a keyword-only worker be replaced by one with the model now? */
+  wouldLoad(): boolean {
+    return this.check().load;
+  }
+
+  /** A model worker's first load finished; `costMb` is the RSS it added. */
+  loaded(costMb: number): void {
+    this.loadCostMb = Math.max(1, Math.round(costMb));
+    this.measured = true;
+  }
+
+  /** A worker that held the model was recycled. */
+  unloaded(forMemory: boolean): void {
+    if (!forMemory) {
+      this.nextHoldMs = this.settings.holdMs;
+      return;
+    }
+    this.heldUntil = this.now() + this.nextHoldMs;
+    this.nextHoldMs = Math.min(this.settings.maxHoldMs, this.nextHoldMs * 2);
+  }
+
+  snapshot(): ModelAdmissionSnapshot {
+    return {
+      loadCostMb: this.loadCostMb,
+      measured: this.measured,
+      ceilingMb: Math.round(this.settings.ceilingMb),
+      heldUntil: this.now() < this.heldUntil ? new Date(this.heldUntil).toISOString() : null,
+      nextHoldMs: this.nextHoldMs,
+      lastRefusal: this.lastRefusal,
+      refusals: this.refusals,
+    };
+  }
+
+  private check(): AdmissionDecision {
+    const now = this.now();
+    if (now < this.heldUntil) {
+      const seconds = Math.ceil((this.heldUntil - now) / 1000);
+      return { load: false, reason: `the embedding model is held back for ${seconds} s more after memory ran high` };
+    }
+    const mode = this.state.mode();
+    if (mode !== 'normal') return { load: false, reason: `the embedding model is not loaded while memory is ${mode}` };
+    const rssMb = this.state.rssMb();
+    if (rssMb + this.loadCostMb > this.settings.ceilingMb) {
+      return {
+        load: false,
+        reason: `loading the embedding model (about ${this.loadCostMb} MB) at ${Math.round(rssMb)} MB would pass the cautious threshold of ${Math.round(this.settings.ceilingMb)} MB`,
+      };
+    }
+    return { load: true };
+  }
+}
