@@ -15,7 +15,7 @@ interface Unit {
 }
 
 /** Bump whenever cleaning or chunking output changes, so incremental builds do not reuse stale chunks. */
-export const CHUNKER_REVISION = 4;
+export const CHUNKER_REVISION = 5;
 
 /** [CLS] and [SEP]: every embedded input carries both. */
 const SPECIAL_TOKENS = 2;

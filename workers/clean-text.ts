@@ -216,7 +216,9 @@ function titleFromPath(relativePath: string): string {
  * targets go; headings, list items, table cells and code text stay as plain lines.
  */
 export function cleanDocument(source: string, format: DocumentFormat, relativePath: string): CleanDocument {
-  const normalized = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  // Runs of sentence marks (dot leaders in a table of contents) shrink to three: they carry
+  // nothing more, and the chunker's sentence split is quadratic in the length of such a run.
+  const normalized = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').replace(/[.!?]{4,}/g, (run) => run.slice(0, 3));
   if (format === 'text') {
     const text = normalized.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
     return { title: titleFromPath(relativePath), text, sections: text ? [{ headings: [], start: 0, end: text.length }] : [] };

@@ -10,7 +10,9 @@ const STOPWORDS = new Set(
   much must my need needs no nor not now of off on once only or other our ours out over own please same shall she should so some
   someone something such tell than that the their theirs them then there these they this those through to too under until up upon
   us very want wants was way we were what whats when where whether which while who whom whose why will with within without would
-  yes yet you your yours`.split(/\s+/).filter(Boolean),
+  yes yet you your yours
+  aint arent cant cannot couldnt didnt doesnt dont hadnt hasnt havent hed hes im isnt ive lets shes shouldnt thats
+  theres theyd theyll theyre theyve wasnt weve werent whos wont wouldnt youd youll youre youve`.split(/\s+/).filter(Boolean),
 );
 
 /** Lowercase words without diacritics or apostrophes ("what's" → "whats"). */

@@ -100,6 +100,13 @@ describe('cleanDocument', () => {
     expect(doc.sections).toEqual([{ headings: [], start: 0, end: doc.text.length }]);
   });
 
+  it('shrinks runs of sentence marks, such as dot leaders, to three', () => {
+    const leaders = `Contents\n\nLeave ${'.'.repeat(32_000)} 4\n\nWhat?!?!?! Yes... No.. Wait!!!!`;
+    for (const format of ['text', 'markdown'] as const) {
+      expect(cleanDocument(leaders, format, 'toc.md').text).toBe('Contents\n\nLeave ... 4\n\nWhat?!? Yes... No.. Wait!!!');
+    }
+  });
+
   it('knows which files it reads', () => {
     expect(['a.md', 'b.MARKDOWN', 'c.txt', 'd.html', 'e.pdf'].map(formatOf)).toEqual(['markdown', 'markdown', 'text', 'html', undefined]);
   });

@@ -27,6 +27,11 @@ describe('LexicalIndex (BM25)', () => {
     expect(rows('how do we do it')).toEqual([]);
   });
 
+  it("treats contractions of stopwords as stopwords: a question's \"don't\" is neither searched nor unknown", () => {
+    expect(rows("why don't I reserve a desk, can't I? I'm sure they're free")).toEqual(rows('reserve desk sure free'));
+    expect(profile("don't I reserve a desk").unknownTerms).toEqual([]);
+  });
+
   it('folds plurals and endings, and weighs headings', () => {
     expect(rows('approved expense receipts')[0]).toBe(3);
     expect(rows('parental')[0]).toBe(2);
