@@ -161,6 +161,12 @@ interface LoadRun {
   samples: RssSample[];
 }
 
+/** Modes seen by polling `/api/memory`, in answers, or in sheds: polling alone misses a mode held for under a second. */
+function modesSeen(polled: Set<string>, load: LoadResult): string[] {
+  const seen = new Set([...polled, ...Object.keys(load.memoryModes), ...(load.shedByCode.MEMORY_DEGRADED ? ['degraded'] : [])]);
+  return ['normal', 'cautious', 'degraded'].filter((mode) => seen.has(mode));
+}
+
 /** Start, settle, one first answer, then `clients` concurrent clients for `seconds`. */
 async function loadRun(design: Design, llmUrl: string | null, env: Record<string, string> = {}): Promise<LoadRun> {
   const target = await start(design, { ...(llmUrl ? { LLM_BASE_URL: llmUrl, LLM_MODEL: 'fake-model' } : {}), ...env });
@@ -177,7 +183,7 @@ async function loadRun(design: Design, llmUrl: string | null, env: Record<string
   const exitCode = await stop(target);
   return {
     design, llm: Boolean(llmUrl), startupMb: round(startupMb), firstAnswerMs: round(first.ms), firstAnswerMb: round(firstAnswerMb),
-    peakMb: round(target.sampler.peak()), endMb: round(endMb), load: summarize(load), modesEntered: [...target.modes], final, exitCode, samples: target.sampler.samples,
+    peakMb: round(target.sampler.peak()), endMb: round(endMb), load: summarize(load), modesEntered: modesSeen(target.modes, load), final, exitCode, samples: target.sampler.samples,
   };
 }
 
