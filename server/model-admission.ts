@@ -12,7 +12,7 @@ export interface ModelAdmissionSettings {
 export type AdmissionDecision = { load: true } | { load: false; reason: string };
 
 export interface ModelAdmissionSnapshot {
-  /** MB a model load is expected to add to RSS: measured on the last load, or a prior from the model file before one. */
+  /** MB a model load is expected to add to RSS: the largest of the last loads measured, or a prior from the model file before one. */
   loadCostMb: number;
   measured: boolean;
   ceilingMb: number;
@@ -28,6 +28,11 @@ export interface ModelAdmissionSnapshot {
 const MB = 1048576;
 /** transformers.js, onnxruntime and the tokenizer before any weights, roughly (README "Memory"). */
 const RUNTIME_PRIOR_MB = 40;
+/**
+ * Loads remembered for the cost. One load measures 55 to 117 MB for the same model, depending on
+ * what the main thread allocates meanwhile, so the cost is the largest of the last few.
+ */
+const COSTS_KEPT = 5;
 
 /**
  * The prior for a model load before one has been measured: the runtime, plus twice the ONNX
@@ -56,7 +61,7 @@ export function modelCostPriorMb(modelFile: string): number {
  */
 export class ModelAdmission {
   private loadCostMb: number;
-  private measured = false;
+  private readonly costs: number[] = [];
   private heldUntil = 0;
   private nextHoldMs: number;
   private lastRefusal: string | null = null;
@@ -87,8 +92,9 @@ export class ModelAdmission {
 
   /** A model worker's first load finished; `costMb` is the RSS it added. */
   loaded(costMb: number): void {
-    this.loadCostMb = Math.max(1, Math.round(costMb));
-    this.measured = true;
+    this.costs.push(Math.max(1, Math.round(costMb)));
+    if (this.costs.length > COSTS_KEPT) this.costs.shift();
+    this.loadCostMb = Math.max(...this.costs);
   }
 
   /** A worker that held the model was recycled. */
@@ -104,7 +110,7 @@ export class ModelAdmission {
   snapshot(): ModelAdmissionSnapshot {
     return {
       loadCostMb: this.loadCostMb,
-      measured: this.measured,
+      measured: this.costs.length > 0,
       ceilingMb: Math.round(this.settings.ceilingMb),
       heldUntil: this.now() < this.heldUntil ? new Date(this.heldUntil).toISOString() : null,
       nextHoldMs: this.nextHoldMs,

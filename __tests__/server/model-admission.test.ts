@@ -27,7 +27,7 @@ describe('model admission', () => {
     expect(gate.snapshot().lastRefusal).toBeNull();
   });
 
-  it('uses the measured cost of the last load instead of the prior', () => {
+  it('uses the largest of the last five measured loads instead of the prior', () => {
     const { gate, state } = admission({ rssMb: 150 });
     expect(gate.wouldLoad()).toBe(false);
     gate.loaded(40.4);
@@ -36,6 +36,13 @@ describe('model admission', () => {
     state.rssMb = 161;
     expect(gate.wouldLoad()).toBe(false);
     expect(gate.snapshot().refusals).toBe(0);
+    const costs = [30, 45, 35, 20, 25, 28, 22];
+    const seen = costs.map((mb) => {
+      gate.loaded(mb);
+      return gate.snapshot().loadCostMb;
+    });
+    // 40 stays until five newer loads push it out; then 45 until it goes too.
+    expect(seen).toEqual([40, 45, 45, 45, 45, 45, 35]);
   });
 
   it('holds the model back after a memory recycle, doubling the hold up to the max, and resets after a routine one', () => {
