@@ -32,6 +32,19 @@ export function completion(content: string, model = 'fake-model'): unknown {
  * A real HTTP server on loopback speaking the OpenAI chat-completions wire format. Replies come
  * from `script` in order (the last one repeats), or from `respond` when set.
  */
+/** Wait `ms`, or less if the response closes first (a client gone, or `stop()`): no timer outlives the server. */
+function pause(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.on('close', done);
+  });
+}
+
 export class FakeLlm {
   readonly requests: ReceivedRequest[] = [];
   /** Keep every request in `requests` (tests read them); a long benchmark turns this off. */
@@ -80,14 +93,15 @@ export class FakeLlm {
     this.open.add(res);
     res.on('close', () => this.open.delete(res));
     if (reply.hang) return;
-    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if (reply.delayMs) await pause(reply.delayMs, res);
+    if (res.destroyed) return;
     const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? completion('ok'));
     res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
     if (!reply.trickleMs) return void res.end(text);
     const pieces = 10;
     for (let i = 0; i < pieces && !res.destroyed; i++) {
       res.write(text.slice((i * text.length) / pieces, ((i + 1) * text.length) / pieces));
-      await new Promise((resolve) => setTimeout(resolve, reply.trickleMs! / pieces));
+      await pause(reply.trickleMs / pieces, res);
     }
     res.end();
   }

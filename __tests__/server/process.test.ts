@@ -33,7 +33,8 @@ describe('the server as its own process', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const server of running) server.child.kill('SIGKILL');
+    // Wait for every child to be gone: a child still closing its pipes keeps Jest's worker alive.
+    await Promise.all(running.map((server) => (server.child.kill('SIGKILL'), server.exited)));
     await cleanup();
   });
 
