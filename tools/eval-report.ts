@@ -17,6 +17,7 @@ const ROWS: [string, (s: ModeSummary) => string][] = [
   ['Cited passages relevant', (s) => `${ratio(s.citations.relevantShare)} (of ${s.citations.cited})`],
   ['Answers citing a relevant passage', (s) => `${ratio(s.citations.answersCitingRelevant)} (of ${s.citations.answers})`],
   ['Cited passages holding the evidence', (s) => `${ratio(s.citations.evidenceShare)} (of ${s.citations.citedWithEvidenceLabel})`],
+  ['Extractive answers quoting the evidence', (s) => `${ratio(s.citations.answersQuotingEvidence)} (of ${s.citations.answersWithEvidenceLabel})`],
   ['Search latency, mean', (s) => ms(s.latency.meanMs)],
   ['Search latency, p95', (s) => ms(s.latency.p95Ms)],
 ];

@@ -62,6 +62,8 @@ export interface QuestionModeResult {
   topHit: { source: string; headings: string[] } | null;
   /** Answerable questions that did not abstain only. */
   cited?: CitedPassage[];
+  /** Whether the extractive answer's own text holds the label's evidence; null when the label has none. */
+  quotesEvidence?: boolean | null;
 }
 
 export interface QuestionResult {
@@ -95,6 +97,9 @@ export interface ModeSummary {
     /** Cited passages of questions whose label has evidence, and the share holding it. */
     citedWithEvidenceLabel: number;
     evidenceShare: number | null;
+    /** Answers to questions whose label has evidence, and the share whose quoted sentences hold it. */
+    answersWithEvidenceLabel: number;
+    answersQuotingEvidence: number | null;
   };
 }
 
@@ -126,13 +131,17 @@ function plan(retriever: Retriever, requested: readonly RetrievalMode[]): { mode
   return { modes, skippedModes };
 }
 
-function citedPassages(question: AnswerableQuestion, passages: SearchHit[]): CitedPassage[] {
-  const { cited } = checkCitations(extractiveAnswer(question.question, passages), passages.length);
-  return cited.map((index) => {
-    const hit = passages[index]!;
-    const evidence = question.evidence === undefined ? null : hit.source === question.source && containsEvidence(hit.text, question.evidence);
-    return { rank: index + 1, relevant: isRelevant(hit, question), evidence };
-  });
+function extractive(question: AnswerableQuestion, passages: SearchHit[]): { cited: CitedPassage[]; quotesEvidence: boolean | null } {
+  const answer = extractiveAnswer(question.question, passages);
+  const { cited } = checkCitations(answer, passages.length);
+  return {
+    cited: cited.map((index) => {
+      const hit = passages[index]!;
+      const evidence = question.evidence === undefined ? null : hit.source === question.source && containsEvidence(hit.text, question.evidence);
+      return { rank: index + 1, relevant: isRelevant(hit, question), evidence };
+    }),
+    quotesEvidence: question.evidence === undefined ? null : containsEvidence(answer, question.evidence),
+  };
 }
 
 function round4(n: number): number;
@@ -167,7 +176,7 @@ async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode
   result.relevantRanks = relevantRanks(output.hits.slice(0, CUTOFF).map((hit) => isRelevant(hit, question)));
   result.firstRelevantRank = result.relevantRanks[0] ?? null;
   result.ndcg = round4(ndcgAt(result.relevantRanks, relevantInIndex, CUTOFF));
-  if (verdict.relevant) result.cited = citedPassages(question, passages);
+  if (verdict.relevant) Object.assign(result, extractive(question, passages));
   return result;
 }
 
@@ -181,6 +190,7 @@ function newResult(question: EvalQuestion, retriever: Retriever): QuestionResult
 function citationSummary(answered: QuestionModeResult[]): ModeSummary['citations'] {
   const cited = answered.flatMap((r) => r.cited ?? []);
   const labelled = cited.filter((c) => c.evidence !== null);
+  const withEvidence = answered.filter((r) => r.quotesEvidence !== null && r.quotesEvidence !== undefined);
   return {
     answers: answered.length,
     cited: cited.length,
@@ -188,6 +198,8 @@ function citationSummary(answered: QuestionModeResult[]): ModeSummary['citations
     answersCitingRelevant: round4(share(answered.filter((r) => r.cited?.some((c) => c.relevant)).length, answered.length)),
     citedWithEvidenceLabel: labelled.length,
     evidenceShare: round4(share(labelled.filter((c) => c.evidence).length, labelled.length)),
+    answersWithEvidenceLabel: withEvidence.length,
+    answersQuotingEvidence: round4(share(withEvidence.filter((r) => r.quotesEvidence).length, withEvidence.length)),
   };
 }
 

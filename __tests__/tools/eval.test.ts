@@ -18,6 +18,8 @@ import { tempDir } from '../helpers/temp.js';
  */
 const MEASURED_HYBRID_RECALL5 = 0.923;
 const MEASURED_HYBRID_MRR10 = 0.802;
+/** Share of hybrid extractive answers whose quoted sentences hold the label's evidence (session 4). */
+const MEASURED_HYBRID_QUOTING = 0.611;
 const TOLERANCE = 0.02;
 
 describe('evaluate on the sample corpus', () => {
@@ -45,6 +47,8 @@ describe('evaluate on the sample corpus', () => {
     const hybrid = report.modes[0]!;
     expect(hybrid.recallAt5).toBeGreaterThanOrEqual(MEASURED_HYBRID_RECALL5 - TOLERANCE);
     expect(hybrid.mrrAt10).toBeGreaterThanOrEqual(MEASURED_HYBRID_MRR10 - TOLERANCE);
+    expect(hybrid.citations.answersWithEvidenceLabel).toBe(hybrid.citations.answers);
+    expect(hybrid.citations.answersQuotingEvidence).toBeGreaterThanOrEqual(MEASURED_HYBRID_QUOTING - TOLERANCE);
     for (const mode of report.modes) {
       expect(mode.recallAt1).toBeGreaterThan(0.3);
       expect(mode.recallAt5).toBeGreaterThanOrEqual(mode.recallAt1);
