@@ -2,8 +2,10 @@ import { statSync } from 'node:fs';
 import type { MemoryMode } from './memory-governor.js';
 
 export interface ModelAdmissionSettings {
-  /** RSS in MB that a model load must leave the process under: the cautious threshold. */
+  /** RSS in MB that a model load must leave the process under: the cautious threshold, or the worker's RSS recycle threshold if lower. */
   ceilingMb: number;
+  /** What the ceiling is, for refusal messages ("the cautious threshold"). */
+  ceilingName: string;
   /** How long the model stays unloaded after the memory governor had a model worker recycled; doubles on each repeat. */
   holdMs: number;
   maxHoldMs: number;
@@ -11,8 +13,11 @@ export interface ModelAdmissionSettings {
 
 export type AdmissionDecision = { load: true } | { load: false; reason: string };
 
+/** How a worker that held, or was about to load, the model ended. */
+export type UnloadCause = 'memory' | 'routine' | 'other';
+
 export interface ModelAdmissionSnapshot {
-  /** MB a model load is expected to add to RSS: the largest of the last loads measured, or a prior from the model file before one. */
+  /** MB a worker with the model is expected to add to RSS (thread, index and model): the largest of the last loads measured, or a prior from the model file before one. */
   loadCostMb: number;
   measured: boolean;
   ceilingMb: number;
@@ -57,7 +62,7 @@ export function modelCostPriorMb(modelFile: string): number {
  * process RSS plus the load's cost stays under the cautious threshold, and no hold is running; a
  * model recycled for memory is held back for `holdMs`, doubling each time, so the service settles
  * on keyword search instead of flapping between loading and unloading the model. A model worker
- * that ends its life for any other reason (task count, a crash) resets the hold.
+ * that ends a full life (its task count) resets the doubling.
  */
 export class ModelAdmission {
   private loadCostMb: number;
@@ -77,17 +82,22 @@ export class ModelAdmission {
     this.nextHoldMs = settings.holdMs;
   }
 
-  /** For a worker about to start: load the model, or why not. Counts refusals. */
-  decide(): AdmissionDecision {
-    const decision = this.check();
+  /**
+   * Load the model, or why not; counts refusals. `freedMb` is memory that goes before the load:
+   * the keyword-only worker a worker with the model would replace.
+   */
+  decide(freedMb = 0): AdmissionDecision {
+    const decision = this.check(freedMb);
     this.lastRefusal = decision.load ? null : decision.reason;
     if (!decision.load) this.refusals++;
     return decision;
   }
 
-  /** The same test without counting: may a keyword-only worker be replaced by one with the model now? */
-  wouldLoad(): boolean {
-    return this.check().load;
+
+
+  /** The same test, not counted: may a keyword-only worker of `freedMb` be replaced by one with the model now? */
+  wouldLoad(freedMb = 0): boolean {
+    return this.check(freedMb).load;
   }
 
   /** A model worker's first load finished; `costMb` is the RSS it added. */
@@ -97,12 +107,14 @@ export class ModelAdmission {
     this.loadCostMb = Math.max(...this.costs);
   }
 
-  /** A worker that held the model was recycled. */
-  unloaded(forMemory: boolean): void {
-    if (!forMemory) {
-      this.nextHoldMs = this.settings.holdMs;
-      return;
-    }
+  /**
+   * A worker that held the model, or was admitted to load it, was recycled. For memory: hold the
+   * model back, twice as long as last time. After a full routine life: the hold starts over from
+   * `holdMs`. A crash or a timeout changes nothing.
+   */
+  unloaded(cause: UnloadCause): void {
+    if (cause === 'routine') this.nextHoldMs = this.settings.holdMs;
+    if (cause !== 'memory') return;
     this.heldUntil = this.now() + this.nextHoldMs;
     this.nextHoldMs = Math.min(this.settings.maxHoldMs, this.nextHoldMs * 2);
   }
@@ -119,7 +131,7 @@ export class ModelAdmission {
     };
   }
 
-  private check(): AdmissionDecision {
+  private check(freedMb: number): AdmissionDecision {
     const now = this.now();
     if (now < this.heldUntil) {
       const seconds = Math.ceil((this.heldUntil - now) / 1000);
@@ -127,11 +139,11 @@ export class ModelAdmission {
     }
     const mode = this.state.mode();
     if (mode !== 'normal') return { load: false, reason: `the embedding model is not loaded while memory is ${mode}` };
-    const rssMb = this.state.rssMb();
+    const rssMb = this.state.rssMb() - freedMb;
     if (rssMb + this.loadCostMb > this.settings.ceilingMb) {
       return {
         load: false,
-        reason: `loading the embedding model (about ${this.loadCostMb} MB) at ${Math.round(rssMb)} MB would pass the cautious threshold of ${Math.round(this.settings.ceilingMb)} MB`,
+        reason: `loading the embedding model (about ${this.loadCostMb} MB) at ${Math.round(rssMb)} MB would pass ${this.settings.ceilingName} of ${Math.round(this.settings.ceilingMb)} MB`,
       };
     }
     return { load: true };

@@ -34,7 +34,8 @@ export type RecycleReason = 'tasks' | 'rss' | 'memory' | 'crash' | 'timeout' | '
 
 /**
  * The current worker and the embedding model: `admitted` to load it (on its first search),
- * `loaded`, or `held`: started without it by the model admission, searching by keyword.
+ * `loaded`, `held` (started without it by the model admission, searching by keyword), or `none`
+ * (no worker, or the model could not be used: missing, or an index without vectors).
  */
 export type WorkerModel = 'none' | 'admitted' | 'loaded' | 'held';
 
@@ -105,6 +106,12 @@ export class SearchPool {
   private unavailableReason = '';
   private recyclePending: RecycleReason | undefined;
   private workerModel: WorkerModel = 'none';
+  /** What the current worker added to RSS once its index (and model) loaded, as it measured it (MB). */
+  private workerMb = 0;
+  /** The memory governor asked for this worker to go: whatever ends it, the model is held back. */
+  private memoryAsked = false;
+  /** Decided when a keyword-only worker is swapped for one with the model: the next start loads it. */
+  private nextStart: { load: true } | undefined;
   private readonly rss: () => number;
   private readonly random: () => number;
   private readonly stats: Omit<PoolStats, 'worker' | 'queued' | 'running' | 'model' | 'admission'>;
@@ -179,6 +186,7 @@ export class SearchPool {
 
   /** Recycle the worker at its next idle moment (the memory governor's lever). A memory recycle outranks a routine one. */
   requestRecycle(reason: RecycleReason = 'requested'): void {
+    if (reason === 'memory') this.memoryAsked = true;
     if (reason === 'memory' && this.recyclePending !== 'crash' && this.recyclePending !== 'timeout') this.recyclePending = reason;
     else this.recyclePending ??= reason;
     if (!this.running) void this.pump();
@@ -221,12 +229,13 @@ export class SearchPool {
 
   private start(): Piscina {
     const { settings, filename, workerData, log, admission } = this.options;
-    const decision = admission?.decide() ?? { load: true };
+    const decision = this.nextStart ?? admission?.decide() ?? { load: true };
+    this.nextStart = undefined;
     this.workerModel = decision.load ? 'admitted' : 'held';
     if (!decision.load) log.info('search worker starts without the embedding model', { reason: decision.reason });
     const piscina = new Piscina({
       filename,
-      workerData: decision.load ? workerData : { ...workerData, withoutModel: decision.reason },
+      workerData: { ...workerData, rssAtSpawnBytes: this.rss(), ...(decision.load ? {} : { withoutModel: decision.reason }) } satisfies WorkerConfig,
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -296,11 +305,15 @@ export class SearchPool {
   /** Measure a model load when it happens; swap a keyword-only worker for a full one once memory allows. */
   private noteModel(state: StatusOutput): void {
     const { admission } = this.options;
-    if (this.workerModel === 'admitted' && state.modelLoaded) {
-      this.workerModel = 'loaded';
-      if (state.loadCostMb !== undefined) admission?.loaded(state.loadCostMb);
-    } else if (this.workerModel === 'held' && state.indexLoaded && admission?.wouldLoad()) {
-      this.recyclePending ??= 'model';
+    if (!state.indexLoaded) return;
+    if (state.loadCostMb !== undefined) this.workerMb = state.loadCostMb;
+    if (this.workerModel === 'admitted') {
+      this.workerModel = state.modelLoaded ? 'loaded' : 'none';
+      if (state.modelLoaded && state.loadCostMb !== undefined) admission?.loaded(state.loadCostMb);
+    } else if (this.workerModel === 'held' && !this.recyclePending && admission?.wouldLoad(this.workerMb)) {
+      // Decided once, here: the replacement loads the model whatever RSS reads at its start.
+      this.nextStart = { load: true };
+      this.recyclePending = 'model';
     }
   }
 
@@ -375,8 +388,14 @@ export class SearchPool {
     this.recyclePending = undefined;
     const piscina = this.piscina;
     this.piscina = undefined;
-    if (this.workerModel === 'loaded') this.options.admission?.unloaded(reason === 'memory' || reason === 'rss');
+    if (reason !== 'model') this.nextStart = undefined;
+    if (this.workerModel === 'loaded' || this.workerModel === 'admitted') {
+      const forMemory = this.memoryAsked || reason === 'memory' || reason === 'rss';
+      this.options.admission?.unloaded(forMemory ? 'memory' : reason === 'tasks' ? 'routine' : 'other');
+    }
+    this.memoryAsked = false;
     this.workerModel = 'none';
+    this.workerMb = 0;
     if (piscina) {
       this.stats.recycles++;
       this.stats.recyclesByReason[reason]++;

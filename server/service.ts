@@ -45,8 +45,11 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const governor = new MemoryGovernor(config.memory, log, options.rss);
   const rss = options.rss ?? (() => process.memoryUsage.rss());
   const { limitMb, cautiousAt, modelHoldMs, modelMaxHoldMs } = config.memory;
+  // A model that would push RSS past WORKER_RECYCLE_RSS_MB would only be recycled again.
+  const cautiousMb = limitMb * cautiousAt;
+  const ceiling = config.worker.recycleRssMb < cautiousMb ? { ceilingMb: config.worker.recycleRssMb, ceilingName: 'WORKER_RECYCLE_RSS_MB' } : { ceilingMb: cautiousMb, ceilingName: 'the cautious threshold' };
   const admission = new ModelAdmission(
-    { ceilingMb: limitMb * cautiousAt, holdMs: modelHoldMs, maxHoldMs: modelMaxHoldMs },
+    { ...ceiling, holdMs: modelHoldMs, maxHoldMs: modelMaxHoldMs },
     modelCostPriorMb(modelFilePath(config.embedding)),
     { rssMb: () => rss() / 1048576, mode: () => governor.mode },
   );

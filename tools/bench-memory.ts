@@ -50,6 +50,7 @@ const seconds = quick ? 10 : Number(values.seconds);
 const driftQuestions = quick ? 2000 : Number(values.questions);
 const limitMb = Number(values['limit-mb']);
 const lowLimitsMb = values['low-limits-mb'].split(',').map(Number);
+if (!lowLimitsMb.every((mb) => Number.isInteger(mb) && mb >= 64)) throw new Error(`--low-limits-mb takes whole MB of 64 or more, separated by commas; got ${values['low-limits-mb']}`);
 const pauseEvery = Number(values['pause-every']);
 const pauseRequests = quick ? pauseEvery * 6 : Number(values['pause-requests']);
 const indexDir = path.resolve(values.index);
@@ -178,7 +179,9 @@ async function loadRun(design: Design, llmUrl: string | null, env: Record<string
   const firstAnswerMb = await target.sampler.sample();
   const load = await runLoad({ url: target.server.url, clients, questions: QUESTIONS, durationMs: seconds * 1000 });
   const endMb = await target.sampler.sample();
-  const memory = design === 'ours' ? ((await (await fetch(`${target.server.url}/api/memory`)).json()) as { governor?: { transitions?: number }; worker?: { recyclesByReason?: Record<string, number>; model?: string }; modelAdmission?: unknown }) : null;
+  type Memory = { governor?: { transitions?: number }; worker?: { recyclesByReason?: Record<string, number>; model?: string }; modelAdmission?: unknown };
+  // A server that died under load must not cost the figures already measured: its exit code says so.
+  const memory = design === 'ours' ? await fetch(`${target.server.url}/api/memory`).then((res) => res.json() as Promise<Memory>, () => null) : null;
   const final = memory ? { transitions: memory.governor?.transitions, recyclesByReason: memory.worker?.recyclesByReason, model: memory.worker?.model, modelAdmission: memory.modelAdmission } : null;
   const exitCode = await stop(target);
   return {

@@ -97,7 +97,7 @@ export interface StatusOutput {
   model: string | null;
   indexDir: string;
   generation: string | null;
-  /** What loading the index and model added to the process RSS, as the worker measured it around the load (MB). */
+  /** What this worker added to the process RSS, from just before it was created until its index (and model, if any) were ready (MB). */
   loadCostMb?: number;
 }
 
@@ -133,4 +133,6 @@ export interface WorkerConfig {
   fusion?: FusionSettings;
   /** Set when the model admission keeps this worker from loading the model: why. It then searches by keyword. */
   withoutModel?: string;
+  /** Process RSS just before this worker was created: what it adds is measured from here. */
+  rssAtSpawnBytes?: number;
 }

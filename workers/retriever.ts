@@ -31,13 +31,17 @@ export class Retriever {
   /**
    * Open the live generation of `indexDir`. With an embedder, refuses (ManifestMismatchError) an
    * index built by another model. Without one, or for an index with no vectors, search is lexical.
+   * `configuredModel`, for a worker that leaves the model unloaded on purpose: an index built by
+   * another model is refused all the same, rather than served by keywords until the model loads.
    */
-  static async open(indexDir: string, embedder: Embedder | undefined, modelError: string | undefined, fusion: FusionSettings = DEFAULT_FUSION): Promise<Retriever> {
+  static async open(indexDir: string, embedder: Embedder | undefined, modelError: string | undefined, fusion: FusionSettings = DEFAULT_FUSION, configuredModel?: string): Promise<Retriever> {
     const index = await readIndex(indexDir);
     const built = index.manifest.model;
     if (embedder && built) {
       const differences = fingerprintDifferences(built, embedder.fingerprint);
       if (differences.length) throw new ManifestMismatchError(indexDir, differences);
+    } else if (built && configuredModel && built.id !== configuredModel) {
+      throw new ManifestMismatchError(indexDir, [`model ${built.id} in the index, ${configuredModel} configured`]);
     }
     const lexical = LexicalIndex.load(index.lexicalJson, index.dir);
     index.lexicalJson = '';

@@ -11,7 +11,7 @@ const STOPWORDS = new Set(
   someone something such tell than that the their theirs them then there these they this those through to too under until up upon
   us very want wants was way we were what whats when where whether which while who whom whose why will with within without would
   yes yet you your yours
-  aint arent cant cannot couldnt didnt doesnt dont hadnt hasnt havent hed hes im isnt ive lets shes shouldnt thats
+  aint arent cant cannot couldnt didnt doesnt dont hadnt hasnt havent hed hes isnt ive lets shes shouldnt thats
   theres theyd theyll theyre theyve wasnt weve werent whos wont wouldnt youd youll youre youve`.split(/\s+/).filter(Boolean),
 );
 

@@ -9,8 +9,8 @@ import type { EmbedOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory
 import { Retriever } from './retriever.js';
 
 const config = workerData as WorkerConfig;
-/** Process RSS when this worker started: what loading the index and model added is measured from it. */
-const rssAtBoot = process.memoryUsage.rss();
+/** Process RSS before this worker was created (the pool reads it), else now: what the worker adds is measured from here. */
+const rssAtSpawn = config.rssAtSpawnBytes ?? process.memoryUsage.rss();
 let loadCostMb: number | undefined;
 
 let embedder: Promise<{ embedder?: Embedder; error?: string }> | undefined;
@@ -28,9 +28,9 @@ function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
 /** The index; a failure is not remembered, so a later task retries (e.g. after a build finished). */
 function loadRetriever(): Promise<Retriever> {
   retriever ??= loadEmbedder()
-    .then(({ embedder: loaded, error }) => Retriever.open(config.indexDir, loaded, error, config.fusion))
+    .then(({ embedder: loaded, error }) => Retriever.open(config.indexDir, loaded, error, config.fusion, config.withoutModel ? config.embedding.model : undefined))
     .then((opened) => {
-      if (opened.embedder) loadCostMb = Math.round((process.memoryUsage.rss() - rssAtBoot) / 1048576);
+      loadCostMb = Math.round((process.memoryUsage.rss() - rssAtSpawn) / 1048576);
       return opened;
     })
     .catch((error: unknown) => {
@@ -56,7 +56,7 @@ async function status(load: boolean): Promise<StatusOutput> {
     model: loaded?.index.manifest.model?.id ?? null,
     indexDir: config.indexDir,
     generation: loaded ? path.basename(loaded.index.dir) : null,
-    ...(loaded?.embedder && loadCostMb !== undefined ? { loadCostMb } : {}),
+    ...(loaded && loadCostMb !== undefined ? { loadCostMb } : {}),
   };
 }
 

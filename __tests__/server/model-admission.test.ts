@@ -7,7 +7,7 @@ import { SHARED_MODELS } from '../helpers/models.js';
 
 function admission(start: { rssMb: number; mode?: MemoryMode }) {
   const state = { rssMb: start.rssMb, mode: start.mode ?? ('normal' as MemoryMode), now: 1_000_000 };
-  const gate = new ModelAdmission({ ceilingMb: 200, holdMs: 30_000, maxHoldMs: 100_000 }, 90, { rssMb: () => state.rssMb, mode: () => state.mode }, () => state.now);
+  const gate = new ModelAdmission({ ceilingMb: 200, ceilingName: 'the cautious threshold', holdMs: 30_000, maxHoldMs: 100_000 }, 90, { rssMb: () => state.rssMb, mode: () => state.mode }, () => state.now);
   return { gate, state };
 }
 
@@ -25,6 +25,11 @@ describe('model admission', () => {
     state.mode = 'normal';
     expect(gate.decide()).toEqual({ load: true });
     expect(gate.snapshot().lastRefusal).toBeNull();
+    // Replacing a keyword-only worker frees what that worker holds first.
+    state.rssMb = 130;
+    expect(gate.wouldLoad()).toBe(false);
+    expect(gate.wouldLoad(20)).toBe(true);
+    expect(gate.decide(20)).toEqual({ load: true });
   });
 
   it('uses the largest of the last five measured loads instead of the prior', () => {
@@ -45,11 +50,11 @@ describe('model admission', () => {
     expect(seen).toEqual([40, 45, 45, 45, 45, 45, 35]);
   });
 
-  it('holds the model back after a memory recycle, doubling the hold up to the max, and resets after a routine one', () => {
+  it('holds the model back after a memory recycle, doubling the hold up to the max, and starts over after a routine one', () => {
     const { gate, state } = admission({ rssMb: 50 });
     const holds: number[] = [];
     for (let i = 0; i < 4; i++) {
-      gate.unloaded(true);
+      gate.unloaded('memory');
       const until = Date.parse(gate.snapshot().heldUntil!);
       holds.push(until - state.now);
       expect(gate.decide()).toMatchObject({ load: false, reason: expect.stringMatching(/^the embedding model is held back for \d+ s more/) });
@@ -60,7 +65,10 @@ describe('model admission', () => {
       expect(gate.snapshot().heldUntil).toBeNull();
     }
     expect(holds).toEqual([30_000, 60_000, 100_000, 100_000]);
-    gate.unloaded(false);
+    // A crash or a timeout says nothing about memory: no hold, and the doubling stays.
+    gate.unloaded('other');
+    expect(gate.snapshot()).toMatchObject({ heldUntil: null, nextHoldMs: 100_000 });
+    gate.unloaded('routine');
     expect(gate.snapshot().nextHoldMs).toBe(30_000);
     expect(gate.wouldLoad()).toBe(true);
   });

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { loadConfig, type WorkerSettings } from '../../server/config.js';
 import { ApiError } from '../../server/errors.js';
 import { silentLogger } from '../../server/logger.js';
+import type { MemoryMode } from '../../server/memory-governor.js';
+import { ModelAdmission } from '../../server/model-admission.js';
 import { SearchPool } from '../../server/search-pool.js';
 import { startService, type Service } from '../../server/service.js';
 import { prebuild } from '../../tools/prebuild.js';
@@ -83,7 +85,7 @@ describe('the worker gate', () => {
     const error = await failure(search(pool, 'sleep:5000'));
     expect(error).toMatchObject({ status: 504, code: 'TASK_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(2000);
-    await expect(search(pool, 'after')).resolves.toMatchObject({ value: { retrieval: 'lexical' } });
+    await expect(search(pool, 'after')).resolves.toMatchObject({ value: { retrieval: 'hybrid' } });
     expect(pool.snapshot().recyclesByReason.timeout).toBe(1);
   });
 
@@ -158,6 +160,43 @@ describe('the worker gate', () => {
     expect(pool.snapshot().worker).toBe('unavailable');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await failure(search(pool, 'c'))).code).toBe('WORKER_UNAVAILABLE');
+  });
+
+  describe('with a model admission', () => {
+    const MB = 1048576;
+    // The fixture worker reports 90 MB with the model and 20 MB without; the ceiling is 100 MB.
+    const admitted = (rssMb: () => number, mode: () => MemoryMode = () => 'normal') => {
+      const admission = new ModelAdmission({ ceilingMb: 100, ceilingName: 'the cautious threshold', holdMs: 60_000, maxHoldMs: 60_000 }, 90, { rssMb, mode });
+      const pool = new SearchPool({ filename: SCRIPTED, workerData: { indexDir: dir, embedding: TINY_MODEL, fusion: FUSION }, settings: SETTINGS, log: silentLogger, rss: () => rssMb() * MB, admission });
+      pools.push(pool);
+      return { pool, admission };
+    };
+
+    it('starts keyword-only when the model does not fit, and swaps to the model once, decided once', async () => {
+      // At 30 MB: 30 + 90 passes 100, but once the 20 MB keyword-only worker goes it fits exactly.
+      const { pool, admission } = admitted(() => 30);
+      const kinds: string[] = [];
+      for (let i = 0; i < 10; i++) kinds.push((await search(pool, `q${i}`)).value.retrieval);
+      expect(kinds).toEqual(['lexical', ...Array(9).fill('hybrid')]);
+      expect(pool.snapshot()).toMatchObject({ model: 'loaded', recyclesByReason: { model: 1 } });
+      expect(admission.snapshot()).toMatchObject({ refusals: 1, measured: true, loadCostMb: 90 });
+    });
+
+    it('holds the model back when a worker the governor asked to recycle for memory dies instead', async () => {
+      let rssMb = 5;
+      const { pool, admission } = admitted(() => rssMb);
+      expect((await search(pool, 'load')).value.retrieval).toBe('hybrid');
+      const crashing = search(pool, 'crash-after:150');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      pool.requestRecycle('memory');
+      rssMb = 8;
+      // Retried once on a fresh worker, which is held back from the model, and crashes too.
+      expect(await failure(crashing)).toMatchObject({ code: 'WORKER_CRASHED' });
+      expect(admission.snapshot().heldUntil).not.toBeNull();
+      expect(admission.snapshot().lastRefusal).toMatch(/held back/);
+      expect((await search(pool, 'after')).value.retrieval).toBe('lexical');
+      expect(pool.snapshot().model).toBe('held');
+    });
   });
 
   it('finishes queued work before closing, and refuses new work once closing', async () => {
