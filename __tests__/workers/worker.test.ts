@@ -10,8 +10,8 @@ import { tempDir } from '../helpers/temp.js';
 // ts-jest does not transform code inside worker threads: the pool runs the compiled worker.
 const WORKER = path.resolve('dist/workers/worker.js');
 
-function pool(indexDir: string, embedding: EmbeddingConfig): Piscina {
-  const workerData: WorkerConfig = { indexDir, embedding, fusion: FUSION };
+function pool(indexDir: string, embedding: EmbeddingConfig, extra: Partial<WorkerConfig> = {}): Piscina {
+  const workerData: WorkerConfig = { indexDir, embedding, fusion: FUSION, ...extra };
   return new Piscina({ filename: WORKER, minThreads: 0, maxThreads: 1, workerData, resourceLimits: { maxOldGenerationSizeMb: 128 } });
 }
 
@@ -99,6 +99,18 @@ describe('the search worker', () => {
     expect(result.code).toBe('INDEX_MODEL_MISMATCH');
     expect(result.message).toContain('Synthetic/tiny-random-bert in the index');
     expect(result.message).toContain('npm run prebuild');
+  });
+
+  it('started without the model (memory), searches by keyword, says why, measures itself, and still refuses another model\'s index', async () => {
+    const held = pool(sampleIndex, STATIC_MODEL, { withoutModel: 'held back for the test', rssAtSpawnBytes: process.memoryUsage.rss() });
+    pools.push(held);
+    const result = await run<SearchOutput>(held, { task: 'search', query: 'vacation days per year', topK: 3 });
+    expect(value(result)).toMatchObject({ retrieval: 'lexical', degradedReason: 'held back for the test' });
+    expect(result.state).toMatchObject({ indexLoaded: true, modelLoaded: false });
+    expect(result.state.loadCostMb).toEqual(expect.any(Number));
+    const mismatched = pool(tinyIndex, STATIC_MODEL, { withoutModel: 'held back for the test' });
+    pools.push(mismatched);
+    expect(await run<SearchOutput>(mismatched, { task: 'search', query: 'vacation', topK: 3 })).toMatchObject({ ok: false, code: 'INDEX_MODEL_MISMATCH' });
   });
 
   it('reports a missing index as a typed failure, not a crash', async () => {
