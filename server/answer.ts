@@ -41,7 +41,7 @@ export interface AskResponse {
   timings: { queueMs: number; embedMs: number; searchMs: number; generateMs: number; totalMs: number };
 }
 
-export type SearchFn = (query: string, topK: number, filter?: SearchFilter) => Promise<TaskResult<SearchOutput>>;
+export type SearchFn = (query: string, topK: number, filter?: SearchFilter, options?: { sentences?: boolean }) => Promise<TaskResult<SearchOutput>>;
 
 export interface AnswererDeps {
   search: SearchFn;
@@ -52,6 +52,12 @@ export interface AnswererDeps {
   llmCancel?: AbortSignal;
   /** The memory governor's mode: cautious answers use fewer, shorter passages. */
   memoryMode?: () => MemoryMode;
+  /**
+   * How much a sentence's cosine with the question counts when an extractive answer picks its
+   * sentences (`EXTRACTIVE_MEANING_WEIGHT`); 0 scores by shared words alone and asks the worker
+   * for nothing more.
+   */
+  meaningWeight?: number;
 }
 
 /** In cautious mode: at most this many passages, each cut to this many characters in the prompt. */
@@ -90,7 +96,11 @@ export class Answerer {
     const started = Date.now();
     const memoryMode = this.deps.memoryMode?.() ?? 'normal';
     const cautious = memoryMode !== 'normal';
-    const found = await this.deps.search(input.question, cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK, input.filter);
+    // Without an LLM the answer will be extractive: have the worker score the passages' sentences
+    // by meaning while it has the question's vector (not when short of memory: it costs a batch).
+    const meaningWeight = this.deps.meaningWeight ?? 0;
+    const sentences = !this.deps.llm && !cautious && meaningWeight > 0;
+    const found = await this.deps.search(input.question, cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK, input.filter, sentences ? { sentences } : undefined);
     const { hits, degradedReason } = found.value;
     const retrieval = found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid';
     const notices: string[] = [];
@@ -128,7 +138,8 @@ export class Answerer {
     } else {
       notices.push('No language model is configured (set LLM_BASE_URL); this answer quotes the passages that best match the question.');
     }
-    const checked = checkCitations(extractiveAnswer(input.question, hits), hits.length);
+    const similarity = found.value.sentenceSimilarity;
+    const checked = checkCitations(extractiveAnswer(input.question, hits, similarity ? { similarity, weight: meaningWeight } : undefined), hits.length);
     timings.generateMs = Date.now() - generateStarted;
     return respond(checked.text, 'extractive', checked.cited);
   }

@@ -55,6 +55,8 @@ export interface AnswerSettings {
   maxTopK: number;
   maxQuestionChars: number;
   floors: RelevanceFloors;
+  /** See AnswererDeps.meaningWeight. */
+  meaningWeight: number;
 }
 
 /** One table of every variable: its default and how to read it. `.env.example` mirrors it. */
@@ -91,6 +93,7 @@ export const DEFAULTS = {
   ABSTAIN_MIN_SIMILARITY: '0.4',
   ABSTAIN_MIN_CORPUS_SIMILARITY: '0.17',
   ABSTAIN_MAX_UNKNOWN_SHARE: '0.3',
+  EXTRACTIVE_MEANING_WEIGHT: '0',
   MEMORY_LIMIT_MB: '512',
   MEMORY_CAUTIOUS_AT: '0.78',
   MEMORY_DEGRADED_AT: '0.88',
@@ -239,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
         minCorpusSimilarity: read.number('ABSTAIN_MIN_CORPUS_SIMILARITY', -1, 1),
         maxUnknownShare: read.number('ABSTAIN_MAX_UNKNOWN_SHARE', 0, 1),
       },
+      meaningWeight: read.number('EXTRACTIVE_MEANING_WEIGHT', 0, 100),
     },
     memory: memorySettings(read),
     warmup: read.bool('WARMUP'),

@@ -1,4 +1,5 @@
 import type { SearchHit } from '../workers/protocol.js';
+import { quotableSentences } from '../workers/sentences.js';
 import { contentStems, stemSet, words } from '../workers/terms.js';
 
 interface Candidate {
@@ -10,30 +11,7 @@ interface Candidate {
 
 const MAX_SENTENCES = 3;
 const MAX_PER_PASSAGE = 2;
-const MIN_WORDS = 4;
 const MAX_CHARS = 400;
-
-/** Lines first (lists, headings), then sentence ends followed by a capital, digit or quote. */
-function sentences(text: string): string[] {
-  return text
-    .split(/\n+/)
-    .flatMap((line) => line.split(/(?<=[.!?])\s+(?=["'(\u201c]?[A-Z0-9])/))
-    // A passage's own bracketed numbers (footnotes) must not pass for our citation markers.
-    .map((s) => s.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, '').replace(/\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]/g, '').trim())
-    .map(tableRow)
-    .filter((s) => words(s).length >= MIN_WORDS);
-}
-
-/** A Markdown table row reads as "cell, cell, cell"; separator rows vanish. */
-function tableRow(line: string): string {
-  if (!line.includes(' | ') && !/^\|.*\|$/.test(line)) return line;
-  return line
-    .replace(/^\||\|$/g, '')
-    .split('|')
-    .map((cell) => cell.trim())
-    .filter((cell) => cell && !/^:?-+:?$/.test(cell))
-    .join(', ');
-}
 
 /** "How long/many/much…", "when…": the answer is a number or a date, so sentences with digits rank higher. */
 const WANTS_NUMBER = /^\s*(how (long|many|much|soon|often|far)|when|what (date|time|percentage|amount))\b/i;
@@ -47,15 +25,22 @@ function clip(sentence: string): string {
   return /[.!?…:;]["'”)]?$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
+/** Sentences' cosine with the question (from the worker, keyed by sentence text), and how much it counts. */
+export interface SentenceMeaning {
+  similarity: Record<string, number>;
+  weight: number;
+}
+
 /**
  * An answer made of the passages' own sentences: those sharing the most (rarer) words with the
- * question, at most three, each followed by the `[n]` of its passage. Used when no LLM is
- * configured or the LLM fails, so every claim is a quotation.
+ * question, and with `meaning` those closest to it in meaning too, at most three, each followed
+ * by the `[n]` of its passage. Used when no LLM is configured or the LLM fails, so every claim is
+ * a quotation.
  */
-export function extractiveAnswer(question: string, passages: SearchHit[]): string {
+export function extractiveAnswer(question: string, passages: SearchHit[], meaning?: SentenceMeaning): string {
   const wanted = contentStems(question);
   const wantsNumber = WANTS_NUMBER.test(question);
-  const candidates: Candidate[] = passages.flatMap((hit, passage) => sentences(hit.text).map((text, position) => ({ passage, position, text, score: 0 })));
+  const candidates: Candidate[] = passages.flatMap((hit, passage) => quotableSentences(hit.text).map((text, position) => ({ passage, position, text, score: 0 })));
   // Passages too short to hold a sentence of four words: quote the best one whole.
   if (candidates.length === 0) return passages[0] ? `${clip(passages[0].text.replace(/\s+/g, ' ').trim())} [1]` : '';
   const stemsOf = candidates.map((c) => stemSet(c.text));
@@ -67,6 +52,8 @@ export function extractiveAnswer(question: string, passages: SearchHit[]): strin
     // Prefer better-ranked passages a little, and do not reward sheer length.
     const numeric = wantsNumber && matched > 0 && /\d/.test(candidate.text) ? 1.5 : 1;
     candidate.score = (numeric * matched) / Math.sqrt(1 + Math.log(1 + words(candidate.text).length)) + 0.05 / (1 + candidate.passage);
+    // A paraphrase shares meaning but few words: "picked for a jury" against "jury service".
+    if (meaning) candidate.score += meaning.weight * Math.max(0, meaning.similarity[candidate.text] ?? 0);
   });
   const chosen: Candidate[] = [];
   const perPassage = new Map<number, number>();

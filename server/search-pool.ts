@@ -164,8 +164,8 @@ export class SearchPool {
   }
 
   /** A search task: the one the HTTP routes and the answerer use. */
-  search(query: string, topK: number, filter?: SearchFilter): Promise<TaskResult<SearchOutput>> {
-    return this.run({ task: 'search', query, topK, ...(filter ? { filter } : {}) });
+  search(query: string, topK: number, filter?: SearchFilter, options: { sentences?: boolean } = {}): Promise<TaskResult<SearchOutput>> {
+    return this.run({ task: 'search', query, topK, ...(filter ? { filter } : {}), ...(options.sentences ? { sentences: true } : {}) });
   }
 
   /** Lower the queue bound (cautious memory mode); `undefined` restores `WORKER_QUEUE_MAX`. */

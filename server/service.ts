@@ -74,7 +74,15 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   });
   governor.start();
   const llmCancel = new AbortController();
-  const answerer = new Answerer({ search: (query, topK, filter) => pool.search(query, topK, filter), llm, floors: config.answers.floors, log, llmCancel: llmCancel.signal, memoryMode: () => governor.mode });
+  const answerer = new Answerer({
+    search: (query, topK, filter, options) => pool.search(query, topK, filter, options),
+    llm,
+    floors: config.answers.floors,
+    log,
+    llmCancel: llmCancel.signal,
+    memoryMode: () => governor.mode,
+    meaningWeight: config.answers.meaningWeight,
+  });
   let shuttingDown = false;
   const app = createApp({
     pool,

@@ -34,6 +34,8 @@ export interface EvalCliOptions {
   outDir: string | undefined;
   failUnderRecall5: number | undefined;
   json: boolean;
+  /** `EXTRACTIVE_MEANING_WEIGHT` from the environment, as the service reads it; undefined: its default. */
+  meaningWeight: number | undefined;
 }
 
 function parseModes(value: string | undefined): RetrievalMode[] {
@@ -48,6 +50,13 @@ function parseFloor(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--fail-under-recall5 must be a number from 0 to 1, got "${value}"`);
+  return n;
+}
+
+function parseMeaningWeight(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new UsageError(`EXTRACTIVE_MEANING_WEIGHT must be a number from 0 to 100, got "${value}"`);
   return n;
 }
 
@@ -73,6 +82,7 @@ export function parseEvalArgs(argv: string[], env: NodeJS.ProcessEnv): EvalCliOp
     outDir: values.out,
     failUnderRecall5: parseFloor(values['fail-under-recall5']),
     json: values.json ?? false,
+    meaningWeight: parseMeaningWeight(env.EXTRACTIVE_MEANING_WEIGHT),
   };
 }
 
@@ -120,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
   let report: EvalReport;
   try {
     const questions = await readQuestions(options.questionsFile);
-    report = await evaluate({ questions, indexDir: options.indexDir, embedding: await embeddingFor(options), modes: options.modes });
+    report = await evaluate({ questions, indexDir: options.indexDir, embedding: await embeddingFor(options), modes: options.modes, ...(options.meaningWeight !== undefined ? { meaningWeight: options.meaningWeight } : {}) });
     if (options.outDir) await writeReport(options.outDir, report);
   } catch (error) {
     process.stderr.write(`eval failed: ${(error as Error).message}\n`);

@@ -22,6 +22,7 @@ export const ALL_MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical
 export const CUTOFF = 10;
 /** Passages the service answers from by default (`TOP_K`): abstention and citations use these. */
 export const DEFAULT_TOP_K = Number(DEFAULTS.TOP_K);
+export const DEFAULT_MEANING_WEIGHT = Number(DEFAULTS.EXTRACTIVE_MEANING_WEIGHT);
 /** The service's default abstention floors, read from the same table `loadConfig` reads. */
 export const DEFAULT_FLOORS: RelevanceFloors = {
   minCoverage: Number(DEFAULTS.ABSTAIN_MIN_COVERAGE),
@@ -37,6 +38,8 @@ interface EvalSettings {
   modes?: readonly RetrievalMode[];
   floors?: RelevanceFloors;
   topK?: number;
+  /** As the service's `EXTRACTIVE_MEANING_WEIGHT`; 0 picks extractive sentences by shared words alone. */
+  meaningWeight?: number;
 }
 
 /** Either an open Retriever (the prebuild quality gate has one), or an index and model to open. */
@@ -131,8 +134,8 @@ function plan(retriever: Retriever, requested: readonly RetrievalMode[]): { mode
   return { modes, skippedModes };
 }
 
-function extractive(question: AnswerableQuestion, passages: SearchHit[]): { cited: CitedPassage[]; quotesEvidence: boolean | null } {
-  const answer = extractiveAnswer(question.question, passages);
+function extractive(question: AnswerableQuestion, passages: SearchHit[], similarity: Record<string, number> | null, weight: number): { cited: CitedPassage[]; quotesEvidence: boolean | null } {
+  const answer = extractiveAnswer(question.question, passages, similarity ? { similarity, weight } : undefined);
   const { cited } = checkCitations(answer, passages.length);
   return {
     cited: cited.map((index) => {
@@ -154,6 +157,7 @@ interface RunContext {
   retriever: Retriever;
   floors: RelevanceFloors;
   topK: number;
+  meaningWeight: number;
 }
 
 async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode: RetrievalMode, ctx: RunContext): Promise<QuestionModeResult> {
@@ -176,7 +180,11 @@ async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode
   result.relevantRanks = relevantRanks(output.hits.slice(0, CUTOFF).map((hit) => isRelevant(hit, question)));
   result.firstRelevantRank = result.relevantRanks[0] ?? null;
   result.ndcg = round4(ndcgAt(result.relevantRanks, relevantInIndex, CUTOFF));
-  if (verdict.relevant) Object.assign(result, extractive(question, passages));
+  if (verdict.relevant) {
+    // As the service does: sentences are scored by meaning only where a model searched (keyword-only workers have none).
+    const similarity = ctx.meaningWeight > 0 && mode !== 'lexical' ? await ctx.retriever.scoreSentences(question.question, passages) : null;
+    Object.assign(result, extractive(question, passages, similarity, ctx.meaningWeight));
+  }
   return result;
 }
 
@@ -235,7 +243,7 @@ function summarize(mode: RetrievalMode, results: QuestionResult[]): ModeSummary 
  */
 export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const retriever = 'retriever' in options ? options.retriever : await openRetriever(options.indexDir, options.embedding);
-  const ctx: RunContext = { retriever, floors: options.floors ?? DEFAULT_FLOORS, topK: options.topK ?? DEFAULT_TOP_K };
+  const ctx: RunContext = { retriever, floors: options.floors ?? DEFAULT_FLOORS, topK: options.topK ?? DEFAULT_TOP_K, meaningWeight: options.meaningWeight ?? DEFAULT_MEANING_WEIGHT };
   const { modes, skippedModes } = plan(retriever, options.modes ?? ALL_MODES);
   const results = options.questions.map((q) => newResult(q, retriever));
   for (const mode of modes) {

@@ -23,6 +23,8 @@ export interface SearchTask {
   filter?: SearchFilter;
   /** Force one side; default hybrid (or lexical when no model could be loaded). */
   mode?: RetrievalMode;
+  /** Also score the hits' quotable sentences by meaning (`sentenceSimilarity`), for an extractive answer. */
+  sentences?: boolean;
 }
 
 /** Load the index and model now (warm-up) and report what is loaded. */
@@ -79,6 +81,9 @@ export interface SearchOutput {
   query?: QuerySignals;
   /** Why retrieval is not hybrid, when it is not. */
   degradedReason?: string;
+  /** Asked for with `sentences` and when the model is loaded: each quotable sentence of the hits (see workers/sentences.ts) and its cosine with the query. */
+  sentenceSimilarity?: Record<string, number>;
+  /** `embedMs` includes embedding the sentences, when asked for. */
   timings: { embedMs: number; searchMs: number };
 }
 

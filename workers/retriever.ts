@@ -5,6 +5,7 @@ import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchFilter, SearchHit, SearchOutput } from './protocol.js';
+import { quotableSentences } from './sentences.js';
 import { vectorSearch } from './vector-search.js';
 
 /** Differences between what built the index and the model loaded now; empty when they match. */
@@ -55,7 +56,7 @@ export class Retriever {
     return this.embedder && this.index.vectors ? 'hybrid' : 'lexical';
   }
 
-  async search(query: string, topK: number, filter?: SearchFilter, mode?: RetrievalMode): Promise<SearchOutput> {
+  async search(query: string, topK: number, filter?: SearchFilter, mode?: RetrievalMode, options: { sentences?: boolean } = {}): Promise<SearchOutput> {
     const { chunks, vectors } = this.index;
     const prefix = filter?.source;
     const accept = prefix ? (row: number) => chunks[row]!.source.startsWith(prefix) : undefined;
@@ -67,8 +68,9 @@ export class Retriever {
     const started = performance.now();
     let embedMs = 0;
     let corpusSimilarity: number | null = null;
+    let queryVector: Float32Array | undefined;
     if (useVector) {
-      const queryVector = await this.embedder!.embed([query]);
+      queryVector = await this.embedder!.embed([query]);
       embedMs = performance.now() - started;
       corpusSimilarity = this.centroid ? dot(this.centroid, queryVector) : null;
       lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: vectorSearch(vectors!, this.embedder!.dimensions, queryVector, depth, accept) });
@@ -86,7 +88,37 @@ export class Retriever {
     const bestKeywordScore = keyword.hits[0]?.score ?? 0;
     const signals: QuerySignals = { unknownTerms, keywordMatch: maxScore > 0 ? Math.min(1, bestKeywordScore / maxScore) : null, corpusSimilarity };
     const searchMs = performance.now() - started - embedMs;
-    return { hits, retrieval, query: signals, ...(retrieval === 'lexical' && this.degradedReason ? { degradedReason: this.degradedReason } : {}), timings: { embedMs, searchMs } };
+    let sentenceSimilarity: Record<string, number> | undefined;
+    if (options.sentences && queryVector) {
+      const sentencesStarted = performance.now();
+      sentenceSimilarity = await this.sentenceSimilarity(hits, queryVector);
+      embedMs += performance.now() - sentencesStarted;
+    }
+    return {
+      hits,
+      retrieval,
+      query: signals,
+      ...(retrieval === 'lexical' && this.degradedReason ? { degradedReason: this.degradedReason } : {}),
+      ...(sentenceSimilarity ? { sentenceSimilarity } : {}),
+      timings: { embedMs, searchMs },
+    };
+  }
+
+  /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */
+  async scoreSentences(query: string, hits: SearchHit[]): Promise<Record<string, number> | null> {
+    if (!this.embedder) return null;
+    return this.sentenceSimilarity(hits, await this.embedder.embed([query]));
+  }
+
+  /** Cosine between the query and each distinct quotable sentence of the hits (unit vectors: a dot product). */
+  private async sentenceSimilarity(hits: SearchHit[], queryVector: Float32Array): Promise<Record<string, number>> {
+    const texts = [...new Set(hits.flatMap((hit) => quotableSentences(hit.text)))];
+    const similarity: Record<string, number> = {};
+    if (!texts.length) return similarity;
+    const dimensions = this.embedder!.dimensions;
+    const vectors = await this.embedder!.embed(texts);
+    texts.forEach((text, i) => (similarity[text] = dot(queryVector, vectors.subarray(i * dimensions, (i + 1) * dimensions))));
+    return similarity;
   }
 }
 

@@ -69,7 +69,7 @@ async function embed(texts: string[]): Promise<EmbedOutput> {
 async function run(task: WorkerTask): Promise<TaskOutputs[keyof TaskOutputs]> {
   switch (task.task) {
     case 'search':
-      return (await loadRetriever()).search(task.query, task.topK, task.filter, task.mode);
+      return (await loadRetriever()).search(task.query, task.topK, task.filter, task.mode, { sentences: task.sentences ?? false });
     case 'embed':
       return embed(task.texts);
     case 'status':

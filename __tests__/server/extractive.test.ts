@@ -26,6 +26,18 @@ const OFFICE = 'The office is open from nine to five on weekdays. Visitors must 
 const LEAVE = 'Parental leave lasts twelve weeks for all employees. Employees request it through the HR portal. Balances reset every January.';
 
 describe('extractiveAnswer', () => {
+  it('with sentence similarities, also quotes a paraphrase that shares no word with the question', () => {
+    const jury = 'Jury duty is treated as paid time. The company continues your full regular pay for up to 15 working days of service. Forward the summons to People Ops.';
+    const passages = hits(jury);
+    const question = 'Will I still get my salary if I am picked for a jury?';
+    const byWords = extractiveAnswer(question, passages);
+    expect(byWords).not.toContain('full regular pay');
+    const similarity = { 'Jury duty is treated as paid time.': 0.3, 'The company continues your full regular pay for up to 15 working days of service.': 0.8, 'Forward the summons to People Ops.': 0.1 };
+    const byMeaning = extractiveAnswer(question, passages, { similarity, weight: 6 });
+    expect(byMeaning).toContain('The company continues your full regular pay for up to 15 working days of service. [1]');
+    expect(extractiveAnswer(question, passages, { similarity, weight: 0 })).toBe(byWords);
+  });
+
   it('picks the sentence sharing the question’s rare words, cited with its passage number', () => {
     const passages = hits(OFFICE, LEAVE);
     const answer = extractiveAnswer('How long is parental leave?', passages);

@@ -20,6 +20,8 @@ const MEASURED_HYBRID_RECALL5 = 0.923;
 const MEASURED_HYBRID_MRR10 = 0.802;
 /** Share of hybrid extractive answers whose quoted sentences hold the label's evidence (session 4). */
 const MEASURED_HYBRID_QUOTING = 0.611;
+/** The same with EXTRACTIVE_MEANING_WEIGHT=6 (README, Retrieval quality). */
+const MEASURED_HYBRID_QUOTING_BY_MEANING = 0.66;
 const TOLERANCE = 0.02;
 
 describe('evaluate on the sample corpus', () => {
@@ -103,6 +105,14 @@ describe('evaluate on the sample corpus', () => {
     expect(lexical.skippedModes[0]!.reason).toContain('Nobody/missing-model');
     expect(recallGateFailure(lexical, 0.5)).toMatch(/hybrid Recall@5 was not measured/);
   });
+
+  it('with sentence meaning weighed in, quotes the evidence more often, as the README says', async () => {
+    const retriever = await Retriever.open(indexDir, await Embedder.load(STATIC_MODEL), undefined);
+    const weighed = await evaluate({ questions, retriever, modes: ['hybrid'], meaningWeight: 6 });
+    const quoting = weighed.modes[0]!.citations.answersQuotingEvidence!;
+    expect(quoting).toBeGreaterThanOrEqual(MEASURED_HYBRID_QUOTING_BY_MEANING - TOLERANCE);
+    expect(quoting).toBeGreaterThan(report.modes[0]!.citations.answersQuotingEvidence!);
+  }, 60_000);
 
   it('gates on hybrid Recall@5', () => {
     expect(recallGateFailure(report, 0.5)).toBeNull();

@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 import { prebuild } from '../../tools/prebuild.js';
 import type { EmbeddingConfig } from '../../workers/model-config.js';
 import type { EmbedOutput, SearchOutput, StatusOutput, WorkerConfig, WorkerResult, WorkerTask } from '../../workers/protocol.js';
+import { quotableSentences } from '../../workers/sentences.js';
 import { FUSION, SAMPLE_CORPUS, STATIC_MODEL, TINY_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -80,6 +81,21 @@ describe('the search worker', () => {
     const embedded = value(await run<EmbedOutput>(piscina, { task: 'embed', texts: ['a', 'b c'] }));
     expect(embedded.dimensions).toBe(512);
     expect(embedded.vectors).toHaveLength(1024);
+  });
+
+  it('scores the hits\' quotable sentences by meaning when asked, and only then', async () => {
+    const piscina = open(sampleIndex, STATIC_MODEL);
+    const plain = value(await run<SearchOutput>(piscina, { task: 'search', query: 'Will I still be paid while on jury duty?', topK: 3 }));
+    expect(plain.sentenceSimilarity).toBeUndefined();
+    const scored = value(await run<SearchOutput>(piscina, { task: 'search', query: 'Will I still be paid while on jury duty?', topK: 3, sentences: true }));
+    const similarity = scored.sentenceSimilarity!;
+    expect(Object.keys(similarity).sort()).toEqual([...new Set(scored.hits.flatMap((h) => quotableSentences(h.text)))].sort());
+    const values = Object.values(similarity);
+    expect(values.every((v) => v >= -1.0001 && v <= 1.0001)).toBe(true);
+    expect(new Set(values.map((v) => v.toFixed(4))).size).toBeGreaterThan(1);
+    const held = pool(sampleIndex, STATIC_MODEL, { withoutModel: 'held back for the test' });
+    pools.push(held);
+    expect(value(await run<SearchOutput>(held, { task: 'search', query: 'jury duty pay', topK: 3, sentences: true })).sentenceSimilarity).toBeUndefined();
   });
 
   it('falls back to lexical search, and says so, when no model can be loaded', async () => {
