@@ -58,6 +58,8 @@ export interface AnswererDeps {
    * for nothing more.
    */
   meaningWeight?: number;
+  /** True while the worker has tasks running or queued: sentences are then scored by words alone. */
+  workerBusy?: () => boolean;
 }
 
 /** In cautious mode: at most this many passages, each cut to this many characters in the prompt. */
@@ -97,9 +99,10 @@ export class Answerer {
     const memoryMode = this.deps.memoryMode?.() ?? 'normal';
     const cautious = memoryMode !== 'normal';
     // Without an LLM the answer will be extractive: have the worker score the passages' sentences
-    // by meaning while it has the question's vector (not when short of memory: it costs a batch).
+    // by meaning while it has the question's vector. That embeds a batch of sentences, so only
+    // when the worker is idle and memory is normal: a busy service answers by words, at full speed.
     const meaningWeight = this.deps.meaningWeight ?? 0;
-    const sentences = !this.deps.llm && !cautious && meaningWeight > 0;
+    const sentences = !this.deps.llm && !cautious && meaningWeight > 0 && !(this.deps.workerBusy?.() ?? false);
     const found = await this.deps.search(input.question, cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK, input.filter, sentences ? { sentences } : undefined);
     const { hits, degradedReason } = found.value;
     const retrieval = found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid';

@@ -168,6 +168,11 @@ export class SearchPool {
     return this.run({ task: 'search', query, topK, ...(filter ? { filter } : {}), ...(options.sentences ? { sentences: true } : {}) });
   }
 
+  /** A task is running or waiting: extra work (scoring sentences by meaning) would delay someone. */
+  get busy(): boolean {
+    return Boolean(this.running) || this.queue.length > 0;
+  }
+
   /** Lower the queue bound (cautious memory mode); `undefined` restores `WORKER_QUEUE_MAX`. */
   setQueueLimit(limit: number | undefined): void {
     this.queueLimit = limit;

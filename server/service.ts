@@ -82,6 +82,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     llmCancel: llmCancel.signal,
     memoryMode: () => governor.mode,
     meaningWeight: config.answers.meaningWeight,
+    workerBusy: () => pool.busy,
   });
   let shuttingDown = false;
   const app = createApp({

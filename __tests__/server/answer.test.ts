@@ -40,16 +40,17 @@ describe('Answerer and sentence meaning', () => {
     expect(answer.answer).toContain('full regular pay for up to 15 working days');
   });
 
-  it('asks for nothing more with an LLM configured, when memory is short, or with the weight at 0', async () => {
+  it('asks for nothing more with an LLM configured, when memory is short, with the weight at 0, or while the worker is busy', async () => {
     const llm: LlmClient = { model: 'fake', complete: async () => ({ text: 'Yes, for 15 days [1].' }) } as unknown as LlmClient;
-    const cases: { llm: LlmClient | null; mode: MemoryMode; weight: number }[] = [
-      { llm, mode: 'normal', weight: 6 },
-      { llm: null, mode: 'cautious', weight: 6 },
-      { llm: null, mode: 'normal', weight: 0 },
+    const cases: { llm: LlmClient | null; mode: MemoryMode; weight: number; busy: boolean }[] = [
+      { llm, mode: 'normal', weight: 6, busy: false },
+      { llm: null, mode: 'cautious', weight: 6, busy: false },
+      { llm: null, mode: 'normal', weight: 0, busy: false },
+      { llm: null, mode: 'normal', weight: 6, busy: true },
     ];
     for (const c of cases) {
       const { asked, search } = searchRecording();
-      const answer = await new Answerer({ search, llm: c.llm, floors: NO_FLOORS, log: silentLogger, meaningWeight: c.weight, memoryMode: () => c.mode }).ask(question);
+      const answer = await new Answerer({ search, llm: c.llm, floors: NO_FLOORS, log: silentLogger, meaningWeight: c.weight, memoryMode: () => c.mode, workerBusy: () => c.busy }).ask(question);
       expect(asked).toEqual([{}]);
       if (!c.llm) expect(answer.answer).not.toContain('full regular pay');
     }

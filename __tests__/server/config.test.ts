@@ -29,7 +29,7 @@ describe('loadConfig defaults', () => {
       maxTopK: 20,
       maxQuestionChars: 2000,
       floors: { minCoverage: 0.33, minKeywordMatch: 0.2, minSimilarity: 0.4, minCorpusSimilarity: 0.17, maxUnknownShare: 0.3 },
-      meaningWeight: 0,
+      meaningWeight: 6,
     });
     expect(config.warmup).toBe(false);
     expect(config.logLevel).toBe('info');
