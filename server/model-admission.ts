@@ -65,7 +65,6 @@ export function modelCostPriorMb(modelFile: string): number {
  * that ends a full life (its task count) resets the doubling.
  */
 export class ModelAdmission {
-  private loadCostMb: number;
   private readonly costs: number[] = [];
   private heldUntil = 0;
   private nextHoldMs: number;
@@ -74,20 +73,16 @@ export class ModelAdmission {
 
   constructor(
     private readonly settings: ModelAdmissionSettings,
-    priorMb: number,
+    private readonly priorMb: number,
     private readonly state: { rssMb: () => number; mode: () => MemoryMode },
     private readonly now: () => number = Date.now,
   ) {
-    this.loadCostMb = priorMb;
     this.nextHoldMs = settings.holdMs;
   }
 
-  /**
-   * Load the model, or why not; counts refusals. `freedMb` is memory that goes before the load:
-   * the keyword-only worker a worker with the model would replace.
-   */
-  decide(freedMb = 0): AdmissionDecision {
-    const decision = this.check(freedMb);
+  /** For a worker about to start (none running): load the model, or why not. Counts refusals. */
+  decide(): AdmissionDecision {
+    const decision = this.check(0);
     this.lastRefusal = decision.load ? null : decision.reason;
     if (!decision.load) this.refusals++;
     return decision;
@@ -95,7 +90,7 @@ export class ModelAdmission {
 
 
 
-  /** The same test, not counted: may a keyword-only worker of `freedMb` be replaced by one with the model now? */
+  /** The same test, not counted: may a keyword-only worker of `freedMb`, which goes first, be replaced by one with the model now? */
   wouldLoad(freedMb = 0): boolean {
     return this.check(freedMb).load;
   }
@@ -104,7 +99,11 @@ export class ModelAdmission {
   loaded(costMb: number): void {
     this.costs.push(Math.max(1, Math.round(costMb)));
     if (this.costs.length > COSTS_KEPT) this.costs.shift();
-    this.loadCostMb = Math.max(...this.costs);
+  }
+
+  /** The prior until a load is measured, then the largest of the last loads. */
+  private get loadCostMb(): number {
+    return this.costs.length ? Math.max(...this.costs) : this.priorMb;
   }
 
   /**

@@ -55,18 +55,26 @@ describe('the memory governor', () => {
   });
 });
 
+/**
+ * The real service over the sample index (static model), with RSS read from `rssMb()`: limit 500
+ * MB, so cautious from 390 and degraded from 440; the RSS-triggered recycle kept out of the way.
+ */
+async function governedService(rssMb: () => number, env: Record<string, string> = {}): Promise<{ service: Service; cleanup: () => Promise<void> }> {
+  const { dir, cleanup } = await tempDir();
+  const indexDir = path.join(dir, 'index');
+  await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: STATIC_MODEL.model, MEMORY_LIMIT_MB: '500', MEMORY_SAMPLE_MS: '50', WORKER_RECYCLE_RSS_MB: '8000', ...env });
+  const service = await startService(config, { log: createLogger('error', () => undefined), version: 'test', workerFile: path.resolve('dist/workers/worker.js'), rss: () => rssMb() * MB });
+  return { service, cleanup };
+}
+
 describe('memory modes over HTTP', () => {
   let service: Service;
   let cleanup: () => Promise<void>;
   let rssMb = 100;
 
   beforeAll(async () => {
-    let dir: string;
-    ({ dir, cleanup } = await tempDir());
-    const indexDir = path.join(dir, 'index');
-    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: STATIC_MODEL.model, MEMORY_LIMIT_MB: '500', MEMORY_SAMPLE_MS: '50', WORKER_RECYCLE_RSS_MB: '8000' });
-    service = await startService(config, { log: createLogger('error', () => undefined), version: 'test', workerFile: path.resolve('dist/workers/worker.js'), rss: () => rssMb * MB });
+    ({ service, cleanup } = await governedService(() => rssMb));
   }, 120_000);
 
   afterAll(async () => {
@@ -124,16 +132,8 @@ describe('the embedding model and memory over HTTP', () => {
   const HOLD_MS = 1500;
 
   beforeAll(async () => {
-    let dir: string;
-    ({ dir, cleanup } = await tempDir());
-    const indexDir = path.join(dir, 'index');
-    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
-    // limit 500: cautious from 390 MB. The static model's prior cost is 40 MB plus twice its 15 MB file.
-    const config = loadConfig({
-      PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: STATIC_MODEL.model,
-      MEMORY_LIMIT_MB: '500', MEMORY_SAMPLE_MS: '50', WORKER_RECYCLE_RSS_MB: '8000', MEMORY_MODEL_HOLD_MS: String(HOLD_MS),
-    });
-    service = await startService(config, { log: createLogger('error', () => undefined), version: 'test', workerFile: path.resolve('dist/workers/worker.js'), rss: () => rssMb * MB });
+    // The static model's prior cost is 40 MB plus twice its 15 MB file: at 350 MB it passes 390.
+    ({ service, cleanup } = await governedService(() => rssMb, { MEMORY_MODEL_HOLD_MS: String(HOLD_MS) }));
   }, 120_000);
 
   afterAll(async () => {
