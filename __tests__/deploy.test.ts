@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { procfileCommand } from '../tools/server-process.js';
+import { procfileCommand } from '../tools/testing/server-process.js';
 
 /** The deploy files must start the server the same way: same entry, same malloc settings. */
 describe('deploy files', () => {

@@ -1,14 +1,14 @@
 import Koa, { type Context } from 'koa';
-import type { Answerer } from './answer.js';
-import { errorHandler } from './error-handler.js';
-import { memoryDegradedError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.js';
+import type { Answerer } from '../answer/answerer.js';
+import { errorHandler } from './http/error-handler.js';
+import { memoryDegradedError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './http/errors.js';
 import type { Logger } from './logger.js';
-import type { MemoryGovernor } from './memory-governor.js';
-import { headingOf, headingTrail } from './prompt.js';
-import { readJson } from './read-json.js';
-import type { PoolStats, SearchPool } from './search-pool.js';
-import { memoryReport, readiness } from './status.js';
-import { parseAskBody, parseSearchQuery, type InputLimits } from './validate.js';
+import type { MemoryGovernor } from './memory/governor.js';
+import { headingOf, headingTrail } from '../answer/prompt.js';
+import { readJson } from './http/read-json.js';
+import type { PoolStats, SearchPool } from './worker-gate/worker-gate.js';
+import { memoryReport, readiness } from './routes/status-reports.js';
+import { parseAskBody, parseSearchQuery, type InputLimits } from './http/validate.js';
 
 export interface AppDeps {
   pool: Pick<SearchPool, 'search' | 'snapshot'>;

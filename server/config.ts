@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { GovernorSettings } from './memory-governor.js';
-import type { RelevanceFloors } from './relevance.js';
+import type { GovernorSettings } from './memory/governor.js';
+import type { RelevanceFloors } from '../answer/relevance.js';
 
 /** Everything the server reads from the environment, validated once at boot (`loadConfig`). */
 export interface ServerConfig {

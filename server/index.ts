@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toolVersion } from '../tools/tool-version.js';
+import { toolVersion } from '../store/package-version.js';
 import { ConfigError, loadConfig } from './config.js';
 import { ensureSampleIndex } from './ensure-index.js';
 import { createLogger } from './logger.js';

@@ -2,16 +2,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Answerer } from './answer.js';
+import { Answerer } from '../answer/answerer.js';
 import { createApp } from './app.js';
-import { memoryDegradedError } from './errors.js';
+import { memoryDegradedError } from './http/errors.js';
 import type { ServerConfig } from './config.js';
 import { createLlmClient, type LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
-import { MemoryGovernor } from './memory-governor.js';
-import { modelCostPriorMb, ModelAdmission } from './model-admission.js';
+import { MemoryGovernor } from './memory/governor.js';
+import { modelCostPriorMb, ModelAdmission } from './memory/model-admission.js';
 import { modelFilePath } from '../workers/model-config.js';
-import { SearchPool } from './search-pool.js';
+import { SearchPool } from './worker-gate/worker-gate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The compiled worker entry, next to this file's folder in dist/. */

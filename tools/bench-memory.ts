@@ -13,17 +13,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { completion, FakeLlm } from './fake-llm.js';
-import { percentile } from './eval-metrics.js';
-import { runLoad, type LoadResult } from './load-clients.js';
-import { rssChart, type ChartPanel } from './rss-chart.js';
-import { RssSampler, type RssSample } from './rss-sampler.js';
-import { procfileCommand, rssMbOf, startServerProcess, type ServerProcess } from './server-process.js';
+import { completion, FakeLlm } from './testing/fake-llm.js';
+import { percentile } from '../evaluation/metrics.js';
+import { runLoad, type LoadResult } from './bench/load-clients.js';
+import { rssChart, type ChartPanel } from './bench/rss-chart.js';
+import { RssSampler, type RssSample } from './bench/rss-sampler.js';
+import { procfileCommand, rssMbOf, startServerProcess, type ServerProcess } from './testing/server-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository: this file runs from dist/tools/. */
 const root = path.join(here, '../..');
-const BASELINE_ENTRY = path.join(here, 'baseline-server.js');
+const BASELINE_ENTRY = path.join(here, 'bench/baseline-server.js');
 
 const { values } = parseArgs({
   options: {

@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { percentile } from './eval-metrics.js';
-import { procfileCommand, rssMbOf, startServerProcess } from './server-process.js';
+import { percentile } from '../evaluation/metrics.js';
+import { procfileCommand, rssMbOf, startServerProcess } from './testing/server-process.js';
 
 const { values } = parseArgs({
   options: { index: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' }, requests: { type: 'string' }, port: { type: 'string' } },

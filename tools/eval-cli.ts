@@ -7,10 +7,10 @@ import { parseArgs } from 'node:util';
 import { locateIndex, readManifest } from '../store/index-files.js';
 import { DEFAULT_EMBEDDING_CONFIG, type EmbeddingConfig } from '../workers/model-config.js';
 import type { RetrievalMode } from '../workers/protocol.js';
-import { ALL_MODES, evaluate, type EvalReport } from './eval.js';
-import { parseQuestions, QuestionsFileError, type EvalQuestion } from './eval-questions.js';
-import { formatHeader, formatMarkdown, formatNotices, formatTable } from './eval-report.js';
-import { UsageError } from './errors.js';
+import { ALL_MODES, evaluate, type EvalReport } from '../evaluation/evaluate.js';
+import { parseQuestions, QuestionsFileError, type EvalQuestion } from '../evaluation/questions.js';
+import { formatHeader, formatMarkdown, formatNotices, formatTable } from '../evaluation/report.js';
+import { UsageError } from '../indexing/errors.js';
 
 export const USAGE = `Usage: npm run eval -- --index <folder> --questions <file> [options]
 

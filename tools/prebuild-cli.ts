@@ -4,11 +4,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_EMBEDDING_CONFIG, ModelNotFoundError, type EmbeddingConfig } from '../workers/model-config.js';
-import { staleReason } from './index-freshness.js';
-import { UsageError } from './errors.js';
-import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from './prebuild.js';
+import { staleReason } from '../indexing/index-freshness.js';
+import { UsageError } from '../indexing/errors.js';
+import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from '../indexing/prebuild.js';
 import { progressPrinter } from './progress.js';
-import { DEFAULT_MAX_DROP, formatVerdict, QualityGateError, type QualityGateOptions } from './quality-gate.js';
+import { DEFAULT_MAX_DROP, formatVerdict, QualityGateError, type QualityGateOptions } from '../indexing/quality-gate.js';
 
 /** Exit codes: 1 a failed build, 2 bad arguments, 3 a build the quality gate refused. */
 export const EXIT_FAILED = 1;

@@ -1,4 +1,4 @@
-import type { ProgressEvent } from './prebuild.js';
+import type { ProgressEvent } from '../indexing/prebuild.js';
 
 /**
  * Progress for long builds: a bar redrawn in place on a terminal, plain lines otherwise

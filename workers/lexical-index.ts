@@ -1,6 +1,6 @@
 import type { ChunkRecord } from '../store/chunk-record.js';
 import { IndexCorruptError } from '../store/errors.js';
-import { keywordStems } from './terms.js';
+import { keywordStems } from '../text/terms.js';
 
 /**
  * Keyword search (BM25) over the chunks, in typed arrays. It replaced MiniSearch: for the 18F

@@ -5,7 +5,7 @@ import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchFilter, SearchHit, SearchOutput } from './protocol.js';
-import { quotableSentences } from './sentences.js';
+import { quotableSentences } from '../text/sentences.js';
 import { vectorSearch } from './vector-search.js';
 
 /** Differences between what built the index and the model loaded now; empty when they match. */

@@ -18,7 +18,7 @@ let retriever: Promise<Retriever> | undefined;
 
 /**
  * The model, or the reason it could not be loaded; a failure is remembered (files do not appear
- * at run time). A worker started without the model (memory, see server/model-admission.ts) never loads it.
+ * at run time). A worker started without the model (memory, see server/memory/model-admission.ts) never loads it.
  */
 function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
   embedder ??= config.withoutModel ? Promise.resolve({ error: config.withoutModel }) : loadEmbedderOrReason(config.embedding);

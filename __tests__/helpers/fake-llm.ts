@@ -1,1 +1,1 @@
-export { completion, FakeLlm, type Reply, type ReceivedRequest } from '../../tools/fake-llm.js';
+export { completion, FakeLlm, type Reply, type ReceivedRequest } from '../../tools/testing/fake-llm.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../../server/config.js';
 import { silentLogger } from '../../server/logger.js';
 import { startService, type Service } from '../../server/service.js';
-import { prebuild } from '../../tools/prebuild.js';
+import { prebuild } from '../../indexing/prebuild.js';
 import { completion, FakeLlm } from '../helpers/fake-llm.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';

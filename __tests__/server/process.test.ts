@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { prebuild } from '../../tools/prebuild.js';
+import { prebuild } from '../../indexing/prebuild.js';
 import { completion, FakeLlm } from '../helpers/fake-llm.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
 import { mappedLibraries, rssMbOf, startServerProcess, type ServerProcess } from '../helpers/server-process.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { prebuild } from '../../tools/prebuild.js';
+import { prebuild } from '../../indexing/prebuild.js';
 import type { EmbeddingConfig } from '../../workers/model-config.js';
 import type { EmbedOutput, SearchOutput, StatusOutput, WorkerConfig, WorkerResult, WorkerTask } from '../../workers/protocol.js';
-import { quotableSentences } from '../../workers/sentences.js';
+import { quotableSentences } from '../../text/sentences.js';
 import { FUSION, SAMPLE_CORPUS, STATIC_MODEL, TINY_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
 

@@ -1,0 +1,58 @@
+import { describe, expect, it } from '@jest/globals';
+import { Answerer, type SearchFn } from '../../answer/answerer.js';
+import type { LlmClient } from '../../server/llm.js';
+import { silentLogger } from '../../server/logger.js';
+import type { MemoryMode } from '../../server/memory/governor.js';
+import type { RelevanceFloors } from '../../answer/relevance.js';
+import type { TaskResult } from '../../server/worker-gate/worker-gate.js';
+import type { SearchOutput, StatusOutput } from '../../workers/protocol.js';
+
+const NO_FLOORS: RelevanceFloors = { minCoverage: 0, minKeywordMatch: 0, minSimilarity: -1, minCorpusSimilarity: -1, maxUnknownShare: 1 };
+const JURY = 'Jury duty is treated as paid time. The company continues your full regular pay for up to 15 working days of service. Forward the summons to People Ops.';
+const SIMILARITY = { 'Jury duty is treated as paid time.': 0.3, 'The company continues your full regular pay for up to 15 working days of service.': 0.8, 'Forward the summons to People Ops.': 0.1 };
+const STATE: StatusOutput = { indexLoaded: true, modelLoaded: true, retrieval: 'hybrid', chunks: 1, model: 'm', indexDir: '/i', generation: 'g' };
+
+/** The worker's side of a search, recorded: what the answerer asked for. */
+function searchRecording() {
+  const asked: { sentences?: boolean }[] = [];
+  const search: SearchFn = async (_query, _topK, _filter, options = {}) => {
+    asked.push(options);
+    const value: SearchOutput = {
+      hits: [{ id: 'c1', source: 'jury.md', title: 'Jury duty', headings: [], start: 0, end: JURY.length, text: JURY, score: 1, scores: { vector: { rank: 1, score: 0.6 } } }],
+      retrieval: 'hybrid',
+      query: { unknownTerms: [], keywordMatch: 0.5, corpusSimilarity: 0.5 },
+      ...(options.sentences ? { sentenceSimilarity: SIMILARITY } : {}),
+      timings: { embedMs: 1, searchMs: 1 },
+    };
+    return { value, memory: { rssBytes: 0, heapUsedBytes: 0, heapTotalBytes: 0, externalBytes: 0, arrayBuffersBytes: 0 }, state: STATE, queueMs: 0, runMs: 1 } satisfies TaskResult<SearchOutput>;
+  };
+  return { asked, search };
+}
+
+const question = { question: 'Will I still get my salary if I am picked for a jury?', topK: 5 };
+
+describe('Answerer and sentence meaning', () => {
+  it('without an LLM, asks the worker to score sentences and quotes the paraphrase', async () => {
+    const { asked, search } = searchRecording();
+    const answer = await new Answerer({ search, llm: null, floors: NO_FLOORS, log: silentLogger, meaningWeight: 6 }).ask(question);
+    expect(asked).toEqual([{ sentences: true }]);
+    expect(answer.mode).toBe('extractive');
+    expect(answer.answer).toContain('full regular pay for up to 15 working days');
+  });
+
+  it('asks for nothing more with an LLM configured, when memory is short, with the weight at 0, or while the worker is busy', async () => {
+    const llm: LlmClient = { model: 'fake', complete: async () => ({ text: 'Yes, for 15 days [1].' }) } as unknown as LlmClient;
+    const cases: { llm: LlmClient | null; mode: MemoryMode; weight: number; busy: boolean }[] = [
+      { llm, mode: 'normal', weight: 6, busy: false },
+      { llm: null, mode: 'cautious', weight: 6, busy: false },
+      { llm: null, mode: 'normal', weight: 0, busy: false },
+      { llm: null, mode: 'normal', weight: 6, busy: true },
+    ];
+    for (const c of cases) {
+      const { asked, search } = searchRecording();
+      const answer = await new Answerer({ search, llm: c.llm, floors: NO_FLOORS, log: silentLogger, meaningWeight: c.weight, memoryMode: () => c.mode, workerBusy: () => c.busy }).ask(question);
+      expect(asked).toEqual([{}]);
+      if (!c.llm) expect(answer.answer).not.toContain('full regular pay');
+    }
+  });
+});

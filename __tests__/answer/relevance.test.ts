@@ -1,0 +1,145 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULTS } from '../../server/config.js';
+import { judgeRelevance, type RelevanceFloors } from '../../answer/relevance.js';
+import type { QuerySignals, RetrievalMode, SearchHit } from '../../workers/protocol.js';
+
+const FLOORS: RelevanceFloors = { minCoverage: 0.33, minKeywordMatch: 0.2, minSimilarity: 0.4, minCorpusSimilarity: 0.17, maxUnknownShare: 0.3 };
+
+function hit(text: string, scores: SearchHit['scores'], extra: Partial<SearchHit> = {}): SearchHit {
+  return { id: 'c1', source: 'doc.md', title: 'Handbook', headings: [], start: 0, end: text.length, text, score: 0.5, scores, ...extra };
+}
+
+function query(keywordMatch: number | null, corpusSimilarity: number | null, unknownTerms: string[] = []): QuerySignals {
+  return { keywordMatch, corpusSimilarity, unknownTerms };
+}
+
+const vector = (score: number) => ({ vector: { rank: 1, score } });
+const lexical = (score: number) => ({ lexical: { rank: 1, score } });
+
+/** Four content words: request, parental, leave, reimbursement. */
+const QUESTION = 'How do I request parental leave reimbursement?';
+const ON_TOPIC = 'To request parental leave reimbursement, file the claim in the HR portal.';
+/** Three of the four words: coverage 0.75. */
+const MOSTLY = 'Parental leave requests go to your manager.';
+/** Two of the four: coverage 0.5. */
+const HALF = 'Parental leave lasts sixteen weeks.';
+const OFF_TOPIC = 'The kitchen on the third floor is stocked with fruit and coffee.';
+const STRONG = query(0.6, 0.4);
+
+describe('judgeRelevance, every mode', () => {
+  it('finds on-topic passages relevant and reports its signals', () => {
+    const verdict = judgeRelevance(QUESTION, [hit(ON_TOPIC, { ...vector(0.7), ...lexical(12) })], 'hybrid', FLOORS, STRONG);
+    expect(verdict).toEqual({ relevant: true, signals: { similarity: 0.7, coverage: 1, keywordMatch: 0.6, corpusSimilarity: 0.4, unknownWords: [] } });
+  });
+
+  it.each(['hybrid', 'lexical'] as const)('abstains in %s retrieval when fewer than a third of the words appear, whatever the scores', (retrieval) => {
+    const verdict = judgeRelevance(QUESTION, [hit('Parental duties vary by team.', { ...vector(0.9), ...lexical(50) })], retrieval, FLOORS, STRONG);
+    expect(verdict).toMatchObject({ relevant: false, signals: { coverage: 0.25 } });
+    expect(verdict.reason).toBe("only 25% of the question's words appear in the passages");
+  });
+
+  it('counts titles and headings, but only of the top three passages', () => {
+    const scores = vector(0.8);
+    const filler = [hit(OFF_TOPIC, scores), hit(OFF_TOPIC, scores), hit(OFF_TOPIC, scores)];
+    const covering = hit('Nothing here.', scores, { title: 'Parental leave', headings: ['Request reimbursement'] });
+    expect(judgeRelevance(QUESTION, [covering, ...filler], 'hybrid', FLOORS, STRONG)).toMatchObject({ relevant: true, signals: { coverage: 1 } });
+    expect(judgeRelevance(QUESTION, [...filler, covering], 'hybrid', FLOORS, STRONG)).toMatchObject({ relevant: false, signals: { coverage: 0 } });
+  });
+
+  it('judges by coverage alone when the search sent no query signals (a stand-in search)', () => {
+    expect(judgeRelevance(QUESTION, [hit(HALF, vector(0.1))], 'hybrid', FLOORS)).toMatchObject({ relevant: true, signals: { keywordMatch: null, corpusSimilarity: null } });
+    expect(judgeRelevance(QUESTION, [hit(OFF_TOPIC, vector(0.9))], 'hybrid', FLOORS).relevant).toBe(false);
+  });
+});
+
+describe('judgeRelevance, hybrid retrieval', () => {
+  it('abstains when the best passage is weak both in meaning and in words', () => {
+    const verdict = judgeRelevance(QUESTION, [hit(HALF, { ...vector(0.35), ...lexical(3) })], 'hybrid', FLOORS, query(0.15, 0.3));
+    expect(verdict.relevant).toBe(false);
+    expect(verdict.reason).toBe('no passage is close in meaning (best similarity 0.35, floor 0.4) and the best keyword match covers 15% of the question (floor 20%)');
+  });
+
+  it('answers when only one side is weak', () => {
+    expect(judgeRelevance(QUESTION, [hit(HALF, vector(0.35))], 'hybrid', FLOORS, query(0.25, 0.3)).relevant).toBe(true);
+    expect(judgeRelevance(QUESTION, [hit(HALF, vector(0.45))], 'hybrid', FLOORS, query(0.15, 0.3)).relevant).toBe(true);
+  });
+
+  it('takes the best similarity among the passages, and no vector hit at all as weak meaning', () => {
+    const hits = [hit(HALF, vector(0.2)), hit(HALF, { vector: { rank: 2, score: 0.45 } })];
+    expect(judgeRelevance(QUESTION, hits, 'hybrid', FLOORS, query(0.15, 0.3))).toMatchObject({ relevant: true, signals: { similarity: 0.45 } });
+    const verdict = judgeRelevance(QUESTION, [hit(HALF, lexical(3))], 'hybrid', FLOORS, query(0.15, 0.3));
+    expect(verdict).toMatchObject({ relevant: false, signals: { similarity: null } });
+    expect(verdict.reason).toMatch(/^no passage came from the meaning search/);
+  });
+
+  it('abstains on a question unlike the documents unless the passages hold three quarters of its words', () => {
+    const unlike = query(0.5, 0.12);
+    const verdict = judgeRelevance(QUESTION, [hit(HALF, vector(0.6))], 'hybrid', FLOORS, unlike);
+    expect(verdict.relevant).toBe(false);
+    expect(verdict.reason).toBe('the question is unlike the documents (similarity to their average 0.12, floor 0.17) and only 50% of its words appear in the passages');
+    expect(judgeRelevance(QUESTION, [hit(MOSTLY, vector(0.6))], 'hybrid', FLOORS, unlike)).toMatchObject({ relevant: true, signals: { coverage: 0.75 } });
+  });
+
+  it('ignores the share of unknown words', () => {
+    const verdict = judgeRelevance(QUESTION, [hit(HALF, vector(0.6))], 'hybrid', FLOORS, query(0.1, 0.3, ['request', 'reimbursement']));
+    expect(verdict).toMatchObject({ relevant: true, signals: { unknownWords: ['request', 'reimbursement'] } });
+  });
+});
+
+describe('judgeRelevance, lexical retrieval', () => {
+  const unknownHalf = query(0.15, null, ['request', 'reimbursement']);
+
+  it('abstains when many words are unknown to the documents and the keyword match is weak, naming the words', () => {
+    const verdict = judgeRelevance(QUESTION, [hit(HALF, lexical(3))], 'lexical', FLOORS, unknownHalf);
+    expect(verdict.relevant).toBe(false);
+    expect(verdict.reason).toBe("2 of the question's 4 words (request, reimbursement) appear nowhere in the documents, and the best keyword match covers 15% of the question (floor 20%)");
+  });
+
+  it('answers when the keyword match is strong despite unknown words, or when few words are unknown', () => {
+    expect(judgeRelevance(QUESTION, [hit(HALF, lexical(3))], 'lexical', FLOORS, query(0.25, null, ['request', 'reimbursement'])).relevant).toBe(true);
+    expect(judgeRelevance(QUESTION, [hit(HALF, lexical(3))], 'lexical', FLOORS, query(0.1, null, ['reimbursement'])).relevant).toBe(true);
+  });
+
+  it('ignores similarity and corpus similarity', () => {
+    expect(judgeRelevance(QUESTION, [hit(HALF, { ...vector(0.05), ...lexical(3) })], 'lexical', FLOORS, query(0.1, -0.5)).relevant).toBe(true);
+  });
+});
+
+/**
+ * Signals measured by npm run eval on eval/*.json with local/static-use-wordpiece-512 (passages abridged):
+ * off-topic questions the rule must keep catching and answerable ones it must keep answering.
+ */
+describe('judgeRelevance with the default floors, on measured cases', () => {
+  const defaults: RelevanceFloors = {
+    minCoverage: Number(DEFAULTS.ABSTAIN_MIN_COVERAGE),
+    minKeywordMatch: Number(DEFAULTS.ABSTAIN_MIN_KEYWORD_MATCH),
+    minSimilarity: Number(DEFAULTS.ABSTAIN_MIN_SIMILARITY),
+    minCorpusSimilarity: Number(DEFAULTS.ABSTAIN_MIN_CORPUS_SIMILARITY),
+    maxUnknownShare: Number(DEFAULTS.ABSTAIN_MAX_UNKNOWN_SHARE),
+  };
+  const cases: { question: string; passage: string; similarity: number | null; signals: QuerySignals; retrieval: RetrievalMode; relevant: boolean }[] = [
+    // o017: words the handbook uses (install, Windows), close in meaning, but unlike the handbook as a whole.
+    { question: 'How do I install Python on Windows?', passage: 'Installing software on Windows laptops needs IT approval.', similarity: 0.584, signals: query(0.233, 0.127, ['python']), retrieval: 'hybrid', relevant: false },
+    { question: 'How do I install Python on Windows?', passage: 'Installing software on Windows laptops needs IT approval.', similarity: null, signals: query(0.233, null, ['python']), retrieval: 'lexical', relevant: true },
+    // o008: weak on both sides; by keywords alone, a third of its words are unknown.
+    { question: 'How do I change a flat tire?', passage: 'Changing your flat-rate plan is done in the portal.', similarity: 0.132, signals: query(0.162, 0.109, ['tir']), retrieval: 'hybrid', relevant: false },
+    { question: 'How do I change a flat tire?', passage: 'Changing your flat-rate plan is done in the portal.', similarity: null, signals: query(0.162, null, ['tir']), retrieval: 'lexical', relevant: false },
+    // s017 (answerable): an acronym the handbook spells out, similarity at the floor.
+    { question: 'STD payout percentage US', passage: 'The short-term disability payout is a percentage of salary in the US.', similarity: 0.404, signals: query(0.218, 0.349, ['std']), retrieval: 'hybrid', relevant: true },
+    { question: 'STD payout percentage US', passage: 'The short-term disability payout is a percentage of salary in the US.', similarity: null, signals: query(0.218, null, ['std']), retrieval: 'lexical', relevant: true },
+  ];
+  it.each(cases)('$question by $retrieval search: relevant $relevant', ({ question, passage, similarity, signals, retrieval, relevant }) => {
+    const scores = similarity === null ? lexical(5) : { ...vector(similarity), ...lexical(5) };
+    expect(judgeRelevance(question, [hit(passage, scores)], retrieval, defaults, signals).relevant).toBe(relevant);
+  });
+});
+
+describe('judgeRelevance without hits', () => {
+  it.each(['hybrid', 'vector', 'lexical'] as const)('is not relevant when %s retrieval found nothing', (retrieval) => {
+    expect(judgeRelevance(QUESTION, [], retrieval, FLOORS, query(0, null, ['reimbursement']))).toEqual({
+      relevant: false,
+      signals: { similarity: null, coverage: 0, keywordMatch: 0, corpusSimilarity: null, unknownWords: ['reimbursement'] },
+      reason: 'nothing matched',
+    });
+  });
+});

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseEvalArgs, recallGateFailure } from '../../tools/eval-cli.js';
+import { parseQuestions, type EvalQuestion } from '../../evaluation/questions.js';
+import { formatMarkdown } from '../../evaluation/report.js';
+import { evaluate, type EvalReport } from '../../evaluation/evaluate.js';
+import { prebuild } from '../../indexing/prebuild.js';
+import { Embedder } from '../../workers/embedder.js';
+import { Retriever } from '../../workers/retriever.js';
+import { SAMPLE_CORPUS, STATIC_MODEL } from '../helpers/models.js';
+import { tempDir } from '../helpers/temp.js';
+
+/**
+ * Hybrid Recall@5 and MRR@10 measured on the sample corpus with the static model (npm run eval,
+ * Nov 2026, our BM25 and weighted fusion). CI fails when a change costs more than the tolerance.
+ */
+const MEASURED_HYBRID_RECALL5 = 0.923;
+const MEASURED_HYBRID_MRR10 = 0.802;
+/** Share of hybrid extractive answers whose quoted sentences hold the label's evidence, at the default EXTRACTIVE_MEANING_WEIGHT (6) (session 4). */
+const MEASURED_HYBRID_QUOTING = 0.66;
+/** The same with sentences picked by shared words alone (EXTRACTIVE_MEANING_WEIGHT=0; README, Retrieval quality). */
+const MEASURED_HYBRID_QUOTING_BY_WORDS = 0.611;
+const TOLERANCE = 0.02;
+
+describe('evaluate on the sample corpus', () => {
+  let cleanup: () => Promise<void>;
+  let indexDir: string;
+  let questions: EvalQuestion[];
+  let report: EvalReport;
+
+  beforeAll(async () => {
+    let dir: string;
+    ({ dir, cleanup } = await tempDir());
+    indexDir = path.join(dir, 'index');
+    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
+    questions = parseQuestions(JSON.parse(await readFile('eval/sample-questions.json', 'utf8')), 'eval/sample-questions.json');
+    // The already-open form, as the prebuild quality gate will call it.
+    const retriever = await Retriever.open(indexDir, await Embedder.load(STATIC_MODEL), undefined);
+    report = await evaluate({ questions, retriever });
+  }, 180_000);
+  afterAll(() => cleanup());
+
+  it('scores all three modes, hybrid above the measured floor', () => {
+    expect(report.modes.map((m) => m.mode)).toEqual(['hybrid', 'vector', 'lexical']);
+    expect(report.counts).toEqual({ answerable: 208, offTopic: 22, withEvidence: 208 });
+    expect(report.unmatchedLabels).toEqual([]);
+    const hybrid = report.modes[0]!;
+    expect(hybrid.recallAt5).toBeGreaterThanOrEqual(MEASURED_HYBRID_RECALL5 - TOLERANCE);
+    expect(hybrid.mrrAt10).toBeGreaterThanOrEqual(MEASURED_HYBRID_MRR10 - TOLERANCE);
+    expect(hybrid.citations.answersWithEvidenceLabel).toBe(hybrid.citations.answers);
+    expect(hybrid.citations.answersQuotingEvidence).toBeGreaterThanOrEqual(MEASURED_HYBRID_QUOTING - TOLERANCE);
+    for (const mode of report.modes) {
+      expect(mode.recallAt1).toBeGreaterThan(0.3);
+      expect(mode.recallAt5).toBeGreaterThanOrEqual(mode.recallAt1);
+      expect(mode.mrrAt10).toBeGreaterThan(0);
+      expect(mode.ndcgAt10).toBeGreaterThan(0);
+      expect(mode.latency.meanMs).toBeGreaterThan(0);
+      expect(mode.abstention.offTopic).toBe(22);
+      expect(mode.abstention.recall).not.toBeNull();
+      expect(mode.citations.cited).toBeGreaterThan(0);
+      expect(mode.citations.relevantShare).toBeGreaterThan(0);
+    }
+  });
+
+  it('runs as `npm run eval` does, exiting 0 above the floor and 1 below it', async () => {
+    const cli = (floor: number) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['dist/tools/eval-cli.js', '--index', indexDir, '--questions', 'eval/sample-questions.json', '--model', STATIC_MODEL.model, '--model-dir', STATIC_MODEL.modelDir, '--modes', 'hybrid', '--fail-under-recall5', String(floor)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    const pass = await cli(MEASURED_HYBRID_RECALL5 - TOLERANCE);
+    expect(pass.out).toMatch(/\| Recall@5 \| 0\.9\d\d \|/);
+    expect(pass.code).toBe(0);
+    const fail = await cli(0.999);
+    expect(fail.code).toBe(1);
+    expect(fail.out).toMatch(/below 0.999/);
+  }, 60_000);
+
+  it('records per question ranks, the first relevant rank and the abstain verdict', () => {
+    const answerable = report.questions.find((q) => !q.offTopic && q.modes.hybrid?.firstRelevantRank === 1)!;
+    expect(answerable.relevantInIndex).toBeGreaterThan(0);
+    expect(answerable.modes.hybrid).toMatchObject({ relevantRanks: expect.arrayContaining([1]), abstained: expect.any(Boolean) });
+    const offTopic = report.questions.find((q) => q.offTopic)!;
+    expect(offTopic.relevantInIndex).toBeNull();
+    expect(offTopic.modes.lexical).toMatchObject({ relevantRanks: [], firstRelevantRank: null });
+    expect(offTopic.modes.lexical?.cited).toBeUndefined();
+  });
+
+  it('writes Markdown with the modes side by side and the ten worst questions', () => {
+    const markdown = formatMarkdown(report);
+    expect(markdown).toContain('| | hybrid | vector | lexical |');
+    expect(markdown).toMatch(/\| Recall@5 \| 0\.\d{3} \| 0\.\d{3} \| 0\.\d{3} \|/);
+    const worst = markdown.split('## Worst 10 questions')[1]!;
+    expect(worst.split('\n').filter((line) => /^\| s\d+ \|/.test(line))).toHaveLength(10);
+  });
+
+  it('falls back to keyword search when the model cannot load, and says so', async () => {
+    const lexical = await evaluate({ questions: questions.slice(0, 20), indexDir, embedding: { ...STATIC_MODEL, model: 'Nobody/missing-model' } });
+    expect(lexical.modes.map((m) => m.mode)).toEqual(['lexical']);
+    expect(lexical.skippedModes.map((s) => s.mode)).toEqual(['hybrid', 'vector']);
+    expect(lexical.skippedModes[0]!.reason).toContain('Nobody/missing-model');
+    expect(recallGateFailure(lexical, 0.5)).toMatch(/hybrid Recall@5 was not measured/);
+  });
+
+  it('with sentences picked by words alone, quotes the evidence less often, as the README says', async () => {
+    const retriever = await Retriever.open(indexDir, await Embedder.load(STATIC_MODEL), undefined);
+    const byWords = await evaluate({ questions, retriever, modes: ['hybrid'], meaningWeight: 0 });
+    const quoting = byWords.modes[0]!.citations.answersQuotingEvidence!;
+    expect(quoting).toBeGreaterThanOrEqual(MEASURED_HYBRID_QUOTING_BY_WORDS - TOLERANCE);
+    expect(quoting).toBeLessThan(report.modes[0]!.citations.answersQuotingEvidence!);
+  }, 60_000);
+
+  it('gates on hybrid Recall@5', () => {
+    expect(recallGateFailure(report, 0.5)).toBeNull();
+    expect(recallGateFailure(report, 0.999)).toMatch(/below 0.999/);
+  });
+});
+
+describe('parseEvalArgs', () => {
+  it('takes the model from the flag, then the environment, else leaves it to the index', () => {
+    const base = ['--index', 'idx', '--questions', 'q.json'];
+    expect(parseEvalArgs(base, {}).model).toBeUndefined();
+    expect(parseEvalArgs(base, { EMBEDDING_MODEL: 'A/b', MODEL_DIR: '/models' })).toMatchObject({ model: 'A/b', modelDir: '/models' });
+    expect(parseEvalArgs([...base, '--model', 'C/d'], { EMBEDDING_MODEL: 'A/b' }).model).toBe('C/d');
+    expect(parseEvalArgs([...base, '--modes', 'lexical,hybrid,lexical', '--fail-under-recall5', '0.8', '--json'], {})).toMatchObject({ modes: ['lexical', 'hybrid'], failUnderRecall5: 0.8, json: true });
+  });
+
+  it.each([
+    [['--index', 'idx'], /--index and --questions are required/],
+    [['--index', 'idx', '--questions', 'q', '--modes', 'semantic'], /--modes must list/],
+    [['--index', 'idx', '--questions', 'q', '--fail-under-recall5', '92'], /from 0 to 1/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseEvalArgs(argv, {})).toThrow(message);
+  });
+});

@@ -1,0 +1,153 @@
+import type { SearchFilter, SearchHit, SearchOutput } from '../workers/protocol.js';
+import { checkCitations } from './citations.js';
+import { extractiveAnswer } from './extractive.js';
+import type { LlmClient } from '../server/llm.js';
+import type { Logger } from '../server/logger.js';
+import type { MemoryMode } from '../server/memory/governor.js';
+import { buildMessages, headingOf } from './prompt.js';
+import { judgeRelevance, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
+import type { TaskResult } from '../server/worker-gate/worker-gate.js';
+
+export interface AskInput {
+  question: string;
+  topK: number;
+  filter?: SearchFilter;
+}
+
+export interface Citation {
+  n: number;
+  id: string;
+  source: string;
+  title: string;
+  heading: string;
+  /** Character span of the passage in the source's cleaned text: `text.slice(start, end)`. */
+  start: number;
+  end: number;
+  snippet: string;
+  score: number;
+}
+
+export type AnswerMode = 'llm' | 'extractive' | 'abstain';
+
+export interface AskResponse {
+  answer: string;
+  citations: Citation[];
+  mode: AnswerMode;
+  retrieval: 'hybrid' | 'lexical';
+  memoryMode: MemoryMode;
+  /** Plain-language caveats: no LLM, LLM failed, keyword search only, citations removed. */
+  notices: string[];
+  relevance: RelevanceVerdict['signals'];
+  timings: { queueMs: number; embedMs: number; searchMs: number; generateMs: number; totalMs: number };
+}
+
+export type SearchFn = (query: string, topK: number, filter?: SearchFilter, options?: { sentences?: boolean }) => Promise<TaskResult<SearchOutput>>;
+
+export interface AnswererDeps {
+  search: SearchFn;
+  llm: LlmClient | null;
+  floors: RelevanceFloors;
+  log: Logger;
+  /** Aborted at shutdown, so in-flight LLM calls end in extractive answers before the deadline. */
+  llmCancel?: AbortSignal;
+  /** The memory governor's mode: cautious answers use fewer, shorter passages. */
+  memoryMode?: () => MemoryMode;
+  /**
+   * How much a sentence's cosine with the question counts when an extractive answer picks its
+   * sentences (`EXTRACTIVE_MEANING_WEIGHT`); 0 scores by shared words alone and asks the worker
+   * for nothing more.
+   */
+  meaningWeight?: number;
+  /** True while the worker has tasks running or queued: sentences are then scored by words alone. */
+  workerBusy?: () => boolean;
+}
+
+/** In cautious mode: at most this many passages, each cut to this many characters in the prompt. */
+const CAUTIOUS_TOP_K = 3;
+const CAUTIOUS_PASSAGE_CHARS = 600;
+const PASSAGE_CHARS = 1500;
+
+export const ABSTAIN_ANSWER = 'The documents do not cover this question, so there is nothing to cite. Try rephrasing it, or ask about something the documents discuss.';
+const SNIPPET_CHARS = 280;
+
+function snippet(text: string): string {
+  if (text.length <= SNIPPET_CHARS) return text;
+  const space = text.lastIndexOf(' ', SNIPPET_CHARS);
+  return `${text.slice(0, space > 0 ? space : SNIPPET_CHARS)}…`;
+}
+
+function toCitation(hit: SearchHit, n: number): Citation {
+  return {
+    n,
+    id: hit.id,
+    source: hit.source,
+    title: hit.title,
+    heading: headingOf(hit),
+    start: hit.start,
+    end: hit.end,
+    snippet: snippet(hit.text),
+    score: Number(hit.score.toFixed(6)),
+  };
+}
+
+/** Retrieval, then one of: abstain, ask the LLM, or quote the passages; citations checked either way. */
+export class Answerer {
+  constructor(private readonly deps: AnswererDeps) {}
+
+  async ask(input: AskInput): Promise<AskResponse> {
+    const started = Date.now();
+    const memoryMode = this.deps.memoryMode?.() ?? 'normal';
+    const cautious = memoryMode !== 'normal';
+    // Without an LLM the answer will be extractive: have the worker score the passages' sentences
+    // by meaning while it has the question's vector. That embeds a batch of sentences, so only
+    // when the worker is idle and memory is normal: a busy service answers by words, at full speed.
+    const meaningWeight = this.deps.meaningWeight ?? 0;
+    const sentences = !this.deps.llm && !cautious && meaningWeight > 0 && !(this.deps.workerBusy?.() ?? false);
+    const found = await this.deps.search(input.question, cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK, input.filter, sentences ? { sentences } : undefined);
+    const { hits, degradedReason } = found.value;
+    const retrieval = found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid';
+    const notices: string[] = [];
+    if (cautious) notices.push(`The server is short of memory (${memoryMode} mode): the answer uses at most ${CAUTIOUS_TOP_K} passages.`);
+    if (retrieval === 'lexical') notices.push(`Semantic search is unavailable (${degradedReason ?? 'no embedding model'}); passages were found by keyword search alone.`);
+    const verdict = judgeRelevance(input.question, hits, found.value.retrieval, this.deps.floors, found.value.query);
+    const timings = { queueMs: found.queueMs, embedMs: round(found.value.timings.embedMs), searchMs: round(found.value.timings.searchMs), generateMs: 0, totalMs: 0 };
+    const respond = (answer: string, mode: AnswerMode, cited: number[]): AskResponse => ({
+      answer,
+      citations: cited.map((index, i) => toCitation(hits[index]!, i + 1)),
+      mode,
+      retrieval,
+      memoryMode,
+      notices,
+      relevance: verdict.signals,
+      timings: { ...timings, totalMs: Date.now() - started },
+    });
+
+    if (!verdict.relevant) return respond(ABSTAIN_ANSWER, 'abstain', []);
+
+    const generateStarted = Date.now();
+    if (this.deps.llm) {
+      try {
+        const completion = await this.deps.llm.complete(buildMessages(input.question, hits, cautious ? CAUTIOUS_PASSAGE_CHARS : PASSAGE_CHARS), this.deps.llmCancel);
+        timings.generateMs = Date.now() - generateStarted;
+        const checked = checkCitations(completion.text, hits.length);
+        if (checked.removed.length) notices.push(`Removed citation${checked.removed.length > 1 ? 's' : ''} ${checked.removed.map((n) => `[${n}]`).join(' ')} that named no retrieved passage.`);
+        if (checked.cited.length === 0) notices.push('The model cited no passage; treat this answer with care.');
+        return respond(checked.text, 'llm', checked.cited);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.deps.log.warn('LLM call failed; answering extractively', { error: message });
+        notices.push(`The language model failed (${message}); this answer quotes the passages that best match the question.`);
+      }
+    } else {
+      notices.push('No language model is configured (set LLM_BASE_URL); this answer quotes the passages that best match the question.');
+    }
+    const similarity = found.value.sentenceSimilarity;
+    const checked = checkCitations(extractiveAnswer(input.question, hits, similarity ? { similarity, weight: meaningWeight } : undefined), hits.length);
+    timings.generateMs = Date.now() - generateStarted;
+    return respond(checked.text, 'extractive', checked.cited);
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,271 @@
+/**
+ * Offline retrieval evaluation: labelled questions against an index, searched in-process with
+ * the worker's own Retriever, in each retrieval mode; no LLM, no HTTP.
+ */
+import path from 'node:path';
+// The service's own abstention, extractive answer and citation check, so the figures here are the
+// service's. They are pure functions of the hits (no koa, ky or pool), which is why a tool may
+// import them from server/ without pulling the main thread in.
+import { checkCitations } from '../answer/citations.js';
+import { DEFAULTS } from '../server/config.js';
+import { extractiveAnswer } from '../answer/extractive.js';
+import { judgeRelevance, type RelevanceFloors } from '../answer/relevance.js';
+import { loadEmbedderOrReason } from '../workers/embedder.js';
+import type { EmbeddingConfig } from '../workers/model-config.js';
+import type { RetrievalMode, SearchHit } from '../workers/protocol.js';
+import { Retriever } from '../workers/retriever.js';
+import { abstentionFigures, mean, ndcgAt, percentile, recallAt, reciprocalRank, relevantRanks, share, type AbstentionCounts, type AbstentionFigures } from './metrics.js';
+import { containsEvidence, isOffTopic, isRelevant, type AnswerableQuestion, type EvalQuestion } from './questions.js';
+
+export const ALL_MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical'];
+/** Ranks looked at for MRR and nDCG. */
+export const CUTOFF = 10;
+/** Passages the service answers from by default (`TOP_K`): abstention and citations use these. */
+export const DEFAULT_TOP_K = Number(DEFAULTS.TOP_K);
+export const DEFAULT_MEANING_WEIGHT = Number(DEFAULTS.EXTRACTIVE_MEANING_WEIGHT);
+/** The service's default abstention floors, read from the same table `loadConfig` reads. */
+export const DEFAULT_FLOORS: RelevanceFloors = {
+  minCoverage: Number(DEFAULTS.ABSTAIN_MIN_COVERAGE),
+  minKeywordMatch: Number(DEFAULTS.ABSTAIN_MIN_KEYWORD_MATCH),
+  minSimilarity: Number(DEFAULTS.ABSTAIN_MIN_SIMILARITY),
+  minCorpusSimilarity: Number(DEFAULTS.ABSTAIN_MIN_CORPUS_SIMILARITY),
+  maxUnknownShare: Number(DEFAULTS.ABSTAIN_MAX_UNKNOWN_SHARE),
+};
+
+interface EvalSettings {
+  questions: EvalQuestion[];
+  /** Default: all three, hybrid first. Modes the index or model cannot serve are skipped and reported. */
+  modes?: readonly RetrievalMode[];
+  floors?: RelevanceFloors;
+  topK?: number;
+  /** As the service's `EXTRACTIVE_MEANING_WEIGHT`; 0 picks extractive sentences by shared words alone. */
+  meaningWeight?: number;
+}
+
+/** Either an open Retriever (the prebuild quality gate has one), or an index and model to open. */
+export type EvalOptions = EvalSettings & ({ retriever: Retriever } | { indexDir: string; embedding: EmbeddingConfig | null });
+
+/** A passage the extractive answer cited. */
+export interface CitedPassage {
+  /** Its 1-based position among the passages. */
+  rank: number;
+  relevant: boolean;
+  /** Whether it holds the label's evidence; null when the label has none. */
+  evidence: boolean | null;
+}
+
+export interface QuestionModeResult {
+  /** Ranks of the relevant chunks within the cut-off. */
+  relevantRanks: number[];
+  firstRelevantRank: number | null;
+  ndcg: number;
+  abstained: boolean;
+  abstainReason?: string;
+  latencyMs: number;
+  topHit: { source: string; headings: string[] } | null;
+  /** Answerable questions that did not abstain only. */
+  cited?: CitedPassage[];
+  /** Whether the extractive answer's own text holds the label's evidence; null when the label has none. */
+  quotesEvidence?: boolean | null;
+}
+
+export interface QuestionResult {
+  id: string;
+  question: string;
+  offTopic: boolean;
+  source?: string;
+  heading?: string;
+  evidence?: string;
+  /** Chunks of the whole index that the hit rule accepts; null for off-topic questions. */
+  relevantInIndex: number | null;
+  modes: Partial<Record<RetrievalMode, QuestionModeResult>>;
+}
+
+export interface ModeSummary {
+  mode: RetrievalMode;
+  recallAt1: number;
+  recallAt5: number;
+  mrrAt10: number;
+  ndcgAt10: number;
+  latency: { meanMs: number; p95Ms: number };
+  abstention: AbstentionCounts & AbstentionFigures;
+  citations: {
+    /** Answerable questions answered (not abstained). */
+    answers: number;
+    cited: number;
+    /** Share of cited passages that the hit rule accepts. */
+    relevantShare: number | null;
+    /** Share of answers citing at least one relevant passage. */
+    answersCitingRelevant: number | null;
+    /** Cited passages of questions whose label has evidence, and the share holding it. */
+    citedWithEvidenceLabel: number;
+    evidenceShare: number | null;
+    /** Answers to questions whose label has evidence, and the share whose quoted sentences hold it. */
+    answersWithEvidenceLabel: number;
+    answersQuotingEvidence: number | null;
+  };
+}
+
+export interface EvalReport {
+  index: { dir: string; generation: string; model: string | null; chunks: number };
+  settings: { topK: number; cutoff: number; floors: RelevanceFloors; modes: RetrievalMode[] };
+  counts: { answerable: number; offTopic: number; withEvidence: number };
+  skippedModes: { mode: RetrievalMode; reason: string }[];
+  /** Answerable questions whose label matches no chunk of the index: they cannot score. */
+  unmatchedLabels: { id: string; source: string; heading: string }[];
+  modes: ModeSummary[];
+  questions: QuestionResult[];
+}
+
+/** Like the worker: a model that will not load leaves keyword search, with the reason kept. */
+async function openRetriever(indexDir: string, embedding: EmbeddingConfig | null): Promise<Retriever> {
+  const { embedder, error } = embedding ? await loadEmbedderOrReason(embedding) : { embedder: undefined, error: 'no embedding model was configured' };
+  return Retriever.open(indexDir, embedder, error);
+}
+
+function plan(retriever: Retriever, requested: readonly RetrievalMode[]): { modes: RetrievalMode[]; skippedModes: EvalReport['skippedModes'] } {
+  const modes: RetrievalMode[] = [];
+  const skippedModes: EvalReport['skippedModes'] = [];
+  for (const mode of new Set(requested)) {
+    // Without vectors the Retriever quietly answers vector and hybrid searches by keywords.
+    if (mode !== 'lexical' && retriever.retrieval === 'lexical') skippedModes.push({ mode, reason: retriever.degradedReason ?? 'no vectors' });
+    else modes.push(mode);
+  }
+  return { modes, skippedModes };
+}
+
+function extractive(question: AnswerableQuestion, passages: SearchHit[], similarity: Record<string, number> | null, weight: number): { cited: CitedPassage[]; quotesEvidence: boolean | null } {
+  const answer = extractiveAnswer(question.question, passages, similarity ? { similarity, weight } : undefined);
+  const { cited } = checkCitations(answer, passages.length);
+  return {
+    cited: cited.map((index) => {
+      const hit = passages[index]!;
+      const evidence = question.evidence === undefined ? null : hit.source === question.source && containsEvidence(hit.text, question.evidence);
+      return { rank: index + 1, relevant: isRelevant(hit, question), evidence };
+    }),
+    quotesEvidence: question.evidence === undefined ? null : containsEvidence(answer, question.evidence),
+  };
+}
+
+function round4(n: number): number;
+function round4(n: number | null): number | null;
+function round4(n: number | null): number | null {
+  return n === null ? null : Math.round(n * 1e4) / 1e4;
+}
+
+interface RunContext {
+  retriever: Retriever;
+  floors: RelevanceFloors;
+  topK: number;
+  meaningWeight: number;
+}
+
+async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode: RetrievalMode, ctx: RunContext): Promise<QuestionModeResult> {
+  const started = performance.now();
+  const output = await ctx.retriever.search(question.question, Math.max(CUTOFF, ctx.topK), undefined, mode);
+  const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+  const passages = output.hits.slice(0, ctx.topK);
+  const verdict = judgeRelevance(question.question, passages, output.retrieval, ctx.floors, output.query);
+  const top = output.hits[0];
+  const result: QuestionModeResult = {
+    relevantRanks: [],
+    firstRelevantRank: null,
+    ndcg: 0,
+    abstained: !verdict.relevant,
+    ...(verdict.reason ? { abstainReason: verdict.reason } : {}),
+    latencyMs,
+    topHit: top ? { source: top.source, headings: top.headings } : null,
+  };
+  if (isOffTopic(question)) return result;
+  result.relevantRanks = relevantRanks(output.hits.slice(0, CUTOFF).map((hit) => isRelevant(hit, question)));
+  result.firstRelevantRank = result.relevantRanks[0] ?? null;
+  result.ndcg = round4(ndcgAt(result.relevantRanks, relevantInIndex, CUTOFF));
+  if (verdict.relevant) {
+    // As the service does: sentences are scored by meaning only where a model searched (keyword-only workers have none).
+    const similarity = ctx.meaningWeight > 0 && mode !== 'lexical' ? await ctx.retriever.scoreSentences(question.question, passages) : null;
+    Object.assign(result, extractive(question, passages, similarity, ctx.meaningWeight));
+  }
+  return result;
+}
+
+function newResult(question: EvalQuestion, retriever: Retriever): QuestionResult {
+  if (isOffTopic(question)) return { id: question.id, question: question.question, offTopic: true, relevantInIndex: null, modes: {} };
+  const relevantInIndex = retriever.index.chunks.filter((chunk) => isRelevant(chunk, question)).length;
+  const { id, source, heading, evidence } = question;
+  return { id, question: question.question, offTopic: false, source, heading, ...(evidence !== undefined ? { evidence } : {}), relevantInIndex, modes: {} };
+}
+
+function citationSummary(answered: QuestionModeResult[]): ModeSummary['citations'] {
+  const cited = answered.flatMap((r) => r.cited ?? []);
+  const labelled = cited.filter((c) => c.evidence !== null);
+  const withEvidence = answered.filter((r) => r.quotesEvidence !== null && r.quotesEvidence !== undefined);
+  return {
+    answers: answered.length,
+    cited: cited.length,
+    relevantShare: round4(share(cited.filter((c) => c.relevant).length, cited.length)),
+    answersCitingRelevant: round4(share(answered.filter((r) => r.cited?.some((c) => c.relevant)).length, answered.length)),
+    citedWithEvidenceLabel: labelled.length,
+    evidenceShare: round4(share(labelled.filter((c) => c.evidence).length, labelled.length)),
+    answersWithEvidenceLabel: withEvidence.length,
+    answersQuotingEvidence: round4(share(withEvidence.filter((r) => r.quotesEvidence).length, withEvidence.length)),
+  };
+}
+
+function summarize(mode: RetrievalMode, results: QuestionResult[]): ModeSummary {
+  const of = (r: QuestionResult) => r.modes[mode]!;
+  const answerable = results.filter((r) => !r.offTopic).map(of);
+  const offTopic = results.filter((r) => r.offTopic).map(of);
+  const firstRanks = answerable.map((r) => r.firstRelevantRank);
+  const latencies = results.map((r) => of(r).latencyMs);
+  const counts: AbstentionCounts = {
+    offTopic: offTopic.length,
+    offTopicAbstained: offTopic.filter((r) => r.abstained).length,
+    answerable: answerable.length,
+    answerableAbstained: answerable.filter((r) => r.abstained).length,
+  };
+  const figures = abstentionFigures(counts);
+  return {
+    mode,
+    recallAt1: round4(recallAt(firstRanks, 1)),
+    recallAt5: round4(recallAt(firstRanks, 5)),
+    mrrAt10: round4(mean(firstRanks.map((rank) => reciprocalRank(rank, CUTOFF)))),
+    ndcgAt10: round4(mean(answerable.map((r) => r.ndcg))),
+    latency: { meanMs: round4(mean(latencies)), p95Ms: round4(percentile(latencies, 95)) },
+    abstention: { ...counts, recall: round4(figures.recall), falseAbstentionRate: round4(figures.falseAbstentionRate), precision: round4(figures.precision) },
+    citations: citationSummary(answerable.filter((r) => !r.abstained)),
+  };
+}
+
+/**
+ * Search every question in every mode and score the results: Recall@1/5, MRR@10, nDCG@10, search
+ * latency, abstention and the extractive answer's citations. Never prints or exits; throws the
+ * index's own errors (IndexNotFoundError, ManifestMismatchError, ...).
+ */
+export async function evaluate(options: EvalOptions): Promise<EvalReport> {
+  const retriever = 'retriever' in options ? options.retriever : await openRetriever(options.indexDir, options.embedding);
+  const ctx: RunContext = { retriever, floors: options.floors ?? DEFAULT_FLOORS, topK: options.topK ?? DEFAULT_TOP_K, meaningWeight: options.meaningWeight ?? DEFAULT_MEANING_WEIGHT };
+  const { modes, skippedModes } = plan(retriever, options.modes ?? ALL_MODES);
+  const results = options.questions.map((q) => newResult(q, retriever));
+  for (const mode of modes) {
+    // One untimed search first: the first query pays for lazy set-up that later ones do not.
+    if (options.questions[0]) await retriever.search(options.questions[0].question, CUTOFF, undefined, mode);
+    for (const [i, question] of options.questions.entries()) {
+      const result = results[i]!;
+      result.modes[mode] = await runQuestion(question, result.relevantInIndex ?? 0, mode, ctx);
+    }
+  }
+  const manifestModel = retriever.index.manifest.model;
+  return {
+    index: { dir: path.dirname(retriever.index.dir), generation: path.basename(retriever.index.dir), model: manifestModel?.id ?? null, chunks: retriever.index.chunks.length },
+    settings: { topK: ctx.topK, cutoff: CUTOFF, floors: ctx.floors, modes },
+    counts: {
+      answerable: results.filter((r) => !r.offTopic).length,
+      offTopic: results.filter((r) => r.offTopic).length,
+      withEvidence: results.filter((r) => r.evidence !== undefined).length,
+    },
+    skippedModes,
+    unmatchedLabels: results.filter((r) => r.relevantInIndex === 0).map((r) => ({ id: r.id, source: r.source!, heading: r.heading! })),
+    modes: modes.map((mode) => summarize(mode, results)),
+    questions: results,
+  };
+}
