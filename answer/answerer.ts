@@ -1,4 +1,4 @@
-import type { SearchFilter, SearchHit, SearchOutput } from '../workers/protocol.js';
+import type { SearchFilter, SearchHit, SearchOutput, SearchRequest } from '../workers/protocol.js';
 import { checkCitations } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
 import type { LlmClient } from '../server/llm.js';
@@ -41,7 +41,8 @@ export interface AskResponse {
   timings: { queueMs: number; embedMs: number; searchMs: number; generateMs: number; totalMs: number };
 }
 
-export type SearchFn = (query: string, topK: number, filter?: SearchFilter, options?: { sentences?: boolean }) => Promise<TaskResult<SearchOutput>>;
+/** The worker's search, as the answerer needs it: the output and how long the question waited. */
+export type SearchFn = (request: SearchRequest) => Promise<Pick<TaskResult<SearchOutput>, 'value' | 'queueMs'>>;
 
 export interface AnswererDeps {
   search: SearchFn;
@@ -103,7 +104,8 @@ export class Answerer {
     // when the worker is idle and memory is normal: a busy service answers by words, at full speed.
     const meaningWeight = this.deps.meaningWeight ?? 0;
     const sentences = !this.deps.llm && !cautious && meaningWeight > 0 && !(this.deps.workerBusy?.() ?? false);
-    const found = await this.deps.search(input.question, cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK, input.filter, sentences ? { sentences } : undefined);
+    const topK = cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK;
+    const found = await this.deps.search({ query: input.question, topK, ...(input.filter ? { filter: input.filter } : {}), ...(sentences ? { sentences } : {}) });
     const { hits, degradedReason } = found.value;
     const retrieval = found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid';
     const notices: string[] = [];

@@ -6,12 +6,12 @@ import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory/governor.js';
 import { headingOf, headingTrail } from '../answer/prompt.js';
 import { readJson } from './http/read-json.js';
-import type { PoolStats, SearchPool } from './worker-gate/worker-gate.js';
+import type { GateStats, WorkerGate } from './worker-gate/worker-gate.js';
 import { memoryReport, readiness } from './routes/status-reports.js';
 import { parseAskBody, parseSearchQuery, type InputLimits } from './http/validate.js';
 
 export interface AppDeps {
-  pool: Pick<SearchPool, 'search' | 'snapshot'>;
+  gate: Pick<WorkerGate, 'search' | 'snapshot'>;
   answerer: Answerer;
   limits: InputLimits;
   log: Logger;
@@ -33,7 +33,7 @@ const ALWAYS_ON = new Set(['/healthz', '/readyz', '/api/memory']);
 /** The Koa app: routes, one error handler, no listening and no `process.env` (see `index.ts`). */
 export function createApp(deps: AppDeps): Koa {
   const shuttingDown = deps.isShuttingDown ?? (() => false);
-  const stats = (): PoolStats => deps.pool.snapshot();
+  const stats = (): GateStats => deps.gate.snapshot();
 
   const routes: Record<string, Record<string, Handler>> = {
     '/': {
@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): Koa {
     '/api/search': {
       GET: async (ctx) => {
         const input = parseSearchQuery(ctx.query, deps.limits);
-        const found = await deps.pool.search(input.question, input.topK, input.filter);
+        const found = await deps.gate.search({ query: input.question, topK: input.topK, ...(input.filter ? { filter: input.filter } : {}) });
         ctx.body = {
           results: found.value.hits.map((hit) => ({ id: hit.id, source: hit.source, title: hit.title, heading: headingOf(hit), trail: headingTrail(hit), start: hit.start, end: hit.end, text: hit.text, score: hit.score })),
           retrieval: found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid',

@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory/governor.js';
 import { modelCostPriorMb, ModelAdmission } from './memory/model-admission.js';
 import { modelFilePath } from '../workers/model-config.js';
-import { SearchPool } from './worker-gate/worker-gate.js';
+import { WorkerGate } from './worker-gate/worker-gate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The compiled worker entry, next to this file's folder in dist/. */
@@ -22,7 +22,7 @@ const LLM_SHUTDOWN_MARGIN_MS = 1000;
 
 export interface Service {
   server: Server;
-  pool: SearchPool;
+  gate: WorkerGate;
   governor: MemoryGovernor;
   url: string;
   /** Stop accepting, let in-flight requests finish, stop the worker. Resolves `true` if that took less than `timeoutMs`. */
@@ -39,7 +39,7 @@ export interface ServiceOptions {
   llm?: LlmClient | null;
 }
 
-/** Wire the pool, the LLM client and the app together and listen on `config.port`. */
+/** Wire the gate, the LLM client and the app together and listen on `config.port`. */
 export async function startService(config: ServerConfig, options: ServiceOptions): Promise<Service> {
   const { log } = options;
   const governor = new MemoryGovernor(config.memory, log, options.rss);
@@ -53,7 +53,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     modelCostPriorMb(modelFilePath(config.embedding)),
     { rssMb: () => rss() / 1048576, mode: () => governor.mode },
   );
-  const pool: SearchPool = new SearchPool({
+  const gate: WorkerGate = new WorkerGate({
     admission,
     onTaskDone: () => governor.sample(),
     filename: options.workerFile ?? WORKER_FILE,
@@ -64,29 +64,29 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const llm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
   governor.onChange((mode) => {
     // Leaving normal: give back the worker's memory at its next idle moment, and queue half as many.
-    if (mode !== 'normal') pool.requestRecycle('memory');
+    if (mode !== 'normal') gate.requestRecycle('memory');
     // Degraded: the backlog would keep the worker busy, and memory climbing, for seconds more.
     if (mode === 'degraded') {
-      const shed = pool.shedQueued(memoryDegradedError(governor.snapshot()));
+      const shed = gate.shedQueued(memoryDegradedError(governor.snapshot()));
       if (shed) log.warn('shed queued questions on entering degraded memory mode', { shed });
     }
-    pool.setQueueLimit(mode === 'normal' ? undefined : Math.max(1, Math.floor(config.worker.maxQueue / 2)));
+    gate.setQueueLimit(mode === 'normal' ? undefined : Math.max(1, Math.floor(config.worker.maxQueue / 2)));
   });
   governor.start();
   const llmCancel = new AbortController();
   const answerer = new Answerer({
-    search: (query, topK, filter, options) => pool.search(query, topK, filter, options),
+    search: (request) => gate.search(request),
     llm,
     floors: config.answers.floors,
     log,
     llmCancel: llmCancel.signal,
     memoryMode: () => governor.mode,
     meaningWeight: config.answers.meaningWeight,
-    workerBusy: () => pool.busy,
+    workerBusy: () => gate.busy,
   });
   let shuttingDown = false;
   const app = createApp({
-    pool,
+    gate,
     answerer,
     limits: config.answers,
     log,
@@ -103,7 +103,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${address.port}`;
 
   if (config.warmup) {
-    pool.run({ task: 'status', load: true }).then(
+    gate.run({ task: 'status', load: true }).then(
       (result) => log.info('warmed up', { retrieval: result.value.retrieval, chunks: result.value.chunks, ms: result.runMs }),
       (error: unknown) => log.warn('warm-up failed', { error: error instanceof Error ? error.message : String(error) }),
     );
@@ -122,7 +122,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
         server.once('close', () => clearInterval(sweep));
         server.closeIdleConnections();
       });
-      await pool.close();
+      await gate.close();
     })();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
@@ -133,5 +133,5 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     return clean;
   }
 
-  return { server, pool, governor, url, shutdown };
+  return { server, gate, governor, url, shutdown };
 }

@@ -33,6 +33,9 @@ export interface StatusTask {
   load?: boolean;
 }
 
+/** A search as the main thread asks for it: the task without its name. */
+export type SearchRequest = Omit<SearchTask, 'task'>;
+
 export type WorkerTask = EmbedTask | SearchTask | StatusTask;
 
 /** Memory as seen from inside the worker: its own V8 heap, and the process RSS. */

@@ -15,7 +15,8 @@ const STATE: StatusOutput = { indexLoaded: true, modelLoaded: true, retrieval: '
 /** The worker's side of a search, recorded: what the answerer asked for. */
 function searchRecording() {
   const asked: { sentences?: boolean }[] = [];
-  const search: SearchFn = async (_query, _topK, _filter, options = {}) => {
+  const search: SearchFn = async (request) => {
+    const options = request.sentences === undefined ? {} : { sentences: request.sentences };
     asked.push(options);
     const value: SearchOutput = {
       hits: [{ id: 'c1', source: 'jury.md', title: 'Jury duty', headings: [], start: 0, end: JURY.length, text: JURY, score: 1, scores: { vector: { rank: 1, score: 0.6 } } }],

@@ -1,11 +1,11 @@
 import type { GovernorSnapshot } from '../memory/governor.js';
-import type { PoolStats } from '../worker-gate/worker-gate.js';
+import type { GateStats } from '../worker-gate/worker-gate.js';
 
 export interface Readiness {
   ready: boolean;
   /** Why not ready, or what is limited while ready (e.g. keyword search only). */
   reason?: string;
-  worker: PoolStats['worker'];
+  worker: GateStats['worker'];
   index: { loaded: boolean; dir: string; generation: string | null; chunks: number };
   model: { configured: string; loaded: boolean };
   retrieval: 'hybrid' | 'lexical' | null;
@@ -14,7 +14,7 @@ export interface Readiness {
 }
 
 export interface ReadinessContext {
-  stats: PoolStats;
+  stats: GateStats;
   memory: GovernorSnapshot | null;
   shuttingDown: boolean;
   indexDir: string;
@@ -49,7 +49,7 @@ export function readiness(context: ReadinessContext): Readiness {
 const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;
 
 /** `/api/memory`: the process as the OS sees it, the main thread's heap, and the worker's. */
-export function memoryReport(stats: PoolStats, governor: GovernorSnapshot | null) {
+export function memoryReport(stats: GateStats, governor: GovernorSnapshot | null) {
   const usage = process.memoryUsage();
   const worker = stats.lastWorkerMemory;
   return {

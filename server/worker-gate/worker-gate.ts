@@ -1,5 +1,5 @@
 import { Piscina } from 'piscina';
-import type { SearchFilter, SearchOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from '../../workers/protocol.js';
+import type { SearchOutput, SearchRequest, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from '../../workers/protocol.js';
 import type { WorkerSettings } from '../config.js';
 import { ServiceUnavailableError, TaskTimeoutError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
@@ -14,7 +14,7 @@ import { workerFailure } from './worker-errors.js';
  */
 const YOUNG_GENERATION_MB = 4;
 
-export interface SearchPoolOptions {
+export interface WorkerGateOptions {
   /** The compiled worker entry (`dist/workers/worker.js`). */
   filename: string;
   workerData: WorkerConfig;
@@ -39,7 +39,7 @@ export type RecycleReason = 'tasks' | 'rss' | 'memory' | 'crash' | 'timeout' | '
  */
 export type WorkerModel = 'none' | 'admitted' | 'loaded' | 'held';
 
-export interface PoolStats {
+export interface GateStats {
   /** `not-started` until the first task; `recycled` between a recycle and the next task, which starts a fresh worker. */
   worker: 'not-started' | 'running' | 'recycled' | 'stopped' | 'unavailable';
   recycles: number;
@@ -91,7 +91,7 @@ const MIN_TASKS_BEFORE_RSS_RECYCLE = 10;
  * process RSS passes a threshold, or after a crash. No task is lost: the next one waits for the
  * fresh worker.
  */
-export class SearchPool {
+export class WorkerGate {
   private piscina: Piscina | undefined;
   private readonly queue: Job[] = [];
   private running: Job | undefined;
@@ -114,9 +114,9 @@ export class SearchPool {
   private nextStart: { load: true } | undefined;
   private readonly rss: () => number;
   private readonly random: () => number;
-  private readonly stats: Omit<PoolStats, 'worker' | 'queued' | 'running' | 'model' | 'admission'>;
+  private readonly stats: Omit<GateStats, 'worker' | 'queued' | 'running' | 'model' | 'admission'>;
 
-  constructor(private readonly options: SearchPoolOptions) {
+  constructor(private readonly options: WorkerGateOptions) {
     this.rss = options.rss ?? (() => process.memoryUsage.rss());
     this.random = options.random ?? Math.random;
     this.stats = {
@@ -164,8 +164,8 @@ export class SearchPool {
   }
 
   /** A search task: the one the HTTP routes and the answerer use. */
-  search(query: string, topK: number, filter?: SearchFilter, options: { sentences?: boolean } = {}): Promise<TaskResult<SearchOutput>> {
-    return this.run({ task: 'search', query, topK, ...(filter ? { filter } : {}), ...(options.sentences ? { sentences: true } : {}) });
+  search(request: SearchRequest): Promise<TaskResult<SearchOutput>> {
+    return this.run({ task: 'search', ...request });
   }
 
   /** A task is running or waiting: extra work (scoring sentences by meaning) would delay someone. */
@@ -197,7 +197,7 @@ export class SearchPool {
     if (!this.running) void this.pump();
   }
 
-  snapshot(): PoolStats {
+  snapshot(): GateStats {
     const worker = Date.now() < this.unavailableUntil ? 'unavailable' : this.closed ? 'stopped' : this.piscina ? 'running' : this.stats.tasksTotal || this.stats.crashes ? 'recycled' : 'not-started';
     return {
       ...this.stats,

@@ -12,9 +12,9 @@ import { createApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { createLlmClient } from '../../server/llm.js';
 import { createLogger } from '../../server/logger.js';
-import type { PoolStats, TaskResult } from '../../server/worker-gate/worker-gate.js';
+import type { GateStats, TaskResult } from '../../server/worker-gate/worker-gate.js';
 import { Embedder } from '../../workers/embedder.js';
-import type { SearchFilter, SearchOutput, StatusOutput, WorkerMemory } from '../../workers/protocol.js';
+import type { SearchOutput, SearchRequest, StatusOutput, WorkerMemory } from '../../workers/protocol.js';
 import { Retriever } from '../../workers/retriever.js';
 
 const config = loadConfig(process.env);
@@ -32,14 +32,14 @@ function memory(): WorkerMemory {
   return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, heapTotalBytes: usage.heapTotal, externalBytes: usage.external, arrayBuffersBytes: usage.arrayBuffers };
 }
 
-async function search(query: string, topK: number, filter?: SearchFilter): Promise<TaskResult<SearchOutput>> {
+async function search({ query, topK, filter }: SearchRequest): Promise<TaskResult<SearchOutput>> {
   const started = performance.now();
   const value = await retriever.search(query, topK, filter);
   tasks++;
   return { value, memory: memory(), state, queueMs: 0, runMs: performance.now() - started };
 }
 
-function snapshot(): PoolStats {
+function snapshot(): GateStats {
   return {
     worker: 'running', recycles: 0, recyclesByReason: { tasks: 0, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0 },
     tasksSinceRecycle: tasks, recycleAfter: Number.POSITIVE_INFINITY, tasksTotal: tasks, crashes: 0, outOfMemory: 0, retried: 0, queued: 0,
@@ -51,7 +51,7 @@ function snapshot(): PoolStats {
 const llm = config.llm ? createLlmClient(config.llm) : null;
 const answerer = new Answerer({ search, llm, floors: config.answers.floors, log });
 const app = createApp({
-  pool: { search, snapshot },
+  gate: { search, snapshot },
   answerer,
   limits: config.answers,
   log,

@@ -121,7 +121,7 @@ describe('memory modes over HTTP', () => {
     const recovered = await ask();
     expect(recovered.status).toBe(200);
     expect(recovered.body.memoryMode).toBe('normal');
-    expect(service.pool.snapshot().recyclesByReason.memory).toBeGreaterThanOrEqual(1);
+    expect(service.gate.snapshot().recyclesByReason.memory).toBeGreaterThanOrEqual(1);
   });
 });
 

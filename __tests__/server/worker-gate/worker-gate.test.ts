@@ -5,7 +5,7 @@ import { ApiError } from '../../../server/http/errors.js';
 import { silentLogger } from '../../../server/logger.js';
 import type { MemoryMode } from '../../../server/memory/governor.js';
 import { ModelAdmission } from '../../../server/memory/model-admission.js';
-import { SearchPool } from '../../../server/worker-gate/worker-gate.js';
+import { WorkerGate } from '../../../server/worker-gate/worker-gate.js';
 import { startService, type Service } from '../../../server/service.js';
 import { prebuild } from '../../../indexing/prebuild.js';
 import { FUSION, SAMPLE_CORPUS, SHARED_MODELS, TINY_MODEL } from '../../helpers/models.js';
@@ -25,13 +25,13 @@ beforeAll(async () => {
 afterAll(() => cleanup());
 
 describe('the worker gate', () => {
-  const pools: SearchPool[] = [];
+  const pools: WorkerGate[] = [];
   const open = (settings: Partial<WorkerSettings> = {}, filename = SCRIPTED, rss?: () => number) => {
-    const pool = new SearchPool({ filename, workerData: { indexDir: dir, embedding: TINY_MODEL, fusion: FUSION }, settings: { ...SETTINGS, ...settings }, log: silentLogger, ...(rss ? { rss } : {}) });
+    const pool = new WorkerGate({ filename, workerData: { indexDir: dir, embedding: TINY_MODEL, fusion: FUSION }, settings: { ...SETTINGS, ...settings }, log: silentLogger, ...(rss ? { rss } : {}) });
     pools.push(pool);
     return pool;
   };
-  const search = (pool: SearchPool, query: string) => pool.run({ task: 'search', query, topK: 1 });
+  const search = (pool: WorkerGate, query: string) => pool.run({ task: 'search', query, topK: 1 });
   const failure = async (promise: Promise<unknown>): Promise<ApiError> => {
     const error = await promise.then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -167,7 +167,7 @@ describe('the worker gate', () => {
     // The fixture worker reports 90 MB with the model and 20 MB without; the ceiling is 100 MB.
     const admitted = (rssMb: () => number, mode: () => MemoryMode = () => 'normal') => {
       const admission = new ModelAdmission({ ceilingMb: 100, ceilingName: 'the cautious threshold', holdMs: 60_000, maxHoldMs: 60_000 }, 90, { rssMb, mode });
-      const pool = new SearchPool({ filename: SCRIPTED, workerData: { indexDir: dir, embedding: TINY_MODEL, fusion: FUSION }, settings: SETTINGS, log: silentLogger, rss: () => rssMb() * MB, admission });
+      const pool = new WorkerGate({ filename: SCRIPTED, workerData: { indexDir: dir, embedding: TINY_MODEL, fusion: FUSION }, settings: SETTINGS, log: silentLogger, rss: () => rssMb() * MB, admission });
       pools.push(pool);
       return { pool, admission };
     };
