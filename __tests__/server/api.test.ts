@@ -154,39 +154,15 @@ describe('the HTTP API over a real worker and a fake LLM on loopback', () => {
     expect(body.retrieval).toBe('hybrid');
   });
 
-  it.each([
-    ['no question', { topK: 3 }, 400, 'INVALID_REQUEST', /question must be a string/],
-    ['an empty question', { question: '   ' }, 400, 'INVALID_REQUEST', /must not be empty/],
-    ['topK 0', { question: 'pto', topK: 0 }, 400, 'INVALID_REQUEST', /topK must be an integer from 1 to 20/],
-    ['an unknown field', { question: 'pto', top_k: 3 }, 400, 'INVALID_REQUEST', /Unknown field "top_k"/],
-    ['a bad filter', { question: 'pto', filter: 'leave/' }, 400, 'INVALID_REQUEST', /filter must be an object/],
-    ['an array body', ['pto'], 400, 'INVALID_REQUEST', /JSON object/],
-  ])('rejects %s with a 400 that says what is wrong', async (_what, payload, status, code, message) => {
-    const res = await ask(payload);
-    expect(res.status).toBe(status);
-    expect(Object.keys(res.body)).toEqual(['error']);
-    expect(res.body.error!.code).toBe(code);
-    expect(res.body.error!.message).toMatch(message);
-  });
-
-  it('answers malformed bodies, wrong methods and unknown paths with the one error shape', async () => {
-    const post = (body: string, type: string) => fetch(`${service.url}/api/ask`, { method: 'POST', headers: { 'content-type': type }, body });
-    const invalid = await post('{"question": ', 'application/json');
+  // Each way a request can be refused is tested over fakes (server/app.test.ts, server/http/);
+  // here, that the real service still answers after refusing the ones that cut a body short.
+  it('still answers after a malformed body and an oversized one', async () => {
+    const post = (body: string) => fetch(`${service.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const invalid = await post('{"question": ');
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
-    const text = await post('question=pto', 'text/plain');
-    expect(text.status).toBe(415);
-    const huge = await post(JSON.stringify({ question: 'x'.repeat(100_000) }), 'application/json');
+    const huge = await post(JSON.stringify({ question: 'x'.repeat(100_000) }));
     expect(huge.status).toBe(413);
-    const wrongMethod = await fetch(`${service.url}/api/ask`);
-    expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('POST');
-    const missing = await get('/api/nothing');
-    expect(missing.status).toBe(404);
-    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: expect.stringContaining('/api/nothing') } });
-    const noQuery = await get('/api/search');
-    expect(noQuery.status).toBe(400);
-    // The service is still fine after all of that.
     expect((await ask({ question: 'How do I report a lost laptop?' })).status).toBe(200);
   });
 
