@@ -1,11 +1,7 @@
 import type { Context, Next } from 'koa';
+import type { ErrorBody } from './api-types.js';
 import { ApiError } from './errors.js';
 import type { Logger } from '../logger.js';
-
-/** The error body every failing route returns. */
-export interface ErrorBody {
-  error: { code: string; message: string };
-}
 
 /**
  * The one place errors become responses. ApiErrors keep their status, code and message; anything

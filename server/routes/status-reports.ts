@@ -1,17 +1,6 @@
+import type { MemoryReport, Readiness } from '../http/api-types.js';
 import type { GovernorSnapshot } from '../memory/governor.js';
 import type { GateStats } from '../worker-gate/worker-gate.js';
-
-export interface Readiness {
-  ready: boolean;
-  /** Why not ready, or what is limited while ready (e.g. keyword search only). */
-  reason?: string;
-  worker: GateStats['worker'];
-  index: { loaded: boolean; dir: string; generation: string | null; chunks: number };
-  model: { configured: string; loaded: boolean };
-  retrieval: 'hybrid' | 'lexical' | null;
-  llm: { configured: boolean; model: string | null };
-  memory: { mode: GovernorSnapshot['mode']; rssMb: number; limitMb: number } | null;
-}
 
 export interface ReadinessContext {
   stats: GateStats;
@@ -49,7 +38,7 @@ export function readiness(context: ReadinessContext): Readiness {
 const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;
 
 /** `/api/memory`: the process as the OS sees it, the main thread's heap, and the worker's. */
-export function memoryReport(stats: GateStats, governor: GovernorSnapshot | null) {
+export function memoryReport(stats: GateStats, governor: GovernorSnapshot | null): MemoryReport {
   const usage = process.memoryUsage();
   const worker = stats.lastWorkerMemory;
   return {
@@ -59,7 +48,6 @@ export function memoryReport(stats: GateStats, governor: GovernorSnapshot | null
     main: { heapUsedMb: mb(usage.heapUsed), heapTotalMb: mb(usage.heapTotal), externalMb: mb(usage.external), arrayBuffersMb: mb(usage.arrayBuffers) },
     worker: {
       state: stats.worker,
-      /** As of the worker's last task. */
       heapUsedMb: worker ? mb(worker.heapUsedBytes) : null,
       heapTotalMb: worker ? mb(worker.heapTotalBytes) : null,
       recycles: stats.recycles,
@@ -71,10 +59,8 @@ export function memoryReport(stats: GateStats, governor: GovernorSnapshot | null
       outOfMemory: stats.outOfMemory,
       retried: stats.retried,
       queued: stats.queued,
-      /** Whether this worker loaded the embedding model, or runs without it (keyword search) to save memory. */
       model: stats.model,
     },
-    /** The model admission: what a model load costs, and whether the model is held back. */
     modelAdmission: stats.admission,
   };
 }
