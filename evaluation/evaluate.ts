@@ -120,7 +120,7 @@ export interface EvalReport {
 /** Like the worker: a model that will not load leaves keyword search, with the reason kept. */
 async function openRetriever(indexDir: string, embedding: EmbeddingConfig | null): Promise<Retriever> {
   const { embedder, error } = embedding ? await loadEmbedderOrReason(embedding) : { embedder: undefined, error: 'no embedding model was configured' };
-  return Retriever.open(indexDir, embedder, error);
+  return Retriever.open({ indexDir, embedder, withoutModelReason: error });
 }
 
 function plan(retriever: Retriever, requested: readonly RetrievalMode[]): { modes: RetrievalMode[]; skippedModes: EvalReport['skippedModes'] } {
@@ -162,7 +162,7 @@ interface RunContext {
 
 async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode: RetrievalMode, ctx: RunContext): Promise<QuestionModeResult> {
   const started = performance.now();
-  const output = await ctx.retriever.search(question.question, Math.max(CUTOFF, ctx.topK), undefined, mode);
+  const output = await ctx.retriever.search({ query: question.question, topK: Math.max(CUTOFF, ctx.topK), mode });
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   const passages = output.hits.slice(0, ctx.topK);
   const verdict = judgeRelevance(question.question, passages, output.retrieval, ctx.floors, output.query);
@@ -248,7 +248,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const results = options.questions.map((q) => newResult(q, retriever));
   for (const mode of modes) {
     // One untimed search first: the first query pays for lazy set-up that later ones do not.
-    if (options.questions[0]) await retriever.search(options.questions[0].question, CUTOFF, undefined, mode);
+    if (options.questions[0]) await retriever.search({ query: options.questions[0].question, topK: CUTOFF, mode });
     for (const [i, question] of options.questions.entries()) {
       const result = results[i]!;
       result.modes[mode] = await runQuestion(question, result.relevantInIndex ?? 0, mode, ctx);

@@ -68,16 +68,16 @@ describe('prebuild with the quality gate', () => {
     expect(error.message).toContain(`${path.basename(first.generationDir)} stays live`);
 
     expect(await readFile(path.join(out, 'CURRENT'), 'utf8')).toBe(live);
-    const retriever = await Retriever.open(out, await Embedder.load(STATIC_MODEL), undefined);
+    const retriever = await Retriever.open({ indexDir: out, embedder: await Embedder.load(STATIC_MODEL) });
     expect(retriever.index.dir).toBe(first.generationDir);
-    const { hits } = await retriever.search('How many vacation days do I get?', 3);
+    const { hits } = await retriever.search({ query: 'How many vacation days do I get?', topK: 3 });
     expect(hits[0]?.source).toBe('leave/vacation-and-pto.md');
 
     // The refused generation is set aside, named so, with its figures; the next good build clears it.
     expect(path.basename(error.rejectedDir)).toMatch(/^rejected-gen-/);
     expect((await readManifest(error.rejectedDir)).quality?.recallAt5).toBe(error.verdict.record.recallAt5);
     // A generation folder that is not live opens by its own path, as the gate opened it.
-    const rejected = await Retriever.open(error.rejectedDir, await Embedder.load(STATIC_MODEL), undefined);
+    const rejected = await Retriever.open({ indexDir: error.rejectedDir, embedder: await Embedder.load(STATIC_MODEL) });
     expect(rejected.index.dir).toBe(error.rejectedDir);
     await build({ full: true });
     expect((await readdir(out)).filter((e) => e.startsWith('rejected-'))).toEqual([]);
