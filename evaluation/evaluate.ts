@@ -3,11 +3,10 @@
  * the worker's own Retriever, in each retrieval mode; no LLM, no HTTP.
  */
 import path from 'node:path';
-// The service's own abstention, extractive answer and citation check, so the figures here are the
-// service's. They are pure functions of the hits (no koa, ky or pool), which is why a tool may
-// import them from server/ without pulling the main thread in.
+// The service's own abstention, extractive answer, citation check and their defaults, so the
+// figures here are the service's. answer/ is pure functions of the hits (no koa, ky or pool).
 import { checkCitations } from '../answer/citations.js';
-import { DEFAULTS } from '../server/config.js';
+import { DEFAULT_FLOORS, DEFAULT_MEANING_WEIGHT, DEFAULT_TOP_K } from '../answer/defaults.js';
 import { extractiveAnswer } from '../answer/extractive.js';
 import { judgeRelevance, type RelevanceFloors } from '../answer/relevance.js';
 import { loadEmbedderOrReason } from '../workers/embedder.js';
@@ -20,17 +19,6 @@ import { containsEvidence, isOffTopic, isRelevant, type AnswerableQuestion, type
 export const ALL_MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical'];
 /** Ranks looked at for MRR and nDCG. */
 export const CUTOFF = 10;
-/** Passages the service answers from by default (`TOP_K`): abstention and citations use these. */
-export const DEFAULT_TOP_K = Number(DEFAULTS.TOP_K);
-export const DEFAULT_MEANING_WEIGHT = Number(DEFAULTS.EXTRACTIVE_MEANING_WEIGHT);
-/** The service's default abstention floors, read from the same table `loadConfig` reads. */
-export const DEFAULT_FLOORS: RelevanceFloors = {
-  minCoverage: Number(DEFAULTS.ABSTAIN_MIN_COVERAGE),
-  minKeywordMatch: Number(DEFAULTS.ABSTAIN_MIN_KEYWORD_MATCH),
-  minSimilarity: Number(DEFAULTS.ABSTAIN_MIN_SIMILARITY),
-  minCorpusSimilarity: Number(DEFAULTS.ABSTAIN_MIN_CORPUS_SIMILARITY),
-  maxUnknownShare: Number(DEFAULTS.ABSTAIN_MAX_UNKNOWN_SHARE),
-};
 
 interface EvalSettings {
   questions: EvalQuestion[];

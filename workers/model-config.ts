@@ -15,10 +15,13 @@ export interface EmbeddingConfig {
 }
 
 export const DEFAULT_EMBEDDING_MODEL = 'Xenova/paraphrase-MiniLM-L3-v2';
+/** `MODEL_DIR` when unset, relative to the working directory. */
+export const DEFAULT_MODEL_DIR = 'models';
 
-export const DEFAULT_EMBEDDING_CONFIG: EmbeddingConfig = {
+/** The server's, the build's and the tools' defaults (`server/config.ts` spells them as its `DEFAULTS`). */
+export const DEFAULT_EMBEDDING_CONFIG: Readonly<EmbeddingConfig> = {
   model: DEFAULT_EMBEDDING_MODEL,
-  modelDir: path.resolve('models'),
+  modelDir: path.resolve(DEFAULT_MODEL_DIR),
   allowRemote: false,
   dtype: 'q8',
 };
