@@ -4,9 +4,9 @@
  */
 import { env, pipeline } from '@huggingface/transformers';
 import { Embedder } from '../workers/embedder.js';
-import { modelSettings } from './cli-env.js';
+import { BENCH_MODEL, modelSettings } from './cli-env.js';
 
-const { model = 'Synthetic/random-minilm-l6', modelDir } = modelSettings({}, process.env, '../shared/models');
+const { model = BENCH_MODEL.model, modelDir } = modelSettings({}, process.env, BENCH_MODEL.modelDir);
 const batches = 10;
 const batchSize = 32;
 const texts = Array.from({ length: batchSize }, (_, i) => `Passage ${i}: ${'employees may carry over unused vacation days into the next year '.repeat(1 + (i % 6))}`);

@@ -5,6 +5,12 @@
 import path from 'node:path';
 import { DEFAULT_EMBEDDING_CONFIG } from '../workers/model-config.js';
 
+/**
+ * The benchmarks' model when none is named: all-MiniLM-L6-v2's shape and cost with random
+ * weights, from the workplace's offline models (relative to the working directory).
+ */
+export const BENCH_MODEL = { model: 'Synthetic/random-minilm-l6', modelDir: '../shared/models' } as const;
+
 /** Bad arguments; the CLIs print the message and exit with their usage code. */
 export class UsageError extends Error {
   override name = 'UsageError';
