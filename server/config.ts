@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { GovernorSettings } from './memory/governor.js';
 import { DEFAULT_FLOORS, DEFAULT_MEANING_WEIGHT, DEFAULT_TOP_K } from '../answer/defaults.js';
 import type { RelevanceFloors } from '../answer/relevance.js';
-import { DEFAULT_EMBEDDING_CONFIG, DEFAULT_MODEL_DIR } from '../workers/model-config.js';
+import { DEFAULT_EMBEDDING_CONFIG, DEFAULT_MODEL_DIR, MODEL_DTYPES, type EmbeddingConfig } from '../workers/model-config.js';
 
 /** Everything the server reads from the environment, validated once at boot (`loadConfig`). */
 export interface ServerConfig {
@@ -12,7 +12,7 @@ export interface ServerConfig {
   indexDir: string;
   /** Set when `INDEX_DIR` is not: the bundled corpus whose index `npm start` builds if it is missing or stale. */
   sampleCorpusDir: string | null;
-  embedding: { model: string; modelDir: string; allowRemote: boolean; dtype: 'q8' | 'fp32' };
+  embedding: EmbeddingConfig;
   /** Null when `LLM_BASE_URL` is unset: answers are then extractive. */
   llm: LlmSettings | null;
   worker: WorkerSettings;
@@ -224,7 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
       model: read.raw('EMBEDDING_MODEL'),
       modelDir: path.resolve(cwd, read.raw('MODEL_DIR')),
       allowRemote: read.bool('ALLOW_REMOTE_MODELS'),
-      dtype: read.oneOf('MODEL_DTYPE', ['q8', 'fp32'] as const),
+      dtype: read.oneOf('MODEL_DTYPE', MODEL_DTYPES),
     },
     llm: llmSettings(read),
     worker: {

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_EMBEDDING_CONFIG, ModelNotFoundError, type EmbeddingConfig } from '../workers/model-config.js';
+import { DEFAULT_EMBEDDING_CONFIG, isModelDtype, ModelNotFoundError, MODEL_DTYPES, type EmbeddingConfig } from '../workers/model-config.js';
 import { staleReason } from '../indexing/index-freshness.js';
 import { fraction, modelSettings, UsageError } from './cli-env.js';
 import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from '../indexing/prebuild.js';
@@ -87,8 +87,8 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
   });
   if (values.help) throw new UsageError(USAGE);
   if (!values.docs || !values.out) throw new UsageError(`--docs and --out are required\n\n${USAGE}`);
-  const dtype = values.dtype ?? 'q8';
-  if (dtype !== 'q8' && dtype !== 'fp32') throw new UsageError(`--dtype must be q8 or fp32, got "${dtype}"`);
+  const dtype = values.dtype ?? DEFAULT_EMBEDDING_CONFIG.dtype;
+  if (!isModelDtype(dtype)) throw new UsageError(`--dtype must be ${MODEL_DTYPES.join(' or ')}, got "${dtype}"`);
   const { model = DEFAULT_EMBEDDING_CONFIG.model, modelDir, allowRemote } = modelSettings(values, env);
   const embedding: EmbeddingConfig = { model, modelDir, allowRemote, dtype };
   const chunkTokens = nonNegativeInt(values['chunk-tokens'], '--chunk-tokens');

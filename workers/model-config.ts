@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+/** The ONNX weights a model may be loaded with. */
+export const MODEL_DTYPES = ['q8', 'fp32'] as const;
+
 /** How to find and load the embedding model. Shared by the worker and `tools/prebuild`. */
 export interface EmbeddingConfig {
   /** Model id, `ORG/NAME`, as on the model hub and as the folder under `modelDir`. */
@@ -11,7 +14,11 @@ export interface EmbeddingConfig {
   /** Let transformers.js download a model that is not in `modelDir` (into `modelDir`). */
   allowRemote: boolean;
   /** `q8` loads `onnx/model_quantized.onnx`, `fp32` loads `onnx/model.onnx`. */
-  dtype: 'q8' | 'fp32';
+  dtype: (typeof MODEL_DTYPES)[number];
+}
+
+export function isModelDtype(value: string): value is EmbeddingConfig['dtype'] {
+  return (MODEL_DTYPES as readonly string[]).includes(value);
 }
 
 export const DEFAULT_EMBEDDING_MODEL = 'Xenova/paraphrase-MiniLM-L3-v2';
