@@ -1,12 +1,9 @@
-import type { SearchFilter, SearchHit, SearchOutput, SearchRequest } from '../workers/protocol.js';
+import type { SearchFilter, SearchHit } from '../workers/protocol.js';
 import { checkCitations } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
-import type { LlmClient } from '../server/llm.js';
-import type { Logger } from '../server/logger.js';
-import type { MemoryMode } from '../server/memory/governor.js';
+import type { AnswerLlm, AnswerLog, MemoryMode, SearchFn } from './ports.js';
 import { buildMessages, headingOf } from './prompt.js';
 import { judgeRelevance, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
-import type { TaskResult } from '../server/worker-gate/worker-gate.js';
 
 export interface AskInput {
   question: string;
@@ -41,14 +38,11 @@ export interface AskResponse {
   timings: { queueMs: number; embedMs: number; searchMs: number; generateMs: number; totalMs: number };
 }
 
-/** The worker's search, as the answerer needs it: the output and how long the question waited. */
-export type SearchFn = (request: SearchRequest) => Promise<Pick<TaskResult<SearchOutput>, 'value' | 'queueMs'>>;
-
 export interface AnswererDeps {
   search: SearchFn;
-  llm: LlmClient | null;
+  llm: AnswerLlm | null;
   floors: RelevanceFloors;
-  log: Logger;
+  log: AnswerLog;
   /** Aborted at shutdown, so in-flight LLM calls end in extractive answers before the deadline. */
   llmCancel?: AbortSignal;
   /** The memory governor's mode: cautious answers use fewer, shorter passages. */

@@ -1,5 +1,5 @@
 import type { SearchHit } from '../workers/protocol.js';
-import type { ChatMessage } from '../server/llm.js';
+import type { ChatMessage } from './ports.js';
 
 const SYSTEM = [
   'You answer questions about an organisation\'s documents using only the numbered passages you are given.',

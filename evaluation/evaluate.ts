@@ -3,11 +3,10 @@
  * the worker's own Retriever, in each retrieval mode; no LLM, no HTTP.
  */
 import path from 'node:path';
-// The service's own abstention, extractive answer and citation check, so the figures here are the
-// service's. They are pure functions of the hits (no koa, ky or pool), which is why a tool may
-// import them from server/ without pulling the main thread in.
+// The service's own abstention, extractive answer, citation check and their defaults, so the
+// figures here are the service's. answer/ is pure functions of the hits (no koa, ky or pool).
 import { checkCitations } from '../answer/citations.js';
-import { DEFAULTS } from '../server/config.js';
+import { DEFAULT_FLOORS, DEFAULT_MEANING_WEIGHT, DEFAULT_TOP_K } from '../answer/defaults.js';
 import { extractiveAnswer } from '../answer/extractive.js';
 import { judgeRelevance, type RelevanceFloors } from '../answer/relevance.js';
 import { loadEmbedderOrReason } from '../workers/embedder.js';
@@ -20,17 +19,6 @@ import { containsEvidence, isOffTopic, isRelevant, type AnswerableQuestion, type
 export const ALL_MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical'];
 /** Ranks looked at for MRR and nDCG. */
 export const CUTOFF = 10;
-/** Passages the service answers from by default (`TOP_K`): abstention and citations use these. */
-export const DEFAULT_TOP_K = Number(DEFAULTS.TOP_K);
-export const DEFAULT_MEANING_WEIGHT = Number(DEFAULTS.EXTRACTIVE_MEANING_WEIGHT);
-/** The service's default abstention floors, read from the same table `loadConfig` reads. */
-export const DEFAULT_FLOORS: RelevanceFloors = {
-  minCoverage: Number(DEFAULTS.ABSTAIN_MIN_COVERAGE),
-  minKeywordMatch: Number(DEFAULTS.ABSTAIN_MIN_KEYWORD_MATCH),
-  minSimilarity: Number(DEFAULTS.ABSTAIN_MIN_SIMILARITY),
-  minCorpusSimilarity: Number(DEFAULTS.ABSTAIN_MIN_CORPUS_SIMILARITY),
-  maxUnknownShare: Number(DEFAULTS.ABSTAIN_MAX_UNKNOWN_SHARE),
-};
 
 interface EvalSettings {
   questions: EvalQuestion[];
@@ -120,7 +108,7 @@ export interface EvalReport {
 /** Like the worker: a model that will not load leaves keyword search, with the reason kept. */
 async function openRetriever(indexDir: string, embedding: EmbeddingConfig | null): Promise<Retriever> {
   const { embedder, error } = embedding ? await loadEmbedderOrReason(embedding) : { embedder: undefined, error: 'no embedding model was configured' };
-  return Retriever.open(indexDir, embedder, error);
+  return Retriever.open({ indexDir, embedder, withoutModelReason: error });
 }
 
 function plan(retriever: Retriever, requested: readonly RetrievalMode[]): { modes: RetrievalMode[]; skippedModes: EvalReport['skippedModes'] } {
@@ -162,7 +150,7 @@ interface RunContext {
 
 async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode: RetrievalMode, ctx: RunContext): Promise<QuestionModeResult> {
   const started = performance.now();
-  const output = await ctx.retriever.search(question.question, Math.max(CUTOFF, ctx.topK), undefined, mode);
+  const output = await ctx.retriever.search({ query: question.question, topK: Math.max(CUTOFF, ctx.topK), mode });
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   const passages = output.hits.slice(0, ctx.topK);
   const verdict = judgeRelevance(question.question, passages, output.retrieval, ctx.floors, output.query);
@@ -248,7 +236,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const results = options.questions.map((q) => newResult(q, retriever));
   for (const mode of modes) {
     // One untimed search first: the first query pays for lazy set-up that later ones do not.
-    if (options.questions[0]) await retriever.search(options.questions[0].question, CUTOFF, undefined, mode);
+    if (options.questions[0]) await retriever.search({ query: options.questions[0].question, topK: CUTOFF, mode });
     for (const [i, question] of options.questions.entries()) {
       const result = results[i]!;
       result.modes[mode] = await runQuestion(question, result.relevantInIndex ?? 0, mode, ctx);

@@ -1,4 +1,4 @@
-/** Errors of the command-line tools; each says what failed and what to do. */
+/** Errors of the index build; each says what failed and what to do. */
 export class DocsNotFoundError extends Error {
   override name = 'DocsNotFoundError';
   readonly code = 'DOCS_NOT_FOUND';
@@ -21,9 +21,4 @@ export class BuildLockedError extends Error {
   constructor(readonly lockFile: string, readonly pid: number) {
     super(`Another build (pid ${pid}) is writing this index; wait for it, or delete ${lockFile} if that process is gone`);
   }
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-  readonly code = 'USAGE';
 }

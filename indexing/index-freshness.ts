@@ -4,6 +4,7 @@ import { CHUNKER_REVISION } from './chunker.js';
 import { assertModelPresent, hashModelFile, modelFilePath } from '../workers/model-config.js';
 import { existsSync } from 'node:fs';
 import { corpusHash, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, documentHash, readCorpus, type PrebuildOptions } from './prebuild.js';
+import { fingerprintDifferences } from '../store/model-fingerprint.js';
 import { toolVersion } from '../store/package-version.js';
 
 /** On disk, or allowed to be downloaded: a lexical-only index should then be upgraded. */
@@ -40,10 +41,10 @@ export async function staleReason(options: PrebuildOptions, acceptLexical = fals
     if (!options.lexicalOnly && (available || !acceptLexical)) return `built without vectors; ${options.embedding.model} is ${available ? 'now available' : 'configured'}`;
   } else {
     if (options.lexicalOnly) return 'built with vectors, lexical-only requested';
-    if (manifest.model.id !== options.embedding.model) return `built for ${manifest.model.id}, ${options.embedding.model} configured`;
-    if (existsSync(modelFilePath(options.embedding)) && (await hashModelFile(options.embedding)) !== manifest.model.fileSha256) {
-      return `the model file of ${options.embedding.model} changed`;
-    }
+    if (fingerprintDifferences(manifest.model, { id: options.embedding.model }).length) return `built for ${manifest.model.id}, ${options.embedding.model} configured`;
+    // Hashed only once the id agrees, and only when the file is there: a missing file is not a change.
+    const onDisk = existsSync(modelFilePath(options.embedding)) ? await hashModelFile(options.embedding) : undefined;
+    if (fingerprintDifferences(manifest.model, { fileSha256: onDisk }).length) return `the model file of ${options.embedding.model} changed`;
   }
   const { docs } = await readCorpus(path.resolve(options.docsDir), options);
   const hash = corpusHash(docs.map((doc) => ({ source: doc.source, contentHash: documentHash(doc) })));

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { abandonGeneration, beginGeneration, commitGeneration } from '../store/atomic-swap.js';
 import type { ChunkRecord, DocumentRecord } from '../store/chunk-record.js';
 import { locateIndex, readDocuments, readIndex, writeGenerationFiles, type LoadedIndex } from '../store/index-files.js';
+import { FILES, VECTRA_INDEX_FILE } from '../store/index-layout.js';
 import { FORMAT_VERSION, type ChunkingParams, type Manifest, type ModelFingerprint } from '../store/manifest.js';
+import { sameModel } from '../store/model-fingerprint.js';
 import { writeVectraIndex } from '../store/vectra-export.js';
 import { approximateTokenCounter, CHUNKER_REVISION, chunkDocument, embeddingText, type TokenCount } from './chunker.js';
 import { Embedder, TokenCounter } from '../workers/embedder.js';
@@ -102,11 +104,6 @@ export async function readCorpus(
   return { docs, skipped };
 }
 
-function sameFingerprint(a: ModelFingerprint | null, b: ModelFingerprint | null): boolean {
-  if (!a || !b) return a === b;
-  return a.id === b.id && a.dimensions === b.dimensions && a.fileSha256 === b.fileSha256 && a.dtype === b.dtype;
-}
-
 /** What an earlier generation can lend this build: chunks and vectors of unchanged documents. */
 interface Reusable {
   index: LoadedIndex;
@@ -117,7 +114,7 @@ async function previousGeneration(outDir: string, model: ModelFingerprint | null
   try {
     const index = await readIndex(outDir);
     const { manifest } = index;
-    if (!sameFingerprint(manifest.model, model)) return undefined;
+    if (!sameModel(manifest.model, model)) return undefined;
     const { maxTokens, overlapTokens, revision } = manifest.chunking;
     if (maxTokens !== chunking.maxTokens || overlapTokens !== chunking.overlapTokens || revision !== chunking.revision) return undefined;
     if (manifest.tool.version !== toolVersion()) return undefined;
@@ -222,7 +219,13 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
         chunks: chunks.length,
         tokens,
       },
-      files: { chunks: 'chunks.json', vectors: vectors ? 'vectors.f32' : null, lexical: 'lexical.json', documents: 'documents.json', vectra: vectraExport ? 'vectra/index.json' : null },
+      files: {
+        chunks: FILES.chunks,
+        vectors: vectors ? FILES.vectors : null,
+        lexical: FILES.lexical,
+        documents: FILES.documents,
+        vectra: vectraExport ? `${FILES.vectra}/${VECTRA_INDEX_FILE}` : null,
+      },
     };
     options.onProgress?.({ phase: 'write', done: 0, total: 1 });
     const { tempDir, name } = await beginGeneration(outDir);

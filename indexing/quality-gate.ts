@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { rejectGeneration, writeFileDurable } from '../store/atomic-swap.js';
-import { FILES, locateIndex, readManifest } from '../store/index-files.js';
+import { rejectGeneration } from '../store/atomic-swap.js';
+import { locateIndex, readManifest, writeManifest } from '../store/index-files.js';
 import type { Manifest, QualityRecord } from '../store/manifest.js';
 import type { Embedder } from '../workers/embedder.js';
 import { Retriever } from '../workers/retriever.js';
@@ -105,7 +105,7 @@ async function liveQuality(indexDir: string): Promise<LiveQuality | undefined> {
 
 /** Evaluate a generation folder that is not live yet, with the embedder the build already holds. */
 async function measure(generationDir: string, embedder: Embedder | undefined, gate: GateQuestions): Promise<{ record: QualityRecord; unmatchedLabels: number }> {
-  const retriever = await Retriever.open(generationDir, embedder, embedder ? undefined : 'built without vectors');
+  const retriever = await Retriever.open({ indexDir: generationDir, embedder, withoutModelReason: embedder ? undefined : 'built without vectors' });
   const mode = retriever.retrieval === 'hybrid' ? 'hybrid' : 'lexical';
   const report = await evaluate({ retriever, questions: gate.questions, modes: [mode] });
   const figures = report.modes.find((m) => m.mode === mode)!;
@@ -176,14 +176,14 @@ export interface GateRun {
 
 /**
  * Evaluate the new generation and record its figures in its manifest. On refusal, set it aside as
- * `rejected-<name>` and throw QualityGateError; the caller then commits nothing.
+ * `rejected-<name>` (see store/index-layout.ts) and throw QualityGateError; the caller then commits nothing.
  */
 export async function runQualityGate(run: GateRun): Promise<QualityVerdict> {
   const live = await liveQuality(run.indexDir);
   const { record, unmatchedLabels } = await measure(run.tempDir, run.embedder, run.questions);
   const verdict = judgeQuality(record, run.options, live, unmatchedLabels);
   run.manifest.quality = record;
-  await writeFileDurable(path.join(run.tempDir, FILES.manifest), JSON.stringify(run.manifest, null, 2));
+  await writeManifest(run.tempDir, run.manifest);
   if (!verdict.passed) {
     const rejectedDir = await rejectGeneration(run.indexDir, run.tempDir, run.name);
     throw new QualityGateError(verdict, rejectedDir, live?.generation);

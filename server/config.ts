@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { GovernorSettings } from './memory/governor.js';
+import { DEFAULT_FLOORS, DEFAULT_MEANING_WEIGHT, DEFAULT_TOP_K } from '../answer/defaults.js';
 import type { RelevanceFloors } from '../answer/relevance.js';
+import { DEFAULT_EMBEDDING_CONFIG, DEFAULT_MODEL_DIR, MODEL_DTYPES, type EmbeddingConfig } from '../workers/model-config.js';
 
 /** Everything the server reads from the environment, validated once at boot (`loadConfig`). */
 export interface ServerConfig {
@@ -10,7 +12,7 @@ export interface ServerConfig {
   indexDir: string;
   /** Set when `INDEX_DIR` is not: the bundled corpus whose index `npm start` builds if it is missing or stale. */
   sampleCorpusDir: string | null;
-  embedding: { model: string; modelDir: string; allowRemote: boolean; dtype: 'q8' | 'fp32' };
+  embedding: EmbeddingConfig;
   /** Null when `LLM_BASE_URL` is unset: answers are then extractive. */
   llm: LlmSettings | null;
   worker: WorkerSettings;
@@ -59,17 +61,20 @@ export interface AnswerSettings {
   meaningWeight: number;
 }
 
-/** One table of every variable: its default and how to read it. `.env.example` mirrors it. */
+/**
+ * One table of every variable: its default and how to read it. `.env.example` mirrors it. The
+ * model's and the answers' defaults are defined where they are used, and only spelled here.
+ */
 export const DEFAULTS = {
   PORT: '3000',
   HOST: '0.0.0.0',
   INDEX_DIR: '',
   SAMPLE_CORPUS_DIR: 'corpus/handbook',
   SAMPLE_INDEX_DIR: 'data/sample-index',
-  EMBEDDING_MODEL: 'Xenova/paraphrase-MiniLM-L3-v2',
-  MODEL_DIR: 'models',
-  ALLOW_REMOTE_MODELS: 'false',
-  MODEL_DTYPE: 'q8',
+  EMBEDDING_MODEL: DEFAULT_EMBEDDING_CONFIG.model,
+  MODEL_DIR: DEFAULT_MODEL_DIR,
+  ALLOW_REMOTE_MODELS: String(DEFAULT_EMBEDDING_CONFIG.allowRemote),
+  MODEL_DTYPE: DEFAULT_EMBEDDING_CONFIG.dtype,
   LLM_BASE_URL: '',
   LLM_API_KEY: '',
   LLM_MODEL: 'gpt-4o-mini',
@@ -85,15 +90,15 @@ export const DEFAULTS = {
   WORKER_QUEUE_MAX: '64',
   TASK_TIMEOUT_MS: '20000',
   WORKER_RESTART_COOLDOWN_MS: '5000',
-  TOP_K: '5',
+  TOP_K: String(DEFAULT_TOP_K),
   MAX_TOP_K: '20',
   MAX_QUESTION_CHARS: '2000',
-  ABSTAIN_MIN_COVERAGE: '0.33',
-  ABSTAIN_MIN_KEYWORD_MATCH: '0.2',
-  ABSTAIN_MIN_SIMILARITY: '0.4',
-  ABSTAIN_MIN_CORPUS_SIMILARITY: '0.17',
-  ABSTAIN_MAX_UNKNOWN_SHARE: '0.3',
-  EXTRACTIVE_MEANING_WEIGHT: '6',
+  ABSTAIN_MIN_COVERAGE: String(DEFAULT_FLOORS.minCoverage),
+  ABSTAIN_MIN_KEYWORD_MATCH: String(DEFAULT_FLOORS.minKeywordMatch),
+  ABSTAIN_MIN_SIMILARITY: String(DEFAULT_FLOORS.minSimilarity),
+  ABSTAIN_MIN_CORPUS_SIMILARITY: String(DEFAULT_FLOORS.minCorpusSimilarity),
+  ABSTAIN_MAX_UNKNOWN_SHARE: String(DEFAULT_FLOORS.maxUnknownShare),
+  EXTRACTIVE_MEANING_WEIGHT: String(DEFAULT_MEANING_WEIGHT),
   MEMORY_LIMIT_MB: '512',
   MEMORY_CAUTIOUS_AT: '0.78',
   MEMORY_DEGRADED_AT: '0.88',
@@ -104,7 +109,7 @@ export const DEFAULTS = {
   WARMUP: 'false',
   SHUTDOWN_TIMEOUT_MS: '10000',
   LOG_LEVEL: 'info',
-} as const;
+} as const satisfies Record<string, string>;
 
 export type ConfigVariable = keyof typeof DEFAULTS;
 
@@ -219,7 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
       model: read.raw('EMBEDDING_MODEL'),
       modelDir: path.resolve(cwd, read.raw('MODEL_DIR')),
       allowRemote: read.bool('ALLOW_REMOTE_MODELS'),
-      dtype: read.oneOf('MODEL_DTYPE', ['q8', 'fp32'] as const),
+      dtype: read.oneOf('MODEL_DTYPE', MODEL_DTYPES),
     },
     llm: llmSettings(read),
     worker: {

@@ -1,10 +1,6 @@
 import ky, { HTTPError, TimeoutError } from 'ky';
+import type { AnswerLlm, ChatMessage } from '../answer/ports.js';
 import type { LlmSettings } from './config.js';
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
 
 export interface Completion {
   text: string;
@@ -25,10 +21,9 @@ export class LlmError extends Error {
   }
 }
 
-/** The one module that talks to the chat-completions API. */
-export interface LlmClient {
+/** The one module that talks to the chat-completions API; it is the answerer's LLM. */
+export interface LlmClient extends AnswerLlm {
   readonly model: string;
-  /** `cancel` aborts the call early (the server uses it to finish requests before shutting down). */
   complete(messages: ChatMessage[], cancel?: AbortSignal): Promise<Completion>;
 }
 

@@ -1,5 +1,7 @@
+import type { AnswerLog } from '../answer/ports.js';
+
 /** One JSON object per line on stdout/stderr: what Heroku's and Render's log drains expect. */
-export interface Logger {
+export interface Logger extends AnswerLog {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;

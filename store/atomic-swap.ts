@@ -1,18 +1,13 @@
+/**
+ * Generations on disk, swapped atomically. A build writes a whole generation under a temporary
+ * name, fsyncs it, renames it into place and only then replaces `CURRENT` by rename: a kill at any
+ * moment leaves the previous generation live.
+ */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-
-/**
- * An index folder holds generations (`gen-*` folders) and a `CURRENT` file naming the live one.
- * A build writes a whole generation under a temporary name, fsyncs it, renames it into place and
- * only then replaces `CURRENT` by rename: a kill at any moment leaves the previous generation live.
- */
-export const CURRENT_FILE = 'CURRENT';
-const GENERATION_PREFIX = 'gen-';
-const TEMP_PREFIX = '.tmp-';
-/** A generation a build refused to make live (the prebuild quality gate), kept to be looked at. */
-const REJECTED_PREFIX = 'rejected-';
+import { CURRENT_FILE, FILES, GENERATION_PREFIX, REJECTED_PREFIX, TEMP_PREFIX } from './index-layout.js';
 
 /** fsync a file or a folder by path; folders need it too, or a rename may not survive a crash. */
 export async function fsyncPath(target: string): Promise<void> {
@@ -35,9 +30,6 @@ export async function writeFileDurable(file: string, data: string | Uint8Array):
   }
 }
 
-/** Written last into a generation folder (index-files.ts), so its presence means the folder is complete. */
-const MANIFEST_FILE = 'manifest.json';
-
 /**
  * The folder of the live generation, or undefined when the index folder has none. A generation
  * folder named directly (live or not, still temporary or rejected, with its manifest written)
@@ -50,7 +42,7 @@ export async function resolveCurrentGeneration(indexDir: string): Promise<string
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     // Only a folder that holds a generation's manifest: an empty `--out gen-x` is an index folder.
-    return isGenerationName(path.basename(indexDir)) && existsSync(path.join(indexDir, MANIFEST_FILE)) ? indexDir : undefined;
+    return isGenerationName(path.basename(indexDir)) && existsSync(path.join(indexDir, FILES.manifest)) ? indexDir : undefined;
   }
   if (!name.startsWith(GENERATION_PREFIX) || name.includes('/') || name.includes('\\')) {
     throw new Error(`${path.join(indexDir, CURRENT_FILE)} names "${name}", which is not a generation folder`);

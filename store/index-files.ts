@@ -4,16 +4,7 @@ import type { ChunkRecord, DocumentRecord } from './chunk-record.js';
 import { IndexCorruptError, IndexNotFoundError } from './errors.js';
 import { FORMAT_VERSION, type Manifest } from './manifest.js';
 import { resolveCurrentGeneration, writeFileDurable } from './atomic-swap.js';
-
-/** File names inside a generation folder. */
-export const FILES = {
-  manifest: 'manifest.json',
-  chunks: 'chunks.json',
-  vectors: 'vectors.f32',
-  lexical: 'lexical.json',
-  documents: 'documents.json',
-  vectra: 'vectra',
-} as const;
+import { FILES } from './index-layout.js';
 
 /** Everything a reader needs from one generation, vectors packed row by row. */
 export interface LoadedIndex {
@@ -37,7 +28,12 @@ export async function writeGenerationFiles(
     await writeFileDurable(path.join(dir, FILES.vectors), new Uint8Array(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength));
   }
   // The manifest goes last: a generation folder with a manifest is a complete one.
-  await writeFileDurable(path.join(dir, FILES.manifest), JSON.stringify(data.manifest, null, 2));
+  await writeManifest(dir, data.manifest);
+}
+
+/** Write (or rewrite, as the quality gate does with its figures) a generation's manifest, fsynced. */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  await writeFileDurable(path.join(dir, FILES.manifest), JSON.stringify(manifest, null, 2));
 }
 
 /** The live generation's folder; throws IndexNotFoundError when there is none. */

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ChunkRecord } from './chunk-record.js';
 import { fsyncPath } from './atomic-swap.js';
-import { FILES } from './index-files.js';
+import { FILES, VECTRA_INDEX_FILE } from './index-layout.js';
 
 // Only vectra's LocalIndex module: the package entry point pulls in its whole toolchain (>100 MB RSS).
 const require = createRequire(import.meta.url);
@@ -30,6 +30,6 @@ export async function writeVectraIndex(generationDir: string, chunks: ChunkRecor
     })),
   );
   // vectra writes in place without fsync; make its files durable before the generation is committed.
-  await fsyncPath(path.join(folder, 'index.json'));
+  await fsyncPath(path.join(folder, VECTRA_INDEX_FILE));
   await fsyncPath(folder);
 }

@@ -2,12 +2,11 @@
  * `npm run bench:pooling`: our mean pooling against the library pipeline's, same model, same
  * batches of handbook-length text. Prints the time of each and the largest difference in the vectors.
  */
-import path from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
 import { Embedder } from '../workers/embedder.js';
+import { BENCH_MODEL, modelSettings } from './cli-env.js';
 
-const modelDir = path.resolve(process.env.MODEL_DIR ?? '../shared/models');
-const model = process.env.EMBEDDING_MODEL ?? 'Synthetic/random-minilm-l6';
+const { model = BENCH_MODEL.model, modelDir } = modelSettings({}, process.env, BENCH_MODEL.modelDir);
 const batches = 10;
 const batchSize = 32;
 const texts = Array.from({ length: batchSize }, (_, i) => `Passage ${i}: ${'employees may carry over unused vacation days into the next year '.repeat(1 + (i % 6))}`);

@@ -6,13 +6,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { SearchOutput, WorkerConfig, WorkerResult } from '../workers/protocol.js';
+import { BENCH_MODEL, modelSettings } from './cli-env.js';
 
-const [indexDir, model = 'Synthetic/random-minilm-l6'] = process.argv.slice(2);
+const [indexDir, model = BENCH_MODEL.model] = process.argv.slice(2);
 if (!indexDir) throw new Error('usage: npm run bench:search -- <index folder> [model]');
 const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
 const workerData: WorkerConfig = {
   indexDir: path.resolve(indexDir),
-  embedding: { model, modelDir: path.resolve(process.env.MODEL_DIR ?? '../shared/models'), allowRemote: false, dtype: 'q8' },
+  embedding: { model, modelDir: modelSettings({}, process.env, BENCH_MODEL.modelDir).modelDir, allowRemote: false, dtype: 'q8' },
 };
 const filename = path.join(path.dirname(fileURLToPath(import.meta.url)), '../workers/worker.js');
 console.log(`main thread before the pool: ${mb(process.memoryUsage().rss)}`);

@@ -6,12 +6,15 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { percentile } from '../evaluation/metrics.js';
+import { DEFAULT_EMBEDDING_MODEL } from '../workers/model-config.js';
+import { modelSettings } from './cli-env.js';
 import { procfileCommand, rssMbOf, startServerProcess } from './testing/server-process.js';
 
 const { values } = parseArgs({
   options: { index: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' }, requests: { type: 'string' }, port: { type: 'string' } },
 });
 if (!values.index) throw new Error('usage: npm run bench:service -- --index <folder> [--model ORG/NAME] [--model-dir <folder>] [--requests N]');
+const { model = DEFAULT_EMBEDDING_MODEL, modelDir } = modelSettings(values, process.env);
 const requests = Number(values.requests ?? 200);
 const QUESTIONS = [
   'How many vacation days do I get each year?',
@@ -29,8 +32,8 @@ const procfile = procfileCommand();
 const server = await startServerProcess({
   ...procfile.env,
   INDEX_DIR: path.resolve(values.index),
-  MODEL_DIR: path.resolve(values['model-dir'] ?? process.env.MODEL_DIR ?? 'models'),
-  EMBEDDING_MODEL: values.model ?? process.env.EMBEDDING_MODEL ?? 'Xenova/paraphrase-MiniLM-L3-v2',
+  MODEL_DIR: modelDir,
+  EMBEDDING_MODEL: model,
   ...(values.port ? { PORT: values.port } : {}),
 }, procfile.nodeArgs);
 const { child, url } = server;

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { locateIndex, readManifest } from '../store/index-files.js';
-import { DEFAULT_EMBEDDING_CONFIG, type EmbeddingConfig } from '../workers/model-config.js';
+import type { EmbeddingConfig } from '../workers/model-config.js';
 import type { RetrievalMode } from '../workers/protocol.js';
 import { ALL_MODES, evaluate, type EvalReport } from '../evaluation/evaluate.js';
 import { parseQuestions, QuestionsFileError, type EvalQuestion } from '../evaluation/questions.js';
 import { formatHeader, formatMarkdown, formatNotices, formatTable } from '../evaluation/report.js';
-import { UsageError } from '../indexing/errors.js';
+import { fraction, modelSettings, UsageError } from './cli-env.js';
 
 export const USAGE = `Usage: npm run eval -- --index <folder> --questions <file> [options]
 
@@ -46,13 +46,6 @@ function parseModes(value: string | undefined): RetrievalMode[] {
   return [...new Set(modes as RetrievalMode[])];
 }
 
-function parseFloor(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--fail-under-recall5 must be a number from 0 to 1, got "${value}"`);
-  return n;
-}
-
 function parseMeaningWeight(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
@@ -75,12 +68,10 @@ export function parseEvalArgs(argv: string[], env: NodeJS.ProcessEnv): EvalCliOp
   return {
     indexDir: values.index,
     questionsFile: values.questions,
-    model: values.model ?? env.EMBEDDING_MODEL,
-    modelDir: path.resolve(values['model-dir'] ?? env.MODEL_DIR ?? DEFAULT_EMBEDDING_CONFIG.modelDir),
-    allowRemote: env.ALLOW_REMOTE_MODELS === 'true',
+    ...modelSettings(values, env),
     modes: parseModes(values.modes),
     outDir: values.out,
-    failUnderRecall5: parseFloor(values['fail-under-recall5']),
+    failUnderRecall5: fraction(values['fail-under-recall5'], '--fail-under-recall5'),
     json: values.json ?? false,
     meaningWeight: parseMeaningWeight(env.EXTRACTIVE_MEANING_WEIGHT),
   };

@@ -3,9 +3,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_EMBEDDING_CONFIG, ModelNotFoundError, type EmbeddingConfig } from '../workers/model-config.js';
+import { DEFAULT_EMBEDDING_CONFIG, isModelDtype, ModelNotFoundError, MODEL_DTYPES, type EmbeddingConfig } from '../workers/model-config.js';
 import { staleReason } from '../indexing/index-freshness.js';
-import { UsageError } from '../indexing/errors.js';
+import { fraction, modelSettings, UsageError } from './cli-env.js';
 import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from '../indexing/prebuild.js';
 import { progressPrinter } from './progress.js';
 import { DEFAULT_MAX_DROP, formatVerdict, QualityGateError, type QualityGateOptions } from '../indexing/quality-gate.js';
@@ -41,17 +41,10 @@ Quality gate (the new generation is evaluated before it goes live; refused: exit
   --max-drop <x>          refuse a fall larger than this from the live generation's figures, when it was
                           evaluated with the same questions file (default ${DEFAULT_MAX_DROP})`;
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
+function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got "${value}"`);
-  return n;
-}
-
-function fraction(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number from 0 to 1, got "${value}"`);
   return n;
 }
 
@@ -94,16 +87,12 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
   });
   if (values.help) throw new UsageError(USAGE);
   if (!values.docs || !values.out) throw new UsageError(`--docs and --out are required\n\n${USAGE}`);
-  const dtype = values.dtype ?? 'q8';
-  if (dtype !== 'q8' && dtype !== 'fp32') throw new UsageError(`--dtype must be q8 or fp32, got "${dtype}"`);
-  const embedding: EmbeddingConfig = {
-    model: values.model ?? env.EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_CONFIG.model,
-    modelDir: path.resolve(values['model-dir'] ?? env.MODEL_DIR ?? DEFAULT_EMBEDDING_CONFIG.modelDir),
-    allowRemote: values['allow-remote'] ?? env.ALLOW_REMOTE_MODELS === 'true',
-    dtype,
-  };
-  const chunkTokens = positiveInt(values['chunk-tokens'], '--chunk-tokens');
-  const overlapTokens = positiveInt(values.overlap, '--overlap');
+  const dtype = values.dtype ?? DEFAULT_EMBEDDING_CONFIG.dtype;
+  if (!isModelDtype(dtype)) throw new UsageError(`--dtype must be ${MODEL_DTYPES.join(' or ')}, got "${dtype}"`);
+  const { model = DEFAULT_EMBEDDING_CONFIG.model, modelDir, allowRemote } = modelSettings(values, env);
+  const embedding: EmbeddingConfig = { model, modelDir, allowRemote, dtype };
+  const chunkTokens = nonNegativeInt(values['chunk-tokens'], '--chunk-tokens');
+  const overlapTokens = nonNegativeInt(values.overlap, '--overlap');
   const qualityGate = qualityGateArgs(values);
   return {
     docsDir: values.docs,

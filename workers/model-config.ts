@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+/** The ONNX weights a model may be loaded with. */
+export const MODEL_DTYPES = ['q8', 'fp32'] as const;
+
 /** How to find and load the embedding model. Shared by the worker and `tools/prebuild`. */
 export interface EmbeddingConfig {
   /** Model id, `ORG/NAME`, as on the model hub and as the folder under `modelDir`. */
@@ -11,14 +14,21 @@ export interface EmbeddingConfig {
   /** Let transformers.js download a model that is not in `modelDir` (into `modelDir`). */
   allowRemote: boolean;
   /** `q8` loads `onnx/model_quantized.onnx`, `fp32` loads `onnx/model.onnx`. */
-  dtype: 'q8' | 'fp32';
+  dtype: (typeof MODEL_DTYPES)[number];
+}
+
+export function isModelDtype(value: string): value is EmbeddingConfig['dtype'] {
+  return (MODEL_DTYPES as readonly string[]).includes(value);
 }
 
 export const DEFAULT_EMBEDDING_MODEL = 'Xenova/paraphrase-MiniLM-L3-v2';
+/** `MODEL_DIR` when unset, relative to the working directory. */
+export const DEFAULT_MODEL_DIR = 'models';
 
-export const DEFAULT_EMBEDDING_CONFIG: EmbeddingConfig = {
+/** The server's, the build's and the tools' defaults (`server/config.ts` spells them as its `DEFAULTS`). */
+export const DEFAULT_EMBEDDING_CONFIG: Readonly<EmbeddingConfig> = {
   model: DEFAULT_EMBEDDING_MODEL,
-  modelDir: path.resolve('models'),
+  modelDir: path.resolve(DEFAULT_MODEL_DIR),
   allowRemote: false,
   dtype: 'q8',
 };

@@ -1,20 +1,29 @@
 import { readIndex, type LoadedIndex } from '../store/index-files.js';
 import { ManifestMismatchError } from '../store/errors.js';
-import type { ModelFingerprint } from '../store/manifest.js';
+import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
-import type { FusionSettings, QuerySignals, RetrievalMode, SearchFilter, SearchHit, SearchOutput } from './protocol.js';
+import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
 import { quotableSentences } from '../text/sentences.js';
 import { vectorSearch } from './vector-search.js';
 
-/** Differences between what built the index and the model loaded now; empty when they match. */
-export function fingerprintDifferences(built: ModelFingerprint, loaded: ModelFingerprint): string[] {
-  const differences: string[] = [];
-  if (built.id !== loaded.id) differences.push(`model ${built.id} in the index, ${loaded.id} configured`);
-  if (built.dimensions !== loaded.dimensions) differences.push(`${built.dimensions} dimensions in the index, ${loaded.dimensions} from the model`);
-  if (built.fileSha256 !== loaded.fileSha256) differences.push(`model file sha256 ${built.fileSha256.slice(0, 12)}… in the index, ${loaded.fileSha256.slice(0, 12)}… on disk`);
-  return differences;
+/** What `Retriever.open` opens, and with what. */
+export interface RetrieverOptions {
+  /** An index folder (its live generation is opened), or a generation folder itself. */
+  indexDir: string;
+  /** The loaded model. Without it, or for an index with no vectors, search is lexical. */
+  embedder?: Embedder;
+  /** Why there is no embedder; reported as the reason search is lexical. */
+  withoutModelReason?: string;
+  /** Default `DEFAULT_FUSION`. */
+  fusion?: FusionSettings;
+  /**
+   * For a worker that leaves the model unloaded on purpose: the model it is configured with. An
+   * index built by another model is refused all the same, rather than served by keywords until
+   * the model loads.
+   */
+  configuredModel?: string;
 }
 
 /** Hybrid search over one loaded index generation; the embedder is optional (lexical fallback). */
@@ -30,23 +39,20 @@ export class Retriever {
   ) {}
 
   /**
-   * Open the live generation of `indexDir`. With an embedder, refuses (ManifestMismatchError) an
-   * index built by another model. Without one, or for an index with no vectors, search is lexical.
-   * `configuredModel`, for a worker that leaves the model unloaded on purpose: an index built by
-   * another model is refused all the same, rather than served by keywords until the model loads.
+   * Open the live generation of `indexDir`. Refuses (ManifestMismatchError) an index built by
+   * another model than the embedder, or than `configuredModel`.
    */
-  static async open(indexDir: string, embedder: Embedder | undefined, modelError: string | undefined, fusion: FusionSettings = DEFAULT_FUSION, configuredModel?: string): Promise<Retriever> {
+  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel }: RetrieverOptions): Promise<Retriever> {
     const index = await readIndex(indexDir);
     const built = index.manifest.model;
-    if (embedder && built) {
-      const differences = fingerprintDifferences(built, embedder.fingerprint);
-      if (differences.length) throw new ManifestMismatchError(indexDir, differences);
-    } else if (built && configuredModel && built.id !== configuredModel) {
-      throw new ManifestMismatchError(indexDir, [`model ${built.id} in the index, ${configuredModel} configured`]);
+    const known: KnownModel | undefined = embedder ? embedder.fingerprint : configuredModel ? { id: configuredModel } : undefined;
+    if (built && known) {
+      const differences = fingerprintDifferences(built, known);
+      if (differences.length) throw new ManifestMismatchError(indexDir, differences.map(describeDifference));
     }
     const lexical = LexicalIndex.load(index.lexicalJson, index.dir);
     index.lexicalJson = '';
-    let reason = modelError;
+    let reason = withoutModelReason;
     if (!built) reason = 'the index was built without vectors (lexical only)';
     const dimensions = built?.dimensions ?? 0;
     return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null);
@@ -56,7 +62,8 @@ export class Retriever {
     return this.embedder && this.index.vectors ? 'hybrid' : 'lexical';
   }
 
-  async search(query: string, topK: number, filter?: SearchFilter, mode?: RetrievalMode, options: { sentences?: boolean } = {}): Promise<SearchOutput> {
+  /** Search the index; `mode` forces one side (default hybrid, or lexical without a model). */
+  async search({ query, topK, filter, mode, sentences }: SearchRequest): Promise<SearchOutput> {
     const { chunks, vectors } = this.index;
     const prefix = filter?.source;
     const accept = prefix ? (row: number) => chunks[row]!.source.startsWith(prefix) : undefined;
@@ -89,7 +96,7 @@ export class Retriever {
     const signals: QuerySignals = { unknownTerms, keywordMatch: maxScore > 0 ? Math.min(1, bestKeywordScore / maxScore) : null, corpusSimilarity };
     const searchMs = performance.now() - started - embedMs;
     let sentenceSimilarity: Record<string, number> | undefined;
-    if (options.sentences && queryVector) {
+    if (sentences && queryVector) {
       const sentencesStarted = performance.now();
       sentenceSimilarity = await this.sentenceSimilarity(hits, queryVector);
       embedMs += performance.now() - sentencesStarted;

@@ -28,7 +28,15 @@ function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
 /** The index; a failure is not remembered, so a later task retries (e.g. after a build finished). */
 function loadRetriever(): Promise<Retriever> {
   retriever ??= loadEmbedder()
-    .then(({ embedder: loaded, error }) => Retriever.open(config.indexDir, loaded, error, config.fusion, config.withoutModel ? config.embedding.model : undefined))
+    .then(({ embedder: loaded, error }) =>
+      Retriever.open({
+        indexDir: config.indexDir,
+        embedder: loaded,
+        withoutModelReason: error,
+        fusion: config.fusion,
+        configuredModel: config.withoutModel ? config.embedding.model : undefined,
+      }),
+    )
     .then((opened) => {
       loadCostMb = Math.round((process.memoryUsage.rss() - rssAtSpawn) / 1048576);
       return opened;
@@ -69,7 +77,7 @@ async function embed(texts: string[]): Promise<EmbedOutput> {
 async function run(task: WorkerTask): Promise<TaskOutputs[keyof TaskOutputs]> {
   switch (task.task) {
     case 'search':
-      return (await loadRetriever()).search(task.query, task.topK, task.filter, task.mode, { sentences: task.sentences ?? false });
+      return (await loadRetriever()).search(task);
     case 'embed':
       return embed(task.texts);
     case 'status':

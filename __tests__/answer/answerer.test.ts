@@ -1,8 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { Answerer, type SearchFn } from '../../answer/answerer.js';
-import type { LlmClient } from '../../server/llm.js';
+import { Answerer } from '../../answer/answerer.js';
+import type { AnswerLlm, MemoryMode, SearchFn } from '../../answer/ports.js';
 import { silentLogger } from '../../server/logger.js';
-import type { MemoryMode } from '../../server/memory/governor.js';
 import type { RelevanceFloors } from '../../answer/relevance.js';
 import type { TaskResult } from '../../server/worker-gate/worker-gate.js';
 import type { SearchOutput, StatusOutput } from '../../workers/protocol.js';
@@ -42,8 +41,8 @@ describe('Answerer and sentence meaning', () => {
   });
 
   it('asks for nothing more with an LLM configured, when memory is short, with the weight at 0, or while the worker is busy', async () => {
-    const llm: LlmClient = { model: 'fake', complete: async () => ({ text: 'Yes, for 15 days [1].' }) } as unknown as LlmClient;
-    const cases: { llm: LlmClient | null; mode: MemoryMode; weight: number; busy: boolean }[] = [
+    const llm: AnswerLlm = { complete: async () => ({ text: 'Yes, for 15 days [1].' }) };
+    const cases: { llm: AnswerLlm | null; mode: MemoryMode; weight: number; busy: boolean }[] = [
       { llm, mode: 'normal', weight: 6, busy: false },
       { llm: null, mode: 'cautious', weight: 6, busy: false },
       { llm: null, mode: 'normal', weight: 0, busy: false },

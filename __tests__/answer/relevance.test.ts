@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULTS } from '../../server/config.js';
+import { DEFAULT_FLOORS } from '../../answer/defaults.js';
 import { judgeRelevance, type RelevanceFloors } from '../../answer/relevance.js';
 import type { QuerySignals, RetrievalMode, SearchHit } from '../../workers/protocol.js';
 
@@ -110,13 +110,6 @@ describe('judgeRelevance, lexical retrieval', () => {
  * off-topic questions the rule must keep catching and answerable ones it must keep answering.
  */
 describe('judgeRelevance with the default floors, on measured cases', () => {
-  const defaults: RelevanceFloors = {
-    minCoverage: Number(DEFAULTS.ABSTAIN_MIN_COVERAGE),
-    minKeywordMatch: Number(DEFAULTS.ABSTAIN_MIN_KEYWORD_MATCH),
-    minSimilarity: Number(DEFAULTS.ABSTAIN_MIN_SIMILARITY),
-    minCorpusSimilarity: Number(DEFAULTS.ABSTAIN_MIN_CORPUS_SIMILARITY),
-    maxUnknownShare: Number(DEFAULTS.ABSTAIN_MAX_UNKNOWN_SHARE),
-  };
   const cases: { question: string; passage: string; similarity: number | null; signals: QuerySignals; retrieval: RetrievalMode; relevant: boolean }[] = [
     // o017: words the handbook uses (install, Windows), close in meaning, but unlike the handbook as a whole.
     { question: 'How do I install Python on Windows?', passage: 'Installing software on Windows laptops needs IT approval.', similarity: 0.584, signals: query(0.233, 0.127, ['python']), retrieval: 'hybrid', relevant: false },
@@ -130,7 +123,7 @@ describe('judgeRelevance with the default floors, on measured cases', () => {
   ];
   it.each(cases)('$question by $retrieval search: relevant $relevant', ({ question, passage, similarity, signals, retrieval, relevant }) => {
     const scores = similarity === null ? lexical(5) : { ...vector(similarity), ...lexical(5) };
-    expect(judgeRelevance(question, [hit(passage, scores)], retrieval, defaults, signals).relevant).toBe(relevant);
+    expect(judgeRelevance(question, [hit(passage, scores)], retrieval, DEFAULT_FLOORS, signals).relevant).toBe(relevant);
   });
 });
 

@@ -37,7 +37,7 @@ describe('evaluate on the sample corpus', () => {
     await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
     questions = parseQuestions(JSON.parse(await readFile('eval/sample-questions.json', 'utf8')), 'eval/sample-questions.json');
     // The already-open form, as the prebuild quality gate will call it.
-    const retriever = await Retriever.open(indexDir, await Embedder.load(STATIC_MODEL), undefined);
+    const retriever = await Retriever.open({ indexDir, embedder: await Embedder.load(STATIC_MODEL) });
     report = await evaluate({ questions, retriever });
   }, 180_000);
   afterAll(() => cleanup());
@@ -107,7 +107,7 @@ describe('evaluate on the sample corpus', () => {
   });
 
   it('with sentences picked by words alone, quotes the evidence less often, as the README says', async () => {
-    const retriever = await Retriever.open(indexDir, await Embedder.load(STATIC_MODEL), undefined);
+    const retriever = await Retriever.open({ indexDir, embedder: await Embedder.load(STATIC_MODEL) });
     const byWords = await evaluate({ questions, retriever, modes: ['hybrid'], meaningWeight: 0 });
     const quoting = byWords.modes[0]!.citations.answersQuotingEvidence!;
     expect(quoting).toBeGreaterThanOrEqual(MEASURED_HYBRID_QUOTING_BY_WORDS - TOLERANCE);

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readIndex, readManifest } from '../../store/index-files.js';
 import type { QualityRecord } from '../../store/manifest.js';
-import { prebuild, type PrebuildOptions } from '../../indexing/prebuild.js';
+import { prebuild, type PrebuildOptions, type PrebuildReport } from '../../indexing/prebuild.js';
 import { judgeQuality, QualityGateError } from '../../indexing/quality-gate.js';
 import { Embedder } from '../../workers/embedder.js';
 import { Retriever } from '../../workers/retriever.js';
@@ -17,10 +17,31 @@ const MAJOR_SOURCES = ['expenses/per-diems-and-meals.md', 'compensation-and-pay.
 /** Answers 4 of 208 questions: without it both gated figures fall by about 0.02. */
 const MINOR_SOURCE = 'code-of-conduct.md';
 
+/*
+ * Each gated build loads the model, embeds the corpus and answers 208 questions; on a loaded
+ * 2-core machine one takes several seconds. So the first build that most tests start from is made
+ * once, gated, and copied into each test's own index folder, and one embedder serves the searches.
+ */
 describe('prebuild with the quality gate', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let out: string;
+  let shared: { dir: string; cleanup: () => Promise<void> };
+  /** The full sample corpus, built with the gate into an empty folder. */
+  let firstReport: PrebuildReport;
+  let embedder: Embedder;
+
+  const options = (outDir: string, extra: Partial<PrebuildOptions> = {}): PrebuildOptions => ({
+    docsDir: SAMPLE_CORPUS, outDir, embedding: STATIC_MODEL, vectraExport: false, qualityGate: { questionsFile: QUESTIONS }, ...extra,
+  });
+  const build = (extra: Partial<PrebuildOptions> = {}) => prebuild(options(out, extra));
+
+  beforeAll(async () => {
+    shared = await tempDir();
+    firstReport = await prebuild(options(path.join(shared.dir, 'index')));
+    embedder = await Embedder.load(STATIC_MODEL);
+  }, 120_000);
+  afterAll(() => shared.cleanup());
 
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir());
@@ -28,8 +49,11 @@ describe('prebuild with the quality gate', () => {
   });
   afterEach(() => cleanup());
 
-  const build = (extra: Partial<PrebuildOptions> = {}) =>
-    prebuild({ docsDir: SAMPLE_CORPUS, outDir: out, embedding: STATIC_MODEL, vectraExport: false, qualityGate: { questionsFile: QUESTIONS }, ...extra });
+  /** This test's index folder as the first build left it: its generation live, with its figures. */
+  async function firstBuild(): Promise<Pick<PrebuildReport, 'generationDir' | 'quality'>> {
+    await cp(firstReport.indexDir, out, { recursive: true });
+    return { generationDir: path.join(out, path.basename(firstReport.generationDir)), quality: firstReport.quality! };
+  }
 
   /** A copy of the sample corpus without some files. */
   async function corpusWithout(files: string[]): Promise<string> {
@@ -46,8 +70,8 @@ describe('prebuild with the quality gate', () => {
   }
 
   it('records the figures of the generation in its manifest', async () => {
-    const report = await build();
-    const manifest = (await readIndex(out)).manifest;
+    const report = firstReport;
+    const manifest = (await readIndex(report.indexDir)).manifest;
     expect(manifest.quality).toEqual(report.quality!.record);
     expect(manifest.quality).toMatchObject({ questionsFile: QUESTIONS, questions: 208, mode: 'hybrid' });
     expect(manifest.quality!.questionsSha256).toBe(createHash('sha256').update(await readFile(QUESTIONS)).digest('hex'));
@@ -57,10 +81,10 @@ describe('prebuild with the quality gate', () => {
     expect(manifest.quality!.ndcgAt10).toBeGreaterThan(0.5);
     expect(Date.parse(manifest.quality!.evaluatedAt)).not.toBeNaN();
     expect(report.quality).toMatchObject({ passed: true, notCompared: 'no generation is live', unmatchedLabels: 0 });
-  }, 60_000);
+  });
 
   it('refuses a generation below a minimum, keeping the first one live and searchable', async () => {
-    const first = await build();
+    const first = await firstBuild();
     const live = await readFile(path.join(out, 'CURRENT'), 'utf8');
     const error = await refusal(build({ qualityGate: { questionsFile: QUESTIONS, minRecallAt5: 0.999 } }));
     expect(error.verdict.failures).toEqual([expect.stringMatching(/^hybrid Recall@5 0\.\d{4} is below the minimum 0\.999$/)]);
@@ -68,23 +92,23 @@ describe('prebuild with the quality gate', () => {
     expect(error.message).toContain(`${path.basename(first.generationDir)} stays live`);
 
     expect(await readFile(path.join(out, 'CURRENT'), 'utf8')).toBe(live);
-    const retriever = await Retriever.open(out, await Embedder.load(STATIC_MODEL), undefined);
+    const retriever = await Retriever.open({ indexDir: out, embedder });
     expect(retriever.index.dir).toBe(first.generationDir);
-    const { hits } = await retriever.search('How many vacation days do I get?', 3);
+    const { hits } = await retriever.search({ query: 'How many vacation days do I get?', topK: 3 });
     expect(hits[0]?.source).toBe('leave/vacation-and-pto.md');
 
     // The refused generation is set aside, named so, with its figures; the next good build clears it.
     expect(path.basename(error.rejectedDir)).toMatch(/^rejected-gen-/);
     expect((await readManifest(error.rejectedDir)).quality?.recallAt5).toBe(error.verdict.record.recallAt5);
     // A generation folder that is not live opens by its own path, as the gate opened it.
-    const rejected = await Retriever.open(error.rejectedDir, await Embedder.load(STATIC_MODEL), undefined);
+    const rejected = await Retriever.open({ indexDir: error.rejectedDir, embedder });
     expect(rejected.index.dir).toBe(error.rejectedDir);
     await build({ full: true });
     expect((await readdir(out)).filter((e) => e.startsWith('rejected-'))).toEqual([]);
   }, 60_000);
 
   it('refuses a generation whose figures fell more than the tolerance from the live one', async () => {
-    const first = await build();
+    const first = await firstBuild();
     const error = await refusal(build({ docsDir: await corpusWithout(MAJOR_SOURCES) }));
     const [recall, mrr] = error.verdict.checks;
     expect(recall!.live).toBe(first.quality!.record.recallAt5);
@@ -96,7 +120,7 @@ describe('prebuild with the quality gate', () => {
   }, 60_000);
 
   it('accepts a real drop within the tolerance, and records the new figures', async () => {
-    const first = await build();
+    const first = await firstBuild();
     // The drop here is just under 0.02; a wider tolerance keeps the test off the fourth decimal.
     const report = await build({ docsDir: await corpusWithout([MINOR_SOURCE]), qualityGate: { questionsFile: QUESTIONS, maxDrop: 0.03 } });
     const before = first.quality!.record;
@@ -108,7 +132,7 @@ describe('prebuild with the quality gate', () => {
   }, 60_000);
 
   it('compares only figures measured with the same questions file', async () => {
-    await build();
+    await firstBuild();
     // Drop the questions the major files answer: another file, another sha256, no comparison.
     const questions = JSON.parse(await readFile(QUESTIONS, 'utf8')) as { source?: string }[];
     const otherFile = path.join(dir, 'other-questions.json');

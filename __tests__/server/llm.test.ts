@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { LlmSettings } from '../../server/config.js';
-import { createLlmClient, LlmError, parseCompletion, type ChatMessage } from '../../server/llm.js';
+import type { ChatMessage } from '../../answer/ports.js';
+import { createLlmClient, LlmError, parseCompletion } from '../../server/llm.js';
 import { completion, FakeLlm } from '../helpers/fake-llm.js';
 
 const fake = new FakeLlm();

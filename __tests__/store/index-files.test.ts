@@ -3,7 +3,8 @@ import { readdir, writeFile, mkdir, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { beginGeneration, commitGeneration, resolveCurrentGeneration } from '../../store/atomic-swap.js';
 import { IndexCorruptError, IndexNotFoundError } from '../../store/errors.js';
-import { FILES, readIndex, writeGenerationFiles } from '../../store/index-files.js';
+import { readIndex, writeGenerationFiles } from '../../store/index-files.js';
+import { FILES } from '../../store/index-layout.js';
 import type { Manifest } from '../../store/manifest.js';
 import { tempDir } from '../helpers/temp.js';
 

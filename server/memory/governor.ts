@@ -1,6 +1,7 @@
+import type { MemoryMode } from '../../answer/ports.js';
 import type { Logger } from '../logger.js';
 
-export type MemoryMode = 'normal' | 'cautious' | 'degraded';
+export type { MemoryMode };
 
 export interface GovernorSettings {
   limitMb: number;

@@ -20,7 +20,7 @@ import { Retriever } from '../../workers/retriever.js';
 const config = loadConfig(process.env);
 const log = createLogger(config.logLevel);
 const embedder = await Embedder.load(config.embedding);
-const retriever = await Retriever.open(config.indexDir, embedder, undefined);
+const retriever = await Retriever.open({ indexDir: config.indexDir, embedder });
 const state: StatusOutput = {
   indexLoaded: true, modelLoaded: true, retrieval: retriever.retrieval, chunks: retriever.index.chunks.length,
   model: config.embedding.model, indexDir: config.indexDir, generation: path.basename(retriever.index.dir),
@@ -34,7 +34,7 @@ function memory(): WorkerMemory {
 
 async function search({ query, topK, filter }: SearchRequest): Promise<TaskResult<SearchOutput>> {
   const started = performance.now();
-  const value = await retriever.search(query, topK, filter);
+  const value = await retriever.search({ query, topK, filter });
   tasks++;
   return { value, memory: memory(), state, queueMs: 0, runMs: performance.now() - started };
 }

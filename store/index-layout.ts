@@ -1,0 +1,24 @@
+/**
+ * The names on disk of an index folder, in one place for the writer, the reader and the build.
+ * An index folder holds generations (`gen-*` folders) and a `CURRENT` file naming the live one.
+ */
+export const CURRENT_FILE = 'CURRENT';
+export const GENERATION_PREFIX = 'gen-';
+/** A generation or pointer still being written; readers never look at these. */
+export const TEMP_PREFIX = '.tmp-';
+/** A generation a build refused to make live (the prebuild quality gate), kept to be looked at. */
+export const REJECTED_PREFIX = 'rejected-';
+
+/** File names inside a generation folder. The manifest is written last: its presence means the folder is complete. */
+export const FILES = {
+  manifest: 'manifest.json',
+  chunks: 'chunks.json',
+  vectors: 'vectors.f32',
+  lexical: 'lexical.json',
+  documents: 'documents.json',
+  /** A folder: the vectra LocalIndex export. */
+  vectra: 'vectra',
+} as const;
+
+/** The vectra export's own index file, inside `FILES.vectra`. */
+export const VECTRA_INDEX_FILE = 'index.json';
