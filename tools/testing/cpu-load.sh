@@ -3,7 +3,9 @@
 # index (read, chunk, embed, write) over and over until killed. Run it beside the test suite to
 # check that no test leans on a wall-clock margin a loaded machine can miss:
 #
-#   npm run build && tools/testing/cpu-load.sh & load=$!; npm test; kill $load
+#   npm run build
+#   tools/testing/cpu-load.sh & load=$!    # the script itself in the background, so $! is its pid
+#   npm test; kill $load
 #
 # It runs the compiled CLI, so build first. SHARED_MODELS (default ../shared/models) names the
 # models folder; the corpus is ../corpora/18f-handbook/pages beside it. LOAD_LEXICAL_ONLY=1 skips
