@@ -1,11 +1,48 @@
-/** ESM all the way: ts-jest compiles tests as ES modules, and `.js` import suffixes map back to the `.ts` sources. */
-export default {
+/**
+ * ESM all the way: ts-jest compiles tests as ES modules, and `.js` import suffixes map back to the `.ts` sources.
+ *
+ * Two projects. `unit` runs in seconds with nothing but the sources: no model from ../shared/models,
+ * no `dist/` build, no worker thread, no child process. `integration` is every other test file, so a
+ * new file lands there until someone checks it belongs in `unit`.
+ */
+
+/** Test files (under `__tests__/`) that need no model, no build, no worker thread and no child process. */
+const UNIT = [
+  'answer/answerer.test.ts',
+  'answer/citations.test.ts',
+  'answer/extractive.test.ts',
+  'answer/relevance.test.ts',
+  'deploy.test.ts',
+  'evaluation/metrics.test.ts',
+  'evaluation/questions.test.ts',
+  'indexing/clean-text.test.ts',
+  'server/config.test.ts',
+  'server/llm.test.ts',
+  'store/index-files.test.ts',
+  'workers/fusion.test.ts',
+  'workers/lexical-index.test.ts',
+];
+
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const shared = {
   testEnvironment: '<rootDir>/__tests__/helpers/environment.cjs',
   roots: ['<rootDir>/__tests__'],
-  testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+};
+
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: UNIT.map((file) => `<rootDir>/__tests__/${file}`) },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...UNIT.map((file) => `^<rootDir>/__tests__/${escape(file)}$`)],
+    },
+  ],
   testTimeout: 60000,
   maxWorkers: 2,
 };

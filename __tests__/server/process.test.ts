@@ -10,6 +10,11 @@ import { tempDir } from '../helpers/temp.js';
 const LOG_MODULES = path.resolve('__tests__/fixtures/log-modules.mjs');
 const HEAVY = /@huggingface\/transformers|onnxruntime|vectra|sharp/;
 
+/** Resolve once `done()` holds, checking every 20 ms: a wait on something that has no event of its own. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 describe('the server as its own process', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -61,20 +66,24 @@ describe('the server as its own process', () => {
   it('on SIGTERM stops accepting, finishes the request in flight, and exits 0', async () => {
     const llm = await new FakeLlm().start();
     try {
-      llm.reset([{ delayMs: 1500, body: completion('Report it to the security team right away [1].') }]);
+      llm.reset([{ delayMs: 3000, body: completion('Report it to the security team right away [1].') }]);
       const server = await start({ ...staticEnv(), LLM_BASE_URL: llm.url, LLM_TIMEOUT_MS: '10000', SHUTDOWN_TIMEOUT_MS: '8000' });
       const inflight = ask(server.url, 'How do I report a lost laptop?');
-      while (llm.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      const signalled = Date.now();
+      await until(() => llm.requests.length > 0);
+      let answered = false;
+      void inflight.then(() => (answered = true));
       server.child.kill('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The server logs this line and closes its listener in the same tick: waiting for it, not for a fixed time, holds on a loaded machine.
+      await until(() => server.logs.some((line) => line.includes('"message":"shutting down"')));
       await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+      expect(answered).toBe(false);
       const { status, body } = await inflight;
+      const responded = Date.now();
       expect(status).toBe(200);
       expect(body.mode).toBe('llm');
       expect(await server.exited).toEqual({ code: 0, signal: null });
-      // Well under the keep-alive timeout (5 s) that an idle client connection would otherwise hold shutdown for.
-      expect(Date.now() - signalled).toBeLessThan(4000);
+      // An idle keep-alive connection would hold shutdown for 5 s after the response; timed from the response, not the signal, so the LLM's delay uses none of the margin.
+      expect(Date.now() - responded).toBeLessThan(4000);
       expect(server.logs.some((line) => line.includes('"message":"stopped"'))).toBe(true);
     } finally {
       await llm.stop();
@@ -87,15 +96,17 @@ describe('the server as its own process', () => {
       llm.reset([{ delayMs: 20_000, body: completion('too late [1]') }]);
       const server = await start({ ...staticEnv(), LLM_BASE_URL: llm.url, LLM_TIMEOUT_MS: '30000', LLM_ATTEMPT_TIMEOUT_MS: '30000', SHUTDOWN_TIMEOUT_MS: '2500' });
       const inflight = ask(server.url, 'How do I report a lost laptop?');
-      while (llm.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      await until(() => llm.requests.length > 0);
       const signalled = Date.now();
       server.child.kill('SIGTERM');
       const { status, body } = await inflight;
       expect(status).toBe(200);
       expect(body.mode).toBe('extractive');
       expect(body.notices.join(' ')).toContain('shutting down');
+      // Exit code 0 says the service drained within its own 2500 ms bound; this only checks the LLM's 20 s was not waited
+      // out, with seconds of slack for signal delivery and process exit on a loaded machine.
       expect(await server.exited).toEqual({ code: 0, signal: null });
-      expect(Date.now() - signalled).toBeLessThan(2500);
+      expect(Date.now() - signalled).toBeLessThan(10_000);
     } finally {
       await llm.stop();
     }
