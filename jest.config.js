@@ -16,9 +16,13 @@ const UNIT = [
   'evaluation/metrics.test.ts',
   'evaluation/questions.test.ts',
   'indexing/clean-text.test.ts',
+  'server/app.test.ts',
   'server/config.test.ts',
+  'server/http/request-errors.test.ts',
   'server/llm.test.ts',
   'store/index-files.test.ts',
+  'store/model-fingerprint.test.ts',
+  'tools/cli-env.test.ts',
   'workers/fusion.test.ts',
   'workers/lexical-index.test.ts',
 ];
