@@ -4,21 +4,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Answerer } from '../answer/answerer.js';
 import { createApp } from './app.js';
-import { memoryDegradedError } from './http/errors.js';
 import type { ServerConfig } from './config.js';
 import { createLlmClient, type LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory/governor.js';
-import { modelCostPriorMb, ModelAdmission } from './memory/model-admission.js';
-import { modelFilePath } from '../workers/model-config.js';
+import { applyMemoryPolicy, createModelAdmission } from './memory/memory-policy.js';
+import { shutdown } from './shutdown.js';
 import { WorkerGate } from './worker-gate/worker-gate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The compiled worker entry, next to this file's folder in dist/. */
 export const WORKER_FILE = path.join(here, '../workers/worker.js');
-
-/** Time left, before the shutdown bound, for requests whose LLM call was cut to answer extractively. */
-const LLM_SHUTDOWN_MARGIN_MS = 1000;
 
 export interface Service {
   server: Server;
@@ -33,45 +29,21 @@ export interface ServiceOptions {
   log: Logger;
   /** Process RSS in bytes for the memory governor (tests inject one). */
   rss?: () => number;
+  /** The clock (ms) the model admission holds the model back by (tests step through a hold). */
+  now?: () => number;
   version: string;
   workerFile?: string;
   /** Replaces the LLM client built from `config.llm` (tests). */
   llm?: LlmClient | null;
 }
 
-/** Wire the gate, the LLM client and the app together and listen on `config.port`. */
+/** The composition root: wire the governor, the gate, the LLM client and the app together and listen on `config.port`. */
 export async function startService(config: ServerConfig, options: ServiceOptions): Promise<Service> {
   const { log } = options;
   const governor = new MemoryGovernor(config.memory, log, options.rss);
-  const rss = options.rss ?? (() => process.memoryUsage.rss());
-  const { limitMb, cautiousAt, modelHoldMs, modelMaxHoldMs } = config.memory;
-  // A model that would push RSS past WORKER_RECYCLE_RSS_MB would only be recycled again.
-  const cautiousMb = limitMb * cautiousAt;
-  const ceiling = config.worker.recycleRssMb < cautiousMb ? { ceilingMb: config.worker.recycleRssMb, ceilingName: 'WORKER_RECYCLE_RSS_MB' } : { ceilingMb: cautiousMb, ceilingName: 'the cautious threshold' };
-  const admission = new ModelAdmission(
-    { ...ceiling, holdMs: modelHoldMs, maxHoldMs: modelMaxHoldMs },
-    modelCostPriorMb(modelFilePath(config.embedding)),
-    { rssMb: () => rss() / 1048576, mode: () => governor.mode },
-  );
-  const gate: WorkerGate = new WorkerGate({
-    admission,
-    onTaskDone: () => governor.sample(),
-    filename: options.workerFile ?? WORKER_FILE,
-    workerData: { indexDir: config.indexDir, embedding: config.embedding },
-    settings: config.worker,
-    log,
-  });
+  const gate = createGate(config, options, governor);
   const llm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
-  governor.onChange((mode) => {
-    // Leaving normal: give back the worker's memory at its next idle moment, and queue half as many.
-    if (mode !== 'normal') gate.requestRecycle('memory');
-    // Degraded: the backlog would keep the worker busy, and memory climbing, for seconds more.
-    if (mode === 'degraded') {
-      const shed = gate.shedQueued(memoryDegradedError(governor.snapshot()));
-      if (shed) log.warn('shed queued questions on entering degraded memory mode', { shed });
-    }
-    gate.setQueueLimit(mode === 'normal' ? undefined : Math.max(1, Math.floor(config.worker.maxQueue / 2)));
-  });
+  applyMemoryPolicy(governor, gate, { maxQueue: config.worker.maxQueue, log });
   governor.start();
   const llmCancel = new AbortController();
   const answerer = new Answerer({
@@ -94,6 +66,30 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     isShuttingDown: () => shuttingDown,
     memory: governor,
   });
+  const { server, url } = await listen(app, config);
+  if (config.warmup) warmUp(gate, log);
+  const stop = (timeoutMs: number) => {
+    shuttingDown = true;
+    return shutdown({ server, gate, governor, llmCancel }, timeoutMs);
+  };
+  return { server, gate, governor, url, shutdown: stop };
+}
+
+/** The gate in front of the worker, its model loads admitted by memory, the governor sampling after every task. */
+function createGate(config: ServerConfig, options: ServiceOptions, governor: MemoryGovernor): WorkerGate {
+  const admission = createModelAdmission(config, governor, options.rss ?? (() => process.memoryUsage.rss()), options.now);
+  return new WorkerGate({
+    admission,
+    onTaskDone: () => governor.sample(),
+    filename: options.workerFile ?? WORKER_FILE,
+    workerData: { indexDir: config.indexDir, embedding: config.embedding },
+    settings: config.worker,
+    log: options.log,
+  });
+}
+
+/** Listen on `config.port` (0: any free port) and say where, as a URL a local client can use. */
+async function listen(app: ReturnType<typeof createApp>, config: Pick<ServerConfig, 'port' | 'host'>): Promise<{ server: Server; url: string }> {
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -101,37 +97,13 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   });
   const address = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${address.port}`;
+  return { server, url };
+}
 
-  if (config.warmup) {
-    gate.run({ task: 'status', load: true }).then(
-      (result) => log.info('warmed up', { retrieval: result.value.retrieval, chunks: result.value.chunks, ms: result.runMs }),
-      (error: unknown) => log.warn('warm-up failed', { error: error instanceof Error ? error.message : String(error) }),
-    );
-  }
-
-  async function shutdown(timeoutMs: number): Promise<boolean> {
-    shuttingDown = true;
-    governor.stop();
-    // LLM calls still running close to the bound are cut, so their requests end in extractive answers, not dropped connections.
-    const cancelLlm = setTimeout(() => llmCancel.abort(), Math.max(0, timeoutMs - LLM_SHUTDOWN_MARGIN_MS));
-    const drained = (async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Connections that go idle after their last response are closed as they appear.
-        const sweep = setInterval(() => server.closeIdleConnections(), 100);
-        server.once('close', () => clearInterval(sweep));
-        server.closeIdleConnections();
-      });
-      await gate.close();
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const clean = await Promise.race([drained.then(() => true as const), timedOut]);
-    clearTimeout(timer);
-    clearTimeout(cancelLlm);
-    if (!clean) server.closeAllConnections();
-    return clean;
-  }
-
-  return { server, gate, governor, url, shutdown };
+/** Load the index and the model now rather than on the first question (`WARMUP=true`); a failure is only logged. */
+function warmUp(gate: WorkerGate, log: Logger): void {
+  gate.run({ task: 'status', load: true }).then(
+    (result) => log.info('warmed up', { retrieval: result.value.retrieval, chunks: result.value.chunks, ms: result.runMs }),
+    (error: unknown) => log.warn('warm-up failed', { error: error instanceof Error ? error.message : String(error) }),
+  );
 }

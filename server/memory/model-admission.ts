@@ -88,8 +88,6 @@ export class ModelAdmission {
     return decision;
   }
 
-
-
   /** The same test, not counted: may a keyword-only worker of `freedMb`, which goes first, be replaced by one with the model now? */
   wouldLoad(freedMb = 0): boolean {
     return this.check(freedMb).load;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { loadConfig } from '../../../server/config.js';
 import { createLogger } from '../../../server/logger.js';
-import { MemoryGovernor, type GovernorSettings } from '../../../server/memory/governor.js';
+import { MemoryGovernor, type GovernorSettings, type MemoryMode } from '../../../server/memory/governor.js';
 import { startService, type Service } from '../../../server/service.js';
 import { prebuild } from '../../../indexing/prebuild.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../../helpers/models.js';
@@ -58,14 +58,28 @@ describe('the memory governor', () => {
 /**
  * The real service over the sample index (static model), with RSS read from `rssMb()`: limit 500
  * MB, so cautious from 390 and degraded from 440; the RSS-triggered recycle kept out of the way.
+ * `now`, if given, is the model admission's clock.
  */
-async function governedService(rssMb: () => number, env: Record<string, string> = {}): Promise<{ service: Service; cleanup: () => Promise<void> }> {
+async function governedService(rssMb: () => number, env: Record<string, string> = {}, now?: () => number): Promise<{ service: Service; cleanup: () => Promise<void> }> {
   const { dir, cleanup } = await tempDir();
   const indexDir = path.join(dir, 'index');
   await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: STATIC_MODEL.model, MEMORY_LIMIT_MB: '500', MEMORY_SAMPLE_MS: '50', WORKER_RECYCLE_RSS_MB: '8000', ...env });
-  const service = await startService(config, { log: createLogger('error', () => undefined), version: 'test', workerFile: path.resolve('dist/workers/worker.js'), rss: () => rssMb() * MB });
+  const service = await startService(config, { log: createLogger('error', () => undefined), version: 'test', workerFile: path.resolve('dist/workers/worker.js'), rss: () => rssMb() * MB, ...(now ? { now } : {}) });
   return { service, cleanup };
+}
+
+/**
+ * Resolves once the governor is in `mode`: it samples every 50 ms, and a busy machine can delay
+ * that by far more than any fixed wait, so wait on the change itself.
+ */
+function modeBecomes(service: Service, mode: MemoryMode): Promise<void> {
+  return new Promise((resolve) => {
+    if (service.governor.mode === mode) return resolve();
+    service.governor.onChange((next) => {
+      if (next === mode) resolve();
+    });
+  });
 }
 
 describe('memory modes over HTTP', () => {
@@ -86,15 +100,13 @@ describe('memory modes over HTTP', () => {
     const res = await fetch(`${service.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'How long is paid parental leave?', topK: 8 }) });
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { memoryMode?: string; citations?: unknown[]; notices?: string[]; error?: { code: string } } };
   };
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
-
   it('answers normally, narrows answers when cautious, sheds questions when degraded, and recovers', async () => {
     const normal = await ask();
     expect(normal.status).toBe(200);
     expect(normal.body.memoryMode).toBe('normal');
 
     rssMb = 400;
-    await settle();
+    await modeBecomes(service, 'cautious');
     const cautious = await ask();
     expect(cautious.status).toBe(200);
     expect(cautious.body.memoryMode).toBe('cautious');
@@ -104,7 +116,7 @@ describe('memory modes over HTTP', () => {
     expect(memory.mode).toBe('cautious');
 
     rssMb = 450;
-    await settle();
+    await modeBecomes(service, 'degraded');
     const shed = await ask();
     expect(shed.status).toBe(503);
     expect(shed.body.error!.code).toBe('MEMORY_DEGRADED');
@@ -117,7 +129,7 @@ describe('memory modes over HTTP', () => {
     expect(((await (await fetch(`${service.url}/api/memory`)).json()) as { mode: string }).mode).toBe('degraded');
 
     rssMb = 200;
-    await settle();
+    await modeBecomes(service, 'normal');
     const recovered = await ask();
     expect(recovered.status).toBe(200);
     expect(recovered.body.memoryMode).toBe('normal');
@@ -130,10 +142,12 @@ describe('the embedding model and memory over HTTP', () => {
   let cleanup: () => Promise<void>;
   let rssMb = 350;
   const HOLD_MS = 1500;
+  // The hold runs on this clock, stepped by the test: asks on a slow machine cannot outlast it.
+  let clock = 1_000_000;
 
   beforeAll(async () => {
     // The static model's prior cost is 40 MB plus twice its 15 MB file: at 350 MB it passes 390.
-    ({ service, cleanup } = await governedService(() => rssMb, { MEMORY_MODEL_HOLD_MS: String(HOLD_MS) }));
+    ({ service, cleanup } = await governedService(() => rssMb, { MEMORY_MODEL_HOLD_MS: String(HOLD_MS) }, () => clock));
   }, 120_000);
 
   afterAll(async () => {
@@ -149,7 +163,6 @@ describe('the embedding model and memory over HTTP', () => {
   };
   type Memory = { worker: { model: string; recyclesByReason: Record<string, number> }; modelAdmission: { loadCostMb: number; measured: boolean; heldUntil: string | null; lastRefusal: string | null } };
   const memory = async () => (await (await fetch(`${service.url}/api/memory`)).json()) as Memory;
-  const settle = (ms = 150) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it('searches by keyword while a model load would pass the cautious threshold, and loads the model once it fits', async () => {
     const tight = await ask();
@@ -175,21 +188,24 @@ describe('the embedding model and memory over HTTP', () => {
 
   it('after a memory recycle, answers by keyword for the hold instead of reloading the model, then reloads it', async () => {
     rssMb = 400;
-    await settle();
+    await modeBecomes(service, 'cautious');
     const cautious = await ask();
     expect(cautious.memoryMode).toBe('cautious');
     expect(cautious.retrieval).toBe('lexical');
     expect(cautious.notices.join(' ')).toMatch(/held back for \d+ s more after memory ran high/);
 
     rssMb = 100;
-    await settle();
+    await modeBecomes(service, 'normal');
     const held = await ask();
     expect(held.memoryMode).toBe('normal');
     expect(held.retrieval).toBe('lexical');
     expect(held.notices.join(' ')).toMatch(/held back for \d+ s more after memory ran high/);
     expect((await memory()).modelAdmission.heldUntil).not.toBeNull();
 
-    await settle(HOLD_MS);
+    clock += HOLD_MS - 1;
+    expect((await memory()).modelAdmission.heldUntil).not.toBeNull();
+    clock += 1;
+    expect((await memory()).modelAdmission.heldUntil).toBeNull();
     await ask();
     const back = await ask();
     expect(back.retrieval).toBe('hybrid');

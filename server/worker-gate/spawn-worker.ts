@@ -1,0 +1,36 @@
+import { Piscina } from 'piscina';
+import type { WorkerConfig } from '../../workers/protocol.js';
+
+/**
+ * The worker's young generation, in MB. V8 sizes it for throughput (tens of MB of semi-space);
+ * loading the index and embedding questions churn short-lived objects, so a small nursery keeps
+ * RSS about 25 MB lower after the first answer and under load, for a few ms more per search
+ * (measured, README "Memory").
+ */
+const YOUNG_GENERATION_MB = 4;
+
+export interface SpawnOptions {
+  /** The compiled worker entry (`dist/workers/worker.js`). */
+  filename: string;
+  workerData: WorkerConfig;
+  /** The worker's V8 old generation (`WORKER_HEAP_MB`). */
+  heapMb: number;
+}
+
+/**
+ * Start the one worker thread: a Piscina of exactly one thread that never idles out, its heap
+ * bounded. `onIdleError` hears a worker that dies between tasks.
+ */
+export function spawnWorker(options: SpawnOptions, onIdleError: (error: unknown) => void): Piscina {
+  const piscina = new Piscina({
+    filename: options.filename,
+    workerData: options.workerData,
+    minThreads: 1,
+    maxThreads: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    resourceLimits: { maxOldGenerationSizeMb: options.heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
+  // Without a listener, a worker that dies while idle throws 'error' on the process and kills it.
+  piscina.on('error', onIdleError);
+  return piscina;
+}
