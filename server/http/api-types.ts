@@ -46,22 +46,12 @@ export interface MemoryReport {
   mode: MemoryMode;
   governor: GovernorSnapshot | null;
   main: { heapUsedMb: number; heapTotalMb: number; externalMb: number; arrayBuffersMb: number };
-  worker: {
+  /** The gate's counters as they are; `model` says whether this worker loaded the embedding model or runs without it (keyword search) to save memory. */
+  worker: Pick<GateStats, 'recycles' | 'recyclesByReason' | 'tasksSinceRecycle' | 'recycleAfter' | 'tasksTotal' | 'crashes' | 'outOfMemory' | 'retried' | 'queued' | 'model'> & {
     state: GateStats['worker'];
     /** As of the worker's last task. */
     heapUsedMb: number | null;
     heapTotalMb: number | null;
-    recycles: number;
-    recyclesByReason: GateStats['recyclesByReason'];
-    tasksSinceRecycle: number;
-    recycleAfter: number;
-    tasksTotal: number;
-    crashes: number;
-    outOfMemory: number;
-    retried: number;
-    queued: number;
-    /** Whether this worker loaded the embedding model, or runs without it (keyword search) to save memory. */
-    model: GateStats['model'];
   };
   /** The model admission: what a model load costs, and whether the model is held back. */
   modelAdmission: GateStats['admission'];
