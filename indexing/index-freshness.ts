@@ -5,7 +5,7 @@ import { assertModelPresent, hashModelFile, modelFilePath } from '../workers/mod
 import { existsSync } from 'node:fs';
 import { corpusHash, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, documentHash, readCorpus, type PrebuildOptions } from './prebuild.js';
 import { fingerprintDifferences } from '../store/model-fingerprint.js';
-import { toolVersion } from '../store/package-version.js';
+import { packageVersion } from '../store/package-version.js';
 
 /** On disk, or allowed to be downloaded: a lexical-only index should then be upgraded. */
 function modelAvailable(options: PrebuildOptions): boolean {
@@ -30,7 +30,7 @@ export async function staleReason(options: PrebuildOptions, acceptLexical = fals
   } catch (error) {
     return `no usable index (${(error as Error).message})`;
   }
-  if (manifest.tool.version !== toolVersion()) return `built by rag512 ${manifest.tool.version}`;
+  if (manifest.tool.version !== packageVersion()) return `built by rag512 ${manifest.tool.version}`;
   if (manifest.chunking.revision !== CHUNKER_REVISION) return 'built by an older chunker';
   const { overlapTokens = DEFAULT_OVERLAP_TOKENS, chunkTokens = DEFAULT_CHUNK_TOKENS } = options;
   if (manifest.chunking.overlapTokens !== overlapTokens) return `built with ${manifest.chunking.overlapTokens}-token overlap, ${overlapTokens} requested`;

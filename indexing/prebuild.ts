@@ -16,7 +16,7 @@ import { acquireBuildLock } from './build-lock.js';
 import { isSkipped, listDocuments, loadDocument, type SkippedDocument, type SourceDocument } from './documents.js';
 import { DocsNotFoundError, NoDocumentsError } from './errors.js';
 import { readGateQuestions, runQualityGate, type QualityGateOptions, type QualityVerdict } from './quality-gate.js';
-import { toolVersion } from '../store/package-version.js';
+import { packageVersion } from '../store/package-version.js';
 
 export const DEFAULT_CHUNK_TOKENS = 128;
 export const DEFAULT_OVERLAP_TOKENS = 16;
@@ -117,7 +117,7 @@ async function previousGeneration(outDir: string, model: ModelFingerprint | null
     if (!sameModel(manifest.model, model)) return undefined;
     const { maxTokens, overlapTokens, revision } = manifest.chunking;
     if (maxTokens !== chunking.maxTokens || overlapTokens !== chunking.overlapTokens || revision !== chunking.revision) return undefined;
-    if (manifest.tool.version !== toolVersion()) return undefined;
+    if (manifest.tool.version !== packageVersion()) return undefined;
     const documents = await readDocuments(await locateIndex(outDir));
     return { index, documents: new Map(documents.map((doc) => [doc.source, doc])) };
   } catch {
@@ -208,7 +208,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     const vectraExport = Boolean(vectors) && options.vectraExport !== false;
     const manifest: Manifest = {
       formatVersion: FORMAT_VERSION,
-      tool: { name: 'rag512', version: toolVersion() },
+      tool: { name: 'rag512', version: packageVersion() },
       createdAt: new Date().toISOString(),
       model,
       chunking,

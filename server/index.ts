@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toolVersion } from '../store/package-version.js';
+import { packageVersion } from '../store/package-version.js';
 import { ConfigError, loadConfig } from './config.js';
 import { ensureSampleIndex } from './ensure-index.js';
 import { createLogger } from './logger.js';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     process.off('SIGINT', onInt);
     if (!built.ok) log.error('could not build the sample index; /readyz will say why requests fail', { detail: built.detail });
   }
-  const service = await startService(config, { log, version: toolVersion() });
+  const service = await startService(config, { log, version: packageVersion() });
   log.info('listening', {
     url: service.url,
     index: config.indexDir,

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 let cached: string | undefined;
 
 /** This package's version, found by walking up from this file (works from source and from dist/). */
-export function toolVersion(): string {
+export function packageVersion(): string {
   if (cached) return cached;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
