@@ -11,6 +11,7 @@ const UNIT = [
   'answer/answerer.test.ts',
   'answer/citations.test.ts',
   'answer/extractive.test.ts',
+  'answer/llm-abstain.test.ts',
   'answer/relevance.test.ts',
   'deploy.test.ts',
   'evaluation/metrics.test.ts',

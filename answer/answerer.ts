@@ -2,7 +2,7 @@ import type { SearchFilter, SearchHit } from '../workers/protocol.js';
 import { checkCitations } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
 import type { AnswerLlm, AnswerLog, MemoryMode, SearchFn } from './ports.js';
-import { buildMessages, headingOf } from './prompt.js';
+import { buildMessages, headingOf, readNoAnswerMarker } from './prompt.js';
 import { judgeRelevance, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
 
 export interface AskInput {
@@ -85,6 +85,44 @@ function toCitation(hit: SearchHit, n: number): Citation {
   };
 }
 
+export const LLM_NO_ANSWER_NOTICE = 'The language model found no answer to this question in the passages.';
+const LLM_PARTLY_ANSWERED_NOTICE = 'The language model found no answer in the passages to part of this question; the rest of the answer cites them.';
+/** A renumbered citation as checkCitations leaves it: `[1]`, `[2, 3]`. */
+const KEPT_CITATION = /\[[\d, ]*\]/g;
+
+/** What the answer says with its citations taken out: does a letter or digit of prose remain? */
+function hasProse(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(text.replace(KEPT_CITATION, ''));
+}
+
+/** An LLM reply turned into the answer: its text, mode, the passages it cites, and its notices. */
+export interface ReadReply {
+  answer: string;
+  mode: 'llm' | 'abstain';
+  /** 0-based passage indexes, in the order of the answer's renumbered `[n]`. */
+  cited: number[];
+  notices: string[];
+}
+
+/**
+ * Read an untrusted LLM reply. The no-answer marker makes it an abstention unless, with the marker
+ * taken out, prose remains that cites a retrieved passage: a model that answers half a question
+ * and marks the other half keeps the half it could cite, and text that cites nothing after the
+ * marker is the outside knowledge the prompt forbids, so it is dropped with the rest.
+ */
+export function readLlmReply(text: string, passageCount: number): ReadReply {
+  const marker = readNoAnswerMarker(text);
+  const checked = checkCitations(marker.rest, passageCount);
+  if (marker.said && (checked.cited.length === 0 || !hasProse(checked.text))) {
+    return { answer: ABSTAIN_ANSWER, mode: 'abstain', cited: [], notices: [LLM_NO_ANSWER_NOTICE] };
+  }
+  const notices: string[] = [];
+  if (marker.said) notices.push(LLM_PARTLY_ANSWERED_NOTICE);
+  if (checked.removed.length) notices.push(`Removed citation${checked.removed.length > 1 ? 's' : ''} ${checked.removed.map((n) => `[${n}]`).join(' ')} that named no retrieved passage.`);
+  if (checked.cited.length === 0) notices.push('The model cited no passage; treat this answer with care.');
+  return { answer: checked.text, mode: 'llm', cited: checked.cited, notices };
+}
+
 /** Retrieval, then one of: abstain, ask the LLM, or quote the passages; citations checked either way. */
 export class Answerer {
   constructor(private readonly deps: AnswererDeps) {}
@@ -125,10 +163,9 @@ export class Answerer {
       try {
         const completion = await this.deps.llm.complete(buildMessages(input.question, hits, cautious ? CAUTIOUS_PASSAGE_CHARS : PASSAGE_CHARS), this.deps.llmCancel);
         timings.generateMs = Date.now() - generateStarted;
-        const checked = checkCitations(completion.text, hits.length);
-        if (checked.removed.length) notices.push(`Removed citation${checked.removed.length > 1 ? 's' : ''} ${checked.removed.map((n) => `[${n}]`).join(' ')} that named no retrieved passage.`);
-        if (checked.cited.length === 0) notices.push('The model cited no passage; treat this answer with care.');
-        return respond(checked.text, 'llm', checked.cited);
+        const reply = readLlmReply(completion.text, hits.length);
+        notices.push(...reply.notices);
+        return respond(reply.answer, reply.mode, reply.cited);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         this.deps.log.warn('LLM call failed; answering extractively', { error: message });

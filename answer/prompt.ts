@@ -1,11 +1,17 @@
 import type { SearchHit } from '../workers/protocol.js';
 import type { ChatMessage } from './ports.js';
 
+/**
+ * What the model replies, alone, when the passages do not answer the question. Bracketed, all
+ * capitals and one token, so a model copies it verbatim and no prose says it by accident.
+ */
+export const NO_ANSWER_MARKER = '[NOT_IN_PASSAGES]';
+
 const SYSTEM = [
   'You answer questions about an organisation\'s documents using only the numbered passages you are given.',
   'Cite every statement with the number of the passage it comes from, in square brackets, like [1] or [2, 3].',
   'Cite only passage numbers that exist. Do not use outside knowledge.',
-  'If the passages do not contain the answer, say that the documents do not cover it.',
+  `If the passages do not contain the answer, reply with exactly ${NO_ANSWER_MARKER} and nothing else.`,
   'Answer in a few sentences, in the language of the question.',
 ].join(' ');
 
@@ -31,4 +37,29 @@ export function buildMessages(question: string, passages: SearchHit[], maxPassag
     { role: 'system', content: SYSTEM },
     { role: 'user', content: `Passages:\n\n${numbered}\n\nQuestion: ${question}` },
   ];
+}
+
+/**
+ * The marker as models write it: any case, spaces or hyphens for the underscores when bracketed,
+ * the bare underscored token, and the quotes, code ticks or bold and the trailing punctuation
+ * around it, which go with it. Every quantifier is bounded, so a match attempt costs at most a few
+ * dozen characters and a scan of the whole reply is linear in its length, whatever the text.
+ */
+const MARKER_FORMS = /[ \t]{0,3}["'`*\u2018\u2019\u201c\u201d]{0,3}(?:\[[ \t]{0,3}not[ \t_-]{1,3}in[ \t_-]{1,3}passages[ \t]{0,3}\]|\bnot_in_passages\b)["'`*\u2018\u2019\u201c\u201d]{0,3}[.!:;,]?/gi;
+
+/** A reply read for the marker: whether the model wrote it, and the reply without it. */
+export interface MarkerReading {
+  said: boolean;
+  /** The reply with every form of the marker removed, trimmed; the whole reply when `said` is false. */
+  rest: string;
+}
+
+/** Find {@link NO_ANSWER_MARKER} anywhere in an untrusted reply, in one linear scan. */
+export function readNoAnswerMarker(reply: string): MarkerReading {
+  let said = false;
+  const rest = reply.replace(MARKER_FORMS, () => {
+    said = true;
+    return '';
+  });
+  return said ? { said, rest: rest.trim() } : { said, rest: reply };
 }
