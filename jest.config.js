@@ -17,6 +17,7 @@ const UNIT = [
   'evaluation/metrics.test.ts',
   'evaluation/questions.test.ts',
   'indexing/clean-text.test.ts',
+  'indexing/calibrate-floors.test.ts',
   'server/app.test.ts',
   'server/config.test.ts',
   'server/http/request-errors.test.ts',

@@ -3,7 +3,7 @@ import { checkCitations } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
 import type { AnswerLlm, AnswerLog, MemoryMode, SearchFn } from './ports.js';
 import { buildMessages, headingOf, readNoAnswerMarker } from './prompt.js';
-import { judgeRelevance, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
+import { judgeRelevance, resolveFloors, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
 
 export interface AskInput {
   question: string;
@@ -41,7 +41,10 @@ export interface AskResponse {
 export interface AnswererDeps {
   search: SearchFn;
   llm: AnswerLlm | null;
+  /** The floors to use where neither the index nor the operator says otherwise. */
   floors: RelevanceFloors;
+  /** Floors the operator set: they outrank the index's own calibration (see resolveFloors). */
+  explicitFloors?: Partial<RelevanceFloors>;
   log: AnswerLog;
   /** Aborted at shutdown, so in-flight LLM calls end in extractive answers before the deadline. */
   llmCancel?: AbortSignal;
@@ -143,7 +146,7 @@ export class Answerer {
     const notices: string[] = [];
     if (cautious) notices.push(`The server is short of memory (${memoryMode} mode): the answer uses at most ${CAUTIOUS_TOP_K} passages.`);
     if (retrieval === 'lexical') notices.push(`Semantic search is unavailable (${degradedReason ?? 'no embedding model'}); passages were found by keyword search alone.`);
-    const verdict = judgeRelevance(input.question, hits, found.value.retrieval, this.deps.floors, found.value.query);
+    const verdict = judgeRelevance(input.question, hits, found.value.retrieval, resolveFloors(this.deps.floors, found.value.calibration, this.deps.explicitFloors), found.value.query);
     const timings = { queueMs: found.queueMs, embedMs: round(found.value.timings.embedMs), searchMs: round(found.value.timings.searchMs), generateMs: 0, totalMs: 0 };
     const respond = (answer: string, mode: AnswerMode, cited: number[]): AskResponse => ({
       answer,

@@ -1,4 +1,4 @@
-import type { QuerySignals, RetrievalMode, SearchHit } from '../workers/protocol.js';
+import type { IndexFloors, QuerySignals, RetrievalMode, SearchHit } from '../workers/protocol.js';
 import { contentStems, stem, stemSet, words } from '../text/terms.js';
 
 export interface RelevanceFloors {
@@ -38,6 +38,14 @@ export interface RelevanceVerdict {
 }
 
 const PASSAGES_FOR_COVERAGE = 3;
+
+/**
+ * The floors one answer is judged by: the service's defaults, then what the index's build measured
+ * for its own model (the similarity floors), then whatever the operator set explicitly.
+ */
+export function resolveFloors(defaults: RelevanceFloors, calibration: IndexFloors | undefined, explicit: Partial<RelevanceFloors> = {}): RelevanceFloors {
+  return { ...defaults, ...(calibration ?? {}), ...explicit };
+}
 /**
  * A question unlike the documents as a whole is still answered when the passages hold this share
  * of its words: short keyword questions ("default meeting length") sit far from the corpus mean in
@@ -71,6 +79,12 @@ export function judgeRelevance(question: string, hits: SearchHit[], retrieval: R
   const keywordMatch = query?.keywordMatch ?? null;
   const corpusSimilarity = query?.corpusSimilarity ?? null;
   if (hits.length === 0) return { relevant: false, signals: { similarity: null, coverage: 0, keywordMatch, corpusSimilarity, unknownWords }, reason: 'nothing matched' };
+  // Without a single word the documents could hold (another script, emoji, punctuation, invisible
+  // characters) every score is noise: meaning search always returns its nearest passages.
+  if (stems.every((s) => unknown.has(s))) {
+    const reason = stems.length === 0 ? 'the question has no word to search for (the index reads Latin letters and digits, and skips common words)' : `none of the question's words (${unknownWords.join(', ')}) appear in the documents`;
+    return { relevant: false, signals: { similarity: null, coverage: 0, keywordMatch, corpusSimilarity, unknownWords }, reason };
+  }
   const bag = new Set<string>();
   for (const hit of hits.slice(0, PASSAGES_FOR_COVERAGE)) for (const s of stemSet([hit.title, ...hit.headings, hit.text].join('\n'))) bag.add(s);
   const coverage = stems.length ? stems.filter((s) => bag.has(s)).length / stems.length : 1;

@@ -3,16 +3,19 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { abandonGeneration, beginGeneration, commitGeneration } from '../store/atomic-swap.js';
 import type { ChunkRecord, DocumentRecord } from '../store/chunk-record.js';
-import { locateIndex, readDocuments, readIndex, writeGenerationFiles, type LoadedIndex } from '../store/index-files.js';
+import { locateIndex, readDocuments, readIndex, writeGenerationFiles, writeManifest, type LoadedIndex } from '../store/index-files.js';
 import { FILES, VECTRA_INDEX_FILE } from '../store/index-layout.js';
 import { FORMAT_VERSION, type ChunkingParams, type Manifest, type ModelFingerprint } from '../store/manifest.js';
 import { sameModel } from '../store/model-fingerprint.js';
 import { writeVectraIndex } from '../store/vectra-export.js';
 import { approximateTokenCounter, CHUNKER_REVISION, chunkDocument, embeddingText, type TokenCount } from './chunker.js';
+import { DEFAULT_TOP_K } from '../answer/defaults.js';
 import { Embedder, TokenCounter } from '../workers/embedder.js';
+import { Retriever } from '../workers/retriever.js';
 import { buildLexicalIndex } from '../workers/lexical-index.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
 import { acquireBuildLock } from './build-lock.js';
+import { calibrateRelevance, type CalibrationQuantiles } from './calibrate.js';
 import { isSkipped, listDocuments, loadDocument, type SkippedDocument, type SourceDocument } from './documents.js';
 import { DocsNotFoundError, NoDocumentsError } from './errors.js';
 import { readGateQuestions, runQualityGate, type QualityGateOptions, type QualityVerdict } from './quality-gate.js';
@@ -42,6 +45,8 @@ export interface PrebuildOptions {
    * one untouched) when its figures are too low or fell too far.
    */
   qualityGate?: QualityGateOptions;
+  /** Quantiles for the relevance calibration (default DEFAULT_CALIBRATION_QUANTILES); `false` skips it. */
+  calibration?: CalibrationQuantiles | false;
   onProgress?: (event: ProgressEvent) => void;
   onWarning?: (message: string) => void;
 }
@@ -136,6 +141,15 @@ async function loadModel(options: PrebuildOptions): Promise<{ embedder?: Embedde
     options.onWarning?.(`no tokenizer for ${options.embedding.model}: chunk sizes are estimated from word counts`);
     return { counter: approximateTokenCounter(DEFAULT_CHUNK_TOKENS) };
   }
+}
+
+/** Measure the new generation's relevance floors with the model that built it, and record them in its manifest. */
+async function calibrate(generationDir: string, embedder: Embedder, manifest: Manifest, quantiles: CalibrationQuantiles | undefined): Promise<void> {
+  const retriever = await Retriever.open({ indexDir: generationDir, embedder });
+  const relevance = await calibrateRelevance(retriever, DEFAULT_TOP_K, quantiles);
+  if (!relevance) return;
+  manifest.relevance = relevance;
+  await writeManifest(generationDir, manifest);
 }
 
 /**
@@ -234,6 +248,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     try {
       if (vectraExport) await writeVectraIndex(tempDir, chunks, vectors!, dims);
       await writeGenerationFiles(tempDir, { manifest, chunks, documents, vectors, lexicalJson: buildLexicalIndex(chunks) });
+      if (embedder && options.calibration !== false) await calibrate(tempDir, embedder, manifest, options.calibration);
       if (gateQuestions) {
         quality = await runQualityGate({ indexDir: outDir, tempDir, name, manifest, embedder, questions: gateQuestions, options: options.qualityGate! });
       }

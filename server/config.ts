@@ -57,6 +57,8 @@ export interface AnswerSettings {
   maxTopK: number;
   maxQuestionChars: number;
   floors: RelevanceFloors;
+  /** The floors set in the environment; they outrank the floors an index measured for its model at build time. */
+  explicitFloors: Partial<RelevanceFloors>;
   /** See AnswererDeps.meaningWeight. */
   meaningWeight: number;
 }
@@ -205,6 +207,25 @@ function memorySettings(read: Reader): MemorySettings {
   };
 }
 
+const FLOOR_VARIABLES = {
+  minCoverage: ['ABSTAIN_MIN_COVERAGE', 0, 1],
+  minKeywordMatch: ['ABSTAIN_MIN_KEYWORD_MATCH', 0, 1],
+  minSimilarity: ['ABSTAIN_MIN_SIMILARITY', -1, 1],
+  minCorpusSimilarity: ['ABSTAIN_MIN_CORPUS_SIMILARITY', -1, 1],
+  maxUnknownShare: ['ABSTAIN_MAX_UNKNOWN_SHARE', 0, 1],
+} as const satisfies Record<keyof RelevanceFloors, readonly [ConfigVariable, number, number]>;
+
+/** Every floor (set or default), and apart the ones set in the environment: those outrank an index's own calibration. */
+function abstentionFloors(read: Reader, env: NodeJS.ProcessEnv): { floors: RelevanceFloors; explicitFloors: Partial<RelevanceFloors> } {
+  const floors = {} as RelevanceFloors;
+  const explicitFloors: Partial<RelevanceFloors> = {};
+  for (const [field, [name, min, max]] of Object.entries(FLOOR_VARIABLES) as [keyof RelevanceFloors, readonly [ConfigVariable, number, number]][]) {
+    floors[field] = read.number(name, min, max);
+    if (env[name] !== undefined && env[name] !== '') explicitFloors[field] = floors[field];
+  }
+  return { floors, explicitFloors };
+}
+
 /**
  * Read and check the environment. Throws ConfigError naming the first variable that breaks its
  * rule. Relative paths resolve against `cwd`.
@@ -240,13 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
       defaultTopK,
       maxTopK,
       maxQuestionChars: read.int('MAX_QUESTION_CHARS', 10, 100_000),
-      floors: {
-        minCoverage: read.number('ABSTAIN_MIN_COVERAGE', 0, 1),
-        minKeywordMatch: read.number('ABSTAIN_MIN_KEYWORD_MATCH', 0, 1),
-        minSimilarity: read.number('ABSTAIN_MIN_SIMILARITY', -1, 1),
-        minCorpusSimilarity: read.number('ABSTAIN_MIN_CORPUS_SIMILARITY', -1, 1),
-        maxUnknownShare: read.number('ABSTAIN_MAX_UNKNOWN_SHARE', 0, 1),
-      },
+      ...abstentionFloors(read, env),
       meaningWeight: read.number('EXTRACTIVE_MEANING_WEIGHT', 0, 100),
     },
     memory: memorySettings(read),

@@ -50,6 +50,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     search: (request) => gate.search(request),
     llm,
     floors: config.answers.floors,
+    explicitFloors: config.answers.explicitFloors,
     log,
     llmCancel: llmCancel.signal,
     memoryMode: () => governor.mode,

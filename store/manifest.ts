@@ -36,6 +36,30 @@ export interface Manifest {
   files: { chunks: string; vectors: string | null; lexical: string; documents: string; vectra: string | null };
   /** Retrieval figures measured before the generation went live; absent when built without `--eval`. */
   quality?: QualityRecord;
+  /** The abstention floors that belong to this corpus and model, measured at build time; absent for a lexical-only index or an older build. */
+  relevance?: RelevanceCalibration;
+}
+
+/** Low, middle and high of a measured distribution. */
+export interface ScoreSpread {
+  p50: number;
+  p90: number;
+  max: number;
+}
+
+/**
+ * How unrelated questions score on this index with its model, and the floors derived from that.
+ * Cosines live on each model's own scale, and the best of more chunks is higher, so a floor fixed
+ * for one index refuses paraphrases on a small one and lets unrelated questions through on a large one.
+ */
+export interface RelevanceCalibration {
+  /** Best passage cosine under which the meaning side counts as weak (ABSTAIN_MIN_SIMILARITY). */
+  minSimilarity: number;
+  /** Cosine with the corpus mean under which a question is unlike the documents (ABSTAIN_MIN_CORPUS_SIMILARITY). */
+  minCorpusSimilarity: number;
+  /** Which quantiles of the unrelated questions' scores the floors are. */
+  method: { unrelatedQuestions: number; similarityQuantile: number; corpusQuantile: number };
+  unrelated: { similarity: ScoreSpread; corpusSimilarity: ScoreSpread };
 }
 
 /** How well a generation answered a labelled questions file, in the mode the service would use. */

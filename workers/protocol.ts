@@ -77,6 +77,12 @@ export interface QuerySignals {
   corpusSimilarity: number | null;
 }
 
+/** The model-dependent abstention floors an index carries; see store/manifest.ts RelevanceCalibration. */
+export interface IndexFloors {
+  minSimilarity: number;
+  minCorpusSimilarity: number;
+}
+
 export interface SearchOutput {
   hits: SearchHit[];
   retrieval: RetrievalMode;
@@ -86,6 +92,8 @@ export interface SearchOutput {
   degradedReason?: string;
   /** Asked for with `sentences` and when the model is loaded: each quotable sentence of the hits (see workers/sentences.ts) and its cosine with the query. */
   sentenceSimilarity?: Record<string, number>;
+  /** The abstention floors this index's build measured for its model (manifest `relevance`); absent for a lexical search or an older index. */
+  calibration?: IndexFloors;
   /** `embedMs` includes embedding the sentences, when asked for. */
   timings: { embedMs: number; searchMs: number };
 }

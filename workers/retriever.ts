@@ -101,12 +101,14 @@ export class Retriever {
       sentenceSimilarity = await this.sentenceSimilarity(hits, queryVector);
       embedMs += performance.now() - sentencesStarted;
     }
+    const calibration = this.index.manifest.relevance;
     return {
       hits,
       retrieval,
       query: signals,
       ...(retrieval === 'lexical' && this.degradedReason ? { degradedReason: this.degradedReason } : {}),
       ...(sentenceSimilarity ? { sentenceSimilarity } : {}),
+      ...(calibration && retrieval !== 'lexical' ? { calibration: { minSimilarity: calibration.minSimilarity, minCorpusSimilarity: calibration.minCorpusSimilarity } } : {}),
       timings: { embedMs, searchMs },
     };
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_FLOORS } from '../../answer/defaults.js';
-import { judgeRelevance, type RelevanceFloors } from '../../answer/relevance.js';
+import { judgeRelevance, resolveFloors, type RelevanceFloors } from '../../answer/relevance.js';
 import type { QuerySignals, RetrievalMode, SearchHit } from '../../workers/protocol.js';
 
 const FLOORS: RelevanceFloors = { minCoverage: 0.33, minKeywordMatch: 0.2, minSimilarity: 0.4, minCorpusSimilarity: 0.17, maxUnknownShare: 0.3 };
@@ -134,5 +134,49 @@ describe('judgeRelevance without hits', () => {
       signals: { similarity: null, coverage: 0, keywordMatch: 0, corpusSimilarity: null, unknownWords: ['reimbursement'] },
       reason: 'nothing matched',
     });
+  });
+});
+
+describe('questions with no word the documents could hold', () => {
+  const passages = [hit(ON_TOPIC, { ...vector(0.9), ...lexical(12) })];
+  it.each([
+    ['another script', 'Сколько дней отпуска мне положено?'],
+    ['emoji only', '🏖️🌴😎❓'],
+    ['punctuation only', '???!!! ... ---'],
+    ['zero-width characters', '\u200b\u200c\u200d\ufeff'],
+    ['stopwords only', 'what is it and how?'],
+  ])('abstain (%s) even when every score looks strong', (_kind, question) => {
+    const verdict = judgeRelevance(question, passages, 'hybrid', FLOORS, STRONG);
+    expect(verdict.relevant).toBe(false);
+    expect(verdict.reason).toContain('no word to search for');
+  });
+
+  it('abstains when every word is unknown to the documents, in any mode', () => {
+    for (const retrieval of ['hybrid', 'lexical'] as const) {
+      const verdict = judgeRelevance('zorblax quintessa?', passages, retrieval, FLOORS, query(0, 0.5, ['zorblax', 'quintessa']));
+      expect(verdict).toMatchObject({ relevant: false, signals: { unknownWords: ['zorblax', 'quintessa'] } });
+      expect(verdict.reason).toBe("none of the question's words (zorblax, quintessa) appear in the documents");
+    }
+  });
+
+  it('still reads a mixed question by the words it knows', () => {
+    expect(judgeRelevance('Сколько parental leave reimbursement request?', passages, 'hybrid', FLOORS, STRONG).relevant).toBe(true);
+  });
+});
+
+describe('resolveFloors', () => {
+  const calibration = { minSimilarity: 0.27, minCorpusSimilarity: 0.05 };
+  it('takes the index calibration over the defaults, and explicit settings over both', () => {
+    expect(resolveFloors(FLOORS, undefined)).toEqual(FLOORS);
+    expect(resolveFloors(FLOORS, calibration)).toEqual({ ...FLOORS, minSimilarity: 0.27, minCorpusSimilarity: 0.05 });
+    expect(resolveFloors(FLOORS, calibration, { minSimilarity: 0.5 })).toEqual({ ...FLOORS, minSimilarity: 0.5, minCorpusSimilarity: 0.05 });
+  });
+
+  it('changes the verdict a paraphrase gets on a small index', () => {
+    // Weak keywords, a best cosine of 0.33: under the fixed floor of 0.4, over this index's own.
+    const paraphrase = [hit(ON_TOPIC, { ...vector(0.33) })];
+    const weak = query(0.1, 0.3);
+    expect(judgeRelevance(QUESTION, paraphrase, 'hybrid', FLOORS, weak).relevant).toBe(false);
+    expect(judgeRelevance(QUESTION, paraphrase, 'hybrid', resolveFloors(FLOORS, calibration), weak).relevant).toBe(true);
   });
 });

@@ -29,10 +29,17 @@ describe('loadConfig defaults', () => {
       maxTopK: 20,
       maxQuestionChars: 2000,
       floors: { minCoverage: 0.33, minKeywordMatch: 0.2, minSimilarity: 0.4, minCorpusSimilarity: 0.17, maxUnknownShare: 0.3 },
+      explicitFloors: {},
       meaningWeight: 6,
     });
     expect(config.warmup).toBe(false);
     expect(config.logLevel).toBe('info');
+  });
+
+  it('keeps apart the floors set in the environment, which outrank an index\'s calibration', () => {
+    const config = loadConfig({ ABSTAIN_MIN_SIMILARITY: '0.35', ABSTAIN_MIN_COVERAGE: '', ABSTAIN_MAX_UNKNOWN_SHARE: '0.5' }, CWD);
+    expect(config.answers.explicitFloors).toEqual({ minSimilarity: 0.35, maxUnknownShare: 0.5 });
+    expect(config.answers.floors).toMatchObject({ minSimilarity: 0.35, minCoverage: 0.33, maxUnknownShare: 0.5 });
   });
 
   it('treats an empty variable as unset', () => {
