@@ -13,12 +13,14 @@ import { loadEmbedderOrReason } from '../workers/embedder.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
 import type { RetrievalMode, SearchHit } from '../workers/protocol.js';
 import { Retriever } from '../workers/retriever.js';
-import { abstentionFigures, mean, ndcgAt, percentile, recallAt, reciprocalRank, relevantRanks, share, type AbstentionCounts, type AbstentionFigures } from './metrics.js';
-import { containsEvidence, isOffTopic, isRelevant, type AnswerableQuestion, type EvalQuestion } from './questions.js';
+import type { EvidenceKey } from './evidence-key.js';
+import { ndcgAt, relevantRanks } from './metrics.js';
+import { CUTOFF, isAnswerableResult, round4, summarize, type ModeSummary } from './mode-summary.js';
+import { hasEvidence, holdsEvidence, isAnswerable, isNearMiss, isOffTopic, isRelevant, type AnswerableQuestion, type EvalQuestion, type QuestionStyle } from './questions.js';
+import { corpusVocabulary, questionOverlap, summarizeOverlap, type OverlapSummary } from './word-overlap.js';
 
+export { CUTOFF, type ModeSummary, type StyleRecall } from './mode-summary.js';
 export const ALL_MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical'];
-/** Ranks looked at for MRR and nDCG. */
-export const CUTOFF = 10;
 
 interface EvalSettings {
   questions: EvalQuestion[];
@@ -61,43 +63,30 @@ export interface QuestionResult {
   id: string;
   question: string;
   offTopic: boolean;
+  /** Near-miss questions only: neither answerable nor off-topic. */
+  nearMiss?: true;
+  /** The labelled document; for a near-miss, the document on its topic. */
   source?: string;
   heading?: string;
   evidence?: string;
-  /** Chunks of the whole index that the hit rule accepts; null for off-topic questions. */
+  evidenceKey?: EvidenceKey;
+  style?: QuestionStyle;
+  /** Chunks of the whole index that the hit rule accepts; null for off-topic and near-miss questions. */
   relevantInIndex: number | null;
+  /** Answerable only: best share of the question's content words in a relevant chunk (null: none matched). */
+  wordOverlap?: number | null;
+  /** Answerable only: content stems of the question that the index nowhere has. */
+  unknownWords?: string[];
   modes: Partial<Record<RetrievalMode, QuestionModeResult>>;
-}
-
-export interface ModeSummary {
-  mode: RetrievalMode;
-  recallAt1: number;
-  recallAt5: number;
-  mrrAt10: number;
-  ndcgAt10: number;
-  latency: { meanMs: number; p95Ms: number };
-  abstention: AbstentionCounts & AbstentionFigures;
-  citations: {
-    /** Answerable questions answered (not abstained). */
-    answers: number;
-    cited: number;
-    /** Share of cited passages that the hit rule accepts. */
-    relevantShare: number | null;
-    /** Share of answers citing at least one relevant passage. */
-    answersCitingRelevant: number | null;
-    /** Cited passages of questions whose label has evidence, and the share holding it. */
-    citedWithEvidenceLabel: number;
-    evidenceShare: number | null;
-    /** Answers to questions whose label has evidence, and the share whose quoted sentences hold it. */
-    answersWithEvidenceLabel: number;
-    answersQuotingEvidence: number | null;
-  };
 }
 
 export interface EvalReport {
   index: { dir: string; generation: string; model: string | null; chunks: number };
   settings: { topK: number; cutoff: number; floors: RelevanceFloors; modes: RetrievalMode[] };
-  counts: { answerable: number; offTopic: number; withEvidence: number };
+  /** `withEvidence`: answerable labels with a quotation or an evidence key. */
+  counts: { answerable: number; offTopic: number; nearMiss: number; withEvidence: number };
+  /** How much of the answerable questions' wording their passages share, and the corpus has. */
+  wordOverlap: OverlapSummary;
   skippedModes: { mode: RetrievalMode; reason: string }[];
   /** Answerable questions whose label matches no chunk of the index: they cannot score. */
   unmatchedLabels: { id: string; source: string; heading: string }[];
@@ -128,17 +117,11 @@ function extractive(question: AnswerableQuestion, passages: SearchHit[], similar
   return {
     cited: cited.map((index) => {
       const hit = passages[index]!;
-      const evidence = question.evidence === undefined ? null : hit.source === question.source && containsEvidence(hit.text, question.evidence);
+      const evidence = hasEvidence(question) ? hit.source === question.source && holdsEvidence(hit.text, question) === true : null;
       return { rank: index + 1, relevant: isRelevant(hit, question), evidence };
     }),
-    quotesEvidence: question.evidence === undefined ? null : containsEvidence(answer, question.evidence),
+    quotesEvidence: holdsEvidence(answer, question),
   };
-}
-
-function round4(n: number): number;
-function round4(n: number | null): number | null;
-function round4(n: number | null): number | null {
-  return n === null ? null : Math.round(n * 1e4) / 1e4;
 }
 
 interface RunContext {
@@ -164,7 +147,7 @@ async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode
     latencyMs,
     topHit: top ? { source: top.source, headings: top.headings } : null,
   };
-  if (isOffTopic(question)) return result;
+  if (!isAnswerable(question)) return result;
   result.relevantRanks = relevantRanks(output.hits.slice(0, CUTOFF).map((hit) => isRelevant(hit, question)));
   result.firstRelevantRank = result.relevantRanks[0] ?? null;
   result.ndcg = round4(ndcgAt(result.relevantRanks, relevantInIndex, CUTOFF));
@@ -176,52 +159,13 @@ async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode
   return result;
 }
 
-function newResult(question: EvalQuestion, retriever: Retriever): QuestionResult {
+function newResult(question: EvalQuestion, retriever: Retriever, vocabulary: Set<string>): QuestionResult {
   if (isOffTopic(question)) return { id: question.id, question: question.question, offTopic: true, relevantInIndex: null, modes: {} };
+  if (isNearMiss(question)) return { id: question.id, question: question.question, offTopic: false, nearMiss: true, source: question.source, relevantInIndex: null, modes: {} };
   const relevantInIndex = retriever.index.chunks.filter((chunk) => isRelevant(chunk, question)).length;
-  const { id, source, heading, evidence } = question;
-  return { id, question: question.question, offTopic: false, source, heading, ...(evidence !== undefined ? { evidence } : {}), relevantInIndex, modes: {} };
-}
-
-function citationSummary(answered: QuestionModeResult[]): ModeSummary['citations'] {
-  const cited = answered.flatMap((r) => r.cited ?? []);
-  const labelled = cited.filter((c) => c.evidence !== null);
-  const withEvidence = answered.filter((r) => r.quotesEvidence !== null && r.quotesEvidence !== undefined);
-  return {
-    answers: answered.length,
-    cited: cited.length,
-    relevantShare: round4(share(cited.filter((c) => c.relevant).length, cited.length)),
-    answersCitingRelevant: round4(share(answered.filter((r) => r.cited?.some((c) => c.relevant)).length, answered.length)),
-    citedWithEvidenceLabel: labelled.length,
-    evidenceShare: round4(share(labelled.filter((c) => c.evidence).length, labelled.length)),
-    answersWithEvidenceLabel: withEvidence.length,
-    answersQuotingEvidence: round4(share(withEvidence.filter((r) => r.quotesEvidence).length, withEvidence.length)),
-  };
-}
-
-function summarize(mode: RetrievalMode, results: QuestionResult[]): ModeSummary {
-  const of = (r: QuestionResult) => r.modes[mode]!;
-  const answerable = results.filter((r) => !r.offTopic).map(of);
-  const offTopic = results.filter((r) => r.offTopic).map(of);
-  const firstRanks = answerable.map((r) => r.firstRelevantRank);
-  const latencies = results.map((r) => of(r).latencyMs);
-  const counts: AbstentionCounts = {
-    offTopic: offTopic.length,
-    offTopicAbstained: offTopic.filter((r) => r.abstained).length,
-    answerable: answerable.length,
-    answerableAbstained: answerable.filter((r) => r.abstained).length,
-  };
-  const figures = abstentionFigures(counts);
-  return {
-    mode,
-    recallAt1: round4(recallAt(firstRanks, 1)),
-    recallAt5: round4(recallAt(firstRanks, 5)),
-    mrrAt10: round4(mean(firstRanks.map((rank) => reciprocalRank(rank, CUTOFF)))),
-    ndcgAt10: round4(mean(answerable.map((r) => r.ndcg))),
-    latency: { meanMs: round4(mean(latencies)), p95Ms: round4(percentile(latencies, 95)) },
-    abstention: { ...counts, recall: round4(figures.recall), falseAbstentionRate: round4(figures.falseAbstentionRate), precision: round4(figures.precision) },
-    citations: citationSummary(answerable.filter((r) => !r.abstained)),
-  };
+  const { id, source, heading, evidence, evidenceKey, style } = question;
+  const optional = { ...(evidence !== undefined ? { evidence } : {}), ...(evidenceKey ? { evidenceKey } : {}), ...(style ? { style } : {}) };
+  return { id, question: question.question, offTopic: false, source, heading, ...optional, relevantInIndex, ...questionOverlap(question, retriever.index.chunks, vocabulary), modes: {} };
 }
 
 /**
@@ -233,7 +177,9 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const retriever = 'retriever' in options ? options.retriever : await openRetriever(options.indexDir, options.embedding);
   const ctx: RunContext = { retriever, floors: options.floors ?? DEFAULT_FLOORS, topK: options.topK ?? DEFAULT_TOP_K, meaningWeight: options.meaningWeight ?? DEFAULT_MEANING_WEIGHT };
   const { modes, skippedModes } = plan(retriever, options.modes ?? ALL_MODES);
-  const results = options.questions.map((q) => newResult(q, retriever));
+  const vocabulary = corpusVocabulary(retriever.index.chunks);
+  const results = options.questions.map((q) => newResult(q, retriever, vocabulary));
+  const answerable = results.filter(isAnswerableResult);
   for (const mode of modes) {
     // One untimed search first: the first query pays for lazy set-up that later ones do not.
     if (options.questions[0]) await retriever.search({ query: options.questions[0].question, topK: CUTOFF, mode });
@@ -247,12 +193,14 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
     index: { dir: path.dirname(retriever.index.dir), generation: path.basename(retriever.index.dir), model: manifestModel?.id ?? null, chunks: retriever.index.chunks.length },
     settings: { topK: ctx.topK, cutoff: CUTOFF, floors: ctx.floors, modes },
     counts: {
-      answerable: results.filter((r) => !r.offTopic).length,
+      answerable: answerable.length,
       offTopic: results.filter((r) => r.offTopic).length,
-      withEvidence: results.filter((r) => r.evidence !== undefined).length,
+      nearMiss: results.filter((r) => r.nearMiss === true).length,
+      withEvidence: answerable.filter((r) => r.evidence !== undefined || r.evidenceKey !== undefined).length,
     },
+    wordOverlap: summarizeOverlap(answerable.map((r) => ({ wordOverlap: r.wordOverlap ?? null, unknownWords: r.unknownWords ?? [] }))),
     skippedModes,
-    unmatchedLabels: results.filter((r) => r.relevantInIndex === 0).map((r) => ({ id: r.id, source: r.source!, heading: r.heading! })),
+    unmatchedLabels: answerable.filter((r) => r.relevantInIndex === 0).map((r) => ({ id: r.id, source: r.source!, heading: r.heading! })),
     modes: modes.map((mode) => summarize(mode, results)),
     questions: results,
   };

@@ -46,6 +46,14 @@ export function mean(values: number[]): number {
   return values.length ? values.reduce((sum, v) => sum + v, 0) / values.length : 0;
 }
 
+/** The middle value, or the mean of the two middle ones; 0 for no values. */
+export function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Nearest-rank percentile (`p` from 0 to 100); 0 for no values. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;

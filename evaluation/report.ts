@@ -1,6 +1,7 @@
 /** The evaluation report as Markdown: one table with the modes side by side, and the worst questions. */
 import type { RetrievalMode } from '../workers/protocol.js';
 import type { EvalReport, ModeSummary, QuestionResult } from './evaluate.js';
+import { isAnswerableResult } from './mode-summary.js';
 
 const ratio = (n: number | null) => (n === null ? '—' : n.toFixed(3));
 const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -22,21 +23,43 @@ const ROWS: [string, (s: ModeSummary) => string][] = [
   ['Search latency, p95', (s) => ms(s.latency.p95Ms)],
 ];
 
+const NEAR_MISS_ROW: [string, (s: ModeSummary) => string] = ['Near-miss abstained', (s) => (s.nearMiss ? `${ratio(s.nearMiss.share)} (${s.nearMiss.abstained}/${s.nearMiss.questions})` : '—')];
+
+/** Rows that only sets with near-misses or styled questions have, so other sets print as before. */
+function extraRows(modes: ModeSummary[]): { after: string; rows: [string, (s: ModeSummary) => string][] }[] {
+  const styles = [...new Map(modes.flatMap((m) => m.byStyle ?? []).map((s) => [s.style, s.questions])).entries()];
+  const styleRows = styles.map(([style, questions]): [string, (s: ModeSummary) => string] => [
+    `Recall@5, style ${style} (${questions})`,
+    (s) => ratio(s.byStyle?.find((b) => b.style === style)?.recallAt5 ?? null),
+  ]);
+  return [
+    { after: 'Recall@5', rows: styleRows },
+    { after: 'Abstention precision', rows: modes.some((m) => m.nearMiss) ? [NEAR_MISS_ROW] : [] },
+  ];
+}
+
 /** The figures of every mode, side by side: one column per mode. */
 export function formatTable(report: EvalReport): string {
   const modes = report.modes;
   const lines = [`| | ${modes.map((m) => m.mode).join(' | ')} |`, `| --- |${modes.map(() => ' ---: |').join('')}`];
-  for (const [label, read] of ROWS) lines.push(`| ${label} | ${modes.map(read).join(' | ')} |`);
+  const extras = extraRows(modes);
+  for (const [label, read] of ROWS) {
+    lines.push(`| ${label} | ${modes.map(read).join(' | ')} |`);
+    for (const [extraLabel, extraRead] of extras.find((e) => e.after === label)?.rows ?? []) lines.push(`| ${extraLabel} | ${modes.map(extraRead).join(' | ')} |`);
+  }
   return lines.join('\n');
 }
 
-/** What was evaluated, in one line. */
+/** What was evaluated, in one line, then how the questions' wording meets the documents'. */
 export function formatHeader(report: EvalReport): string {
-  const { index, counts, settings } = report;
+  const { index, counts, settings, wordOverlap } = report;
+  const nearMiss = counts.nearMiss ? `, ${counts.nearMiss} near-miss` : '';
   return (
     `Index ${index.dir} (${index.generation}), ${index.chunks} chunks, model ${index.model ?? 'none (lexical only)'}; ` +
-    `${counts.answerable} answerable questions (${counts.withEvidence} with evidence), ${counts.offTopic} off-topic; ` +
-    `abstention and citations over the top ${settings.topK} passages.`
+    `${counts.answerable} answerable questions (${counts.withEvidence} with evidence), ${counts.offTopic} off-topic${nearMiss}; ` +
+    `abstention and citations over the top ${settings.topK} passages.\n` +
+    `Word overlap with the relevant chunk: median ${ratio(wordOverlap.median)}, mean ${ratio(wordOverlap.mean)} (${wordOverlap.measured} questions); ` +
+    `questions using only words the corpus has: ${ratio(wordOverlap.vocabularyCoverage)}.`
   );
 }
 
@@ -67,7 +90,7 @@ export function worstQuestions(report: EvalReport, count: number): QuestionResul
   const rank = (q: QuestionResult) => q.modes[primary]?.firstRelevantRank ?? Number.POSITIVE_INFINITY;
   const rrSum = (q: QuestionResult) => Object.values(q.modes).reduce((sum, m) => sum + (m.firstRelevantRank ? 1 / m.firstRelevantRank : 0), 0);
   return report.questions
-    .filter((q) => !q.offTopic)
+    .filter(isAnswerableResult)
     .sort((a, b) => rank(b) - rank(a) || rrSum(a) - rrSum(b))
     .slice(0, count);
 }

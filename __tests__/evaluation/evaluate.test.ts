@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseEvalArgs, recallGateFailure } from '../../tools/eval-cli.js';
-import { parseQuestions, type EvalQuestion } from '../../evaluation/questions.js';
+import { outFolders, parseEvalArgs, recallGateFailure } from '../../tools/eval-cli.js';
+import { evidenceKeyOf } from '../../evaluation/evidence-key.js';
+import { isAnswerable, parseQuestions, type AnswerableQuestion, type EvalQuestion } from '../../evaluation/questions.js';
 import { formatMarkdown } from '../../evaluation/report.js';
 import { evaluate, type EvalReport } from '../../evaluation/evaluate.js';
 import { prebuild } from '../../indexing/prebuild.js';
@@ -44,7 +45,10 @@ describe('evaluate on the sample corpus', () => {
 
   it('scores all three modes, hybrid above the measured floor', () => {
     expect(report.modes.map((m) => m.mode)).toEqual(['hybrid', 'vector', 'lexical']);
-    expect(report.counts).toEqual({ answerable: 208, offTopic: 22, withEvidence: 208 });
+    expect(report.counts).toEqual({ answerable: 208, offTopic: 22, nearMiss: 0, withEvidence: 208 });
+    expect(report.wordOverlap.measured).toBe(208);
+    expect(report.wordOverlap.median).toBeGreaterThan(0.3);
+    expect(report.wordOverlap.vocabularyCoverage).toBeGreaterThan(0.5);
     expect(report.unmatchedLabels).toEqual([]);
     const hybrid = report.modes[0]!;
     expect(hybrid.recallAt5).toBeGreaterThanOrEqual(MEASURED_HYBRID_RECALL5 - TOLERANCE);
@@ -114,6 +118,60 @@ describe('evaluate on the sample corpus', () => {
     expect(quoting).toBeLessThan(report.modes[0]!.citations.answersQuotingEvidence!);
   }, 60_000);
 
+  /** The first answerable sample questions labelled by key instead of quote, with styles, and three near-misses. */
+  function newFormatSet(): EvalQuestion[] {
+    const keyed = questions.filter(isAnswerable).slice(0, 12).map((q, i): AnswerableQuestion => {
+      const { evidence, ...rest } = q;
+      return { ...rest, evidenceKey: evidenceKeyOf(evidence!), style: i % 2 ? 'short' : 'plain' };
+    });
+    const nearMisses = [
+      { id: 'n1', question: 'Does the dental plan pay for adult braces?', nearMiss: true as const, source: 'benefits/dental-and-vision.md' },
+      { id: 'n2', question: 'Can I cash out unused sick days when I leave?', nearMiss: true as const, source: 'leave/sick-leave.md' },
+      { id: 'n3', question: 'Is the retirement match vested immediately for contractors?', nearMiss: true as const, source: 'benefits/retirement-matching.md' },
+    ];
+    return [...keyed, ...nearMisses, ...questions.filter((q) => !isAnswerable(q)).slice(0, 4)];
+  }
+
+  it('scores keyed labels, styles and near-misses without mixing near-misses into the other figures', async () => {
+    const set = newFormatSet();
+    const retriever = await Retriever.open({ indexDir, embedder: await Embedder.load(STATIC_MODEL) });
+    const keyed = await evaluate({ questions: set, retriever, modes: ['hybrid'] });
+    expect(keyed.counts).toEqual({ answerable: 12, offTopic: 4, nearMiss: 3, withEvidence: 12 });
+    expect(keyed.unmatchedLabels).toEqual([]);
+    const hybrid = keyed.modes[0]!;
+    expect(hybrid.abstention).toMatchObject({ answerable: 12, offTopic: 4 });
+    expect(hybrid.nearMiss).toMatchObject({ questions: 3 });
+    expect(hybrid.byStyle?.map((s) => [s.style, s.questions])).toEqual([['plain', 6], ['short', 6]]);
+    expect(hybrid.citations.answersWithEvidenceLabel).toBe(hybrid.citations.answers);
+    expect(hybrid.citations.answersQuotingEvidence).toBeGreaterThan(0);
+    for (const q of keyed.questions.filter((r) => r.evidenceKey)) {
+      // A key matches whole windows only, so never more chunks than the quote (which also takes 60% at a boundary).
+      const quoted = report.questions.find((r) => r.id === q.id)!;
+      expect(q.relevantInIndex).toBeGreaterThan(0);
+      expect(q.relevantInIndex).toBeLessThanOrEqual(quoted.relevantInIndex!);
+    }
+    const nearMiss = keyed.questions.find((r) => r.id === 'n1')!;
+    expect(nearMiss).toMatchObject({ nearMiss: true, relevantInIndex: null, source: 'benefits/dental-and-vision.md' });
+    expect(nearMiss.modes.hybrid?.cited).toBeUndefined();
+  }, 60_000);
+
+  it('evaluates several questions files in one CLI run, each as a run of its own would', async () => {
+    const dir = path.dirname(indexDir);
+    const second = path.join(dir, 'new-format.json');
+    await writeFile(second, JSON.stringify(newFormatSet()));
+    const child = spawn(process.execPath, ['dist/tools/eval-cli.js', '--index', indexDir, '--questions', 'eval/sample-questions.json', '--questions', second, '--model-dir', STATIC_MODEL.modelDir, '--modes', 'hybrid', '--json', '--out', path.join(dir, 'out')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    const { sets } = JSON.parse(out) as { sets: { questionsFile: string; report: EvalReport }[] };
+    expect(sets.map((s) => s.questionsFile)).toEqual(['eval/sample-questions.json', second]);
+    expect(sets[0]!.report.modes[0]!.recallAt5).toBe(report.modes[0]!.recallAt5);
+    expect(sets[1]!.report.counts.nearMiss).toBe(3);
+    const written = JSON.parse(await readFile(path.join(dir, 'out', 'new-format', 'eval.json'), 'utf8')) as EvalReport;
+    expect(written.counts).toEqual(sets[1]!.report.counts);
+  }, 60_000);
+
   it('gates on hybrid Recall@5', () => {
     expect(recallGateFailure(report, 0.5)).toBeNull();
     expect(recallGateFailure(report, 0.999)).toMatch(/below 0.999/);
@@ -129,7 +187,29 @@ describe('parseEvalArgs', () => {
     expect(parseEvalArgs([...base, '--modes', 'lexical,hybrid,lexical', '--fail-under-recall5', '0.8', '--json'], {})).toMatchObject({ modes: ['lexical', 'hybrid'], failUnderRecall5: 0.8, json: true });
   });
 
+  it('pairs one index with every questions file, or one index per file in order', () => {
+    expect(parseEvalArgs(['--index', 'idx', '--questions', 'q.json'], {}).sets).toEqual([{ indexDir: 'idx', questionsFile: 'q.json' }]);
+    expect(parseEvalArgs(['--index', 'i', '--questions', 'a.json', '--questions', 'b.json'], {}).sets).toEqual([
+      { indexDir: 'i', questionsFile: 'a.json' },
+      { indexDir: 'i', questionsFile: 'b.json' },
+    ]);
+    expect(parseEvalArgs(['--questions', 'a.json', '--index', 'i1', '--questions', 'b.json', '--index', 'i2'], {}).sets).toEqual([
+      { indexDir: 'i1', questionsFile: 'a.json' },
+      { indexDir: 'i2', questionsFile: 'b.json' },
+    ]);
+  });
+
+  it('writes one set into --out itself and several into a folder each, numbered when names clash', () => {
+    expect(outFolders('out', [{ indexDir: 'i', questionsFile: 'eval/x.json' }])).toEqual(['out']);
+    expect(outFolders('out', [
+      { indexDir: 'i', questionsFile: 'eval/paraphrased/sample.json' },
+      { indexDir: 'i', questionsFile: 'a/18f.json' },
+      { indexDir: 'i', questionsFile: 'b/18f.json' },
+    ])).toEqual([path.join('out', 'sample'), path.join('out', '2-18f'), path.join('out', '3-18f')]);
+  });
+
   it.each([
+    [['--index', 'i1', '--index', 'i2', '--questions', 'a', '--questions', 'b', '--questions', 'c'], /--index must be given once, or once per --questions \(3\), got 2/],
     [['--index', 'idx'], /--index and --questions are required/],
     [['--index', 'idx', '--questions', 'q', '--modes', 'semantic'], /--modes must list/],
     [['--index', 'idx', '--questions', 'q', '--fail-under-recall5', '92'], /from 0 to 1/],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { abstentionFigures, mean, ndcgAt, percentile, recallAt, reciprocalRank, relevantRanks, share } from '../../evaluation/metrics.js';
+import { abstentionFigures, mean, median, ndcgAt, percentile, recallAt, reciprocalRank, relevantRanks, share } from '../../evaluation/metrics.js';
 
 describe('relevantRanks', () => {
   it('gives the 1-based ranks of the relevant entries', () => {
@@ -76,5 +76,14 @@ describe('abstentionFigures', () => {
 
   it('has no precision when nothing abstained, and no recall without off-topic questions', () => {
     expect(abstentionFigures({ offTopic: 0, offTopicAbstained: 0, answerable: 5, answerableAbstained: 0 })).toEqual({ recall: null, falseAbstentionRate: 0, precision: null });
+  });
+});
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the two middle ones, whatever the order', () => {
+    expect(median([0.9, 0.1, 0.5])).toBe(0.5);
+    expect(median([1, 0, 0.5, 0.25])).toBe(0.375);
+    expect(median([0.7])).toBe(0.7);
+    expect(median([])).toBe(0);
   });
 });
