@@ -1,5 +1,5 @@
 import type { SearchHit } from '../workers/protocol.js';
-import { quotableSentences } from '../text/sentences.js';
+import { quotables, type Quotable } from '../text/sentences.js';
 import { contentStems, stemSet, words } from '../text/terms.js';
 
 interface Candidate {
@@ -7,6 +7,7 @@ interface Candidate {
   position: number;
   text: string;
   score: number;
+  step?: Quotable['step'];
 }
 
 const MAX_SENTENCES = 3;
@@ -15,6 +16,11 @@ const MAX_CHARS = 400;
 
 /** "How long/many/much…", "when…": the answer is a number or a date, so sentences with digits rank higher. */
 const WANTS_NUMBER = /^\s*(how (long|many|much|soon|often|far)|when|what (date|time|percentage|amount))\b/i;
+/** "How do I…", "what are the steps…": the answer is a procedure, so a matching step brings its whole list. */
+const WANTS_STEPS = /^\s*(how (do|does|can|should|would|to)\b|what (are|is) the (steps|process|procedure)\b|what steps\b)/i;
+/** A list longer than this is no quotable unit: the matching step alone is quoted. */
+const MAX_STEPS = 8;
+const MAX_STEPS_CHARS = 700;
 
 /** Long sentences are cut at a word; list items get the full stop they lack. */
 function clip(sentence: string): string {
@@ -40,7 +46,7 @@ export interface SentenceMeaning {
 export function extractiveAnswer(question: string, passages: SearchHit[], meaning?: SentenceMeaning): string {
   const wanted = contentStems(question);
   const wantsNumber = WANTS_NUMBER.test(question);
-  const candidates: Candidate[] = passages.flatMap((hit, passage) => quotableSentences(hit.text).map((text, position) => ({ passage, position, text, score: 0 })));
+  const candidates: Candidate[] = passages.flatMap((hit, passage) => quotables(hit.text).map(({ text, step }, position) => ({ passage, position, text, score: 0, ...(step ? { step } : {}) })));
   // Passages too short to hold a sentence of four words: quote the best one whole.
   if (candidates.length === 0) return passages[0] ? `${clip(passages[0].text.replace(/\s+/g, ' ').trim())} [1]` : '';
   const stemsOf = candidates.map((c) => stemSet(c.text));
@@ -65,6 +71,26 @@ export function extractiveAnswer(question: string, passages: SearchHit[], meanin
     chosen.push(candidate);
     perPassage.set(candidate.passage, (perPassage.get(candidate.passage) ?? 0) + 1);
   }
+  const steps = WANTS_STEPS.test(question) ? stepsOf(chosen.find((c) => c.step)) : undefined;
   chosen.sort((a, b) => a.passage - b.passage || a.position - b.position);
-  return chosen.map((c) => `${clip(c.text)} [${c.passage + 1}]`).join(' ');
+  return chosen
+    .filter((c) => !steps || c === steps.anchor || !sameList(c, steps.anchor))
+    .map((c) => `${c === steps?.anchor ? steps.text : clip(c.text)} [${c.passage + 1}]`)
+    .join(' ');
+}
+
+function sameList(a: Candidate, b: Candidate): boolean {
+  return a.passage === b.passage && a.step !== undefined && a.step.list === b.step?.list;
+}
+
+/**
+ * The numbered list the best-scoring chosen step belongs to, as one quotation ("1. … 2. …"), when
+ * it has two to eight steps and is not too long to read in an answer. The best match is often the
+ * list's own lead-in ("To request a badge:"), so the step need not be the top sentence.
+ */
+function stepsOf(best: Candidate | undefined): { anchor: Candidate; text: string } | undefined {
+  const items = best?.step?.items.filter((item) => item.length > 0) ?? [];
+  if (!best || items.length < 2 || items.length > MAX_STEPS) return undefined;
+  const text = items.map((item, i) => `${i + 1}. ${clip(item)}`).join(' ');
+  return text.length > MAX_STEPS_CHARS ? undefined : { anchor: best, text };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ChunkRecord } from '../store/chunk-record.js';
 import type { ChunkingParams } from '../store/manifest.js';
+import { isTableRow } from '../text/table-rows.js';
 import type { CleanDocument, Section } from './clean-text.js';
 
 /** Anything that counts model tokens; the embedder's tokenizer in practice. */
@@ -12,10 +13,17 @@ interface Unit {
   start: number;
   end: number;
   tokens: number;
+  /** For a row of a table below its header: the header row, repeated when a chunk starts at this row. */
+  header?: TableHeader;
+}
+
+interface TableHeader {
+  text: string;
+  tokens: number;
 }
 
 /** Bump whenever cleaning or chunking output changes, so incremental builds do not reuse stale chunks. */
-export const CHUNKER_REVISION = 5;
+export const CHUNKER_REVISION = 6;
 
 /** [CLS] and [SEP]: every embedded input carries both. */
 const SPECIAL_TOKENS = 2;
@@ -37,7 +45,9 @@ export function chunkId(source: string, start: number, text: string): string {
  * heading trail in front. Chunks follow sections: one never spans two headings. Inside a section,
  * lines are packed greedily; a line too long alone is split at sentences, then at words. Each
  * chunk after the first in a section starts with the last lines of the one before, up to
- * `overlapTokens`.
+ * `overlapTokens`. A chunk that starts inside a table begins with the table's header row, so no
+ * row is read without its column names: its text is then the header, a line break, and
+ * `text.slice(start, end)` (the header sits before `start`).
  */
 export function chunkDocument(doc: CleanDocument, source: string, params: ChunkingParams, counter: TokenCount): ChunkRecord[] {
   const chunks: ChunkRecord[] = [];
@@ -54,8 +64,8 @@ export function chunkDocument(doc: CleanDocument, source: string, params: Chunki
     for (const group of packUnits(units, budget, params.overlapTokens)) {
       const first = group[0]!;
       const last = group[group.length - 1]!;
-      const text = doc.text.slice(first.start, last.end);
-      const bodyTokens = group.reduce((sum, unit) => sum + unit.tokens, 0);
+      const body = doc.text.slice(first.start, last.end);
+      const text = first.header ? `${first.header.text}\n${body}` : body;
       chunks.push({
         id: chunkId(source, first.start, text),
         source,
@@ -64,11 +74,16 @@ export function chunkDocument(doc: CleanDocument, source: string, params: Chunki
         start: first.start,
         end: last.end,
         text,
-        tokens: SPECIAL_TOKENS + prefixTokens + bodyTokens,
+        tokens: SPECIAL_TOKENS + prefixTokens + groupTokens(group),
       });
     }
   }
   return chunks;
+}
+
+/** A group's body tokens: its units, and the header it repeats when it starts inside a table. */
+function groupTokens(group: Unit[]): number {
+  return group.reduce((sum, unit) => sum + unit.tokens, group[0]?.header?.tokens ?? 0);
 }
 
 const LIST_LINE = /^\s*([-*+]|\d+[.)])\s|\s\|\s/;
@@ -84,18 +99,37 @@ const WORD = /\S+/g;
 const SPLITS = [SENTENCE, WORD];
 
 /**
- * Units to pack: list items and table rows whole, prose paragraphs by sentence (hard-wrapped
+ * Units to pack: table rows and list items whole, prose paragraphs by sentence (hard-wrapped
  * Markdown breaks lines mid-sentence, so lines are not units), anything too long by words.
  */
 function splitSection(text: string, section: Section, budget: number, counter: TokenCount): Unit[] {
   const units: Unit[] = [];
   for (const paragraph of spans(text, section.start, section.end, /[^\n]+(?:\n(?![ \t]*\n)[^\n]*)*/g)) {
     const body = text.slice(paragraph.start, paragraph.end);
+    if (isTableRow(body.split('\n', 1)[0] ?? '')) {
+      units.push(...tableRows(text, paragraph, budget, counter));
+      continue;
+    }
     const pieces = body.split('\n').some((line) => LIST_LINE.test(line))
       ? listItems(text, paragraph)
       : spans(text, paragraph.start, paragraph.end, SENTENCE);
     for (const piece of pieces) units.push(...fit(text, piece, budget, counter));
   }
+  return units;
+}
+
+/**
+ * A table's rows, each a unit that carries the header row (the table's first line) to repeat. A
+ * row is split only when it does not fit with its header; a header over half the budget is not
+ * repeated, since it would leave too little room for rows.
+ */
+function tableRows(text: string, table: { start: number; end: number }, budget: number, counter: TokenCount): Unit[] {
+  const [first, ...rows] = spans(text, table.start, table.end, /[^\n]+/g);
+  const headerText = text.slice(first!.start, first!.end);
+  const headerTokens = counter.count(headerText);
+  const header = headerTokens <= budget / 2 ? { text: headerText, tokens: headerTokens } : undefined;
+  const units = fit(text, first!, budget, counter);
+  for (const row of rows) units.push(...fit(text, row, budget - (header?.tokens ?? 0), counter).map((unit) => (header ? { ...unit, header } : unit)));
   return units;
 }
 
@@ -169,11 +203,12 @@ function packUnits(units: Unit[], budget: number, overlapTokens: number): Unit[]
   for (const unit of units) {
     if (current.length && tokens + unit.tokens > budget) {
       groups.push(current);
-      const carried = overlapTail(current, Math.min(overlapTokens, budget - unit.tokens));
+      const carried = overlapTail(current, unit, overlapTokens, budget);
       current = carried;
-      tokens = carried.reduce((sum, u) => sum + u.tokens, 0);
+      tokens = groupTokens(carried);
       fresh = 0;
     }
+    if (current.length === 0) tokens = unit.header?.tokens ?? 0;
     current.push(unit);
     tokens += unit.tokens;
     fresh++;
@@ -182,12 +217,13 @@ function packUnits(units: Unit[], budget: number, overlapTokens: number): Unit[]
   return groups;
 }
 
-function overlapTail(group: Unit[], limit: number): Unit[] {
+/** The last units of `group` (never all of it) to repeat before `next`: at most `limit` tokens, and the new group must fit. */
+function overlapTail(group: Unit[], next: Unit, limit: number, budget: number): Unit[] {
   const tail: Unit[] = [];
   let tokens = 0;
   for (let i = group.length - 1; i > 0; i--) {
     const unit = group[i]!;
-    if (tokens + unit.tokens > limit) break;
+    if (tokens + unit.tokens > limit || groupTokens([unit, ...tail, next]) > budget) break;
     tail.unshift(unit);
     tokens += unit.tokens;
   }

@@ -1,3 +1,7 @@
+import { formatTableRow, isTableRow, tableCells } from '../text/table-rows.js';
+import { htmlTablesToMarkdown } from './html-tables.js';
+import { markdownBlocks, TABLE_RULE } from './markdown-blocks.js';
+
 /** A source document reduced to the readable text a person sees, with its section structure. */
 export interface CleanDocument {
   title: string;
@@ -67,14 +71,19 @@ function stripTemplateTags(text: string): string {
     .replace(/\{#[\s\S]*?#\}/g, '');
 }
 
-/** HTML to Markdown-ish text: headings become `#` lines, block ends become line breaks, other tags go. */
+/**
+ * HTML to Markdown: headings become `#` lines, tables pipe rows, list items `- ` lines, block ends
+ * paragraph breaks and `<br>` a hard break (two trailing spaces); other tags go. A `<br>` inside a
+ * pipe-table row becomes a space, since a row must stay on one line.
+ */
 function stripHtml(text: string): string {
-  return text
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/<(script|style|template|svg)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+  return htmlTablesToMarkdown(text.replace(/<!--[\s\S]*?-->/g, '').replace(/<(script|style|template|svg)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ''))
     .replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_, level: string, inner: string) => `\n\n${'#'.repeat(Number(level))} ${inner.replace(/\s+/g, ' ').trim()}\n\n`)
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/(p|div|li|tr|table|ul|ol|section|article|blockquote|pre|dd|dt|summary|details)\s*>/gi, '\n')
+    .replace(/^.*\|.*$/gm, (row) => row.replace(/<br\s*\/?>/gi, ' '))
+    .replace(/<br\s*\/?>/gi, '  \n')
+    .replace(/<li\b[^>]*>/gi, '\n- ')
+    .replace(/<\/li\s*>/gi, '')
+    .replace(/<\/(p|div|tr|table|ul|ol|section|article|blockquote|pre|dd|dt|summary|details)\s*>/gi, '\n\n')
     .replace(/<(td|th)\b[^>]*>/gi, ' ')
     .replace(/<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>/g, '');
 }
@@ -104,7 +113,6 @@ function cleanInline(line: string): string {
 
 const HEADING = /^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$/;
 const FENCE = /^[ \t]*(```|~~~)/;
-const TABLE_RULE = /^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$/;
 const HORIZONTAL_RULE = /^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$/;
 const LINK_DEFINITION = /^[ \t]*\[[^\]]+\]:[ \t]*\S+/;
 const ATTRIBUTE_LINE = /^[ \t]*\{:.*\}[ \t]*$/;
@@ -158,7 +166,7 @@ function markdownToText(body: string, title: string): CleanDocument & { leadingT
     if (line.trim()) hasBody = true;
     emit(line);
   };
-  const lines = body.split('\n');
+  const lines = markdownBlocks(body.split('\n'));
   lines.forEach((raw, i) => {
     if (FENCE.test(raw)) {
       inFence = !inFence;
@@ -183,9 +191,7 @@ function markdownToText(body: string, title: string): CleanDocument & { leadingT
       return;
     }
     if (TABLE_RULE.test(raw) || HORIZONTAL_RULE.test(raw) || LINK_DEFINITION.test(raw) || ATTRIBUTE_LINE.test(raw)) return;
-    let line = raw.replace(/^[ \t]*(>[ \t]?)+/, '');
-    if (/^[ \t]*\|.*\|[ \t]*$/.test(line)) line = line.trim().slice(1, -1).split('|').map((cell) => cell.trim()).filter(Boolean).join(' | ');
-    emitBody(cleanInline(line));
+    emitBody(isTableRow(raw) ? formatTableRow(tableCells(raw).map(cleanInline)) : cleanInline(raw));
   });
   while (out.length && out[out.length - 1] === '') {
     out.pop();

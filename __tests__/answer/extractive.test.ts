@@ -151,3 +151,43 @@ describe('extractive answers from tables and number questions', () => {
     expect(extractiveAnswer('How many vacation days?', [passage('Vacation days: 25.')])).toBe('Vacation days: 25. [1]');
   });
 });
+
+describe('extractive answers from cleaned structure', () => {
+  const passage = (text: string, id = 'p'): SearchHit => ({ id, source: 'x.md', title: 'T', headings: [], start: 0, end: text.length, text, score: 1, scores: {} });
+
+  it('quotes whole sentences from a paragraph the cleaner joined, never a piece cut at a line end', () => {
+    const joined = 'The agency does not provide desk chairs or office products. Buy your own desk chair and claim it.';
+    const answer = extractiveAnswer('Does the agency provide desk chairs?', [passage(joined)]);
+    expect(answer).toContain('The agency does not provide desk chairs or office products. [1]');
+    expect(answer).not.toMatch(/provide\. \[1\]/);
+  });
+
+  it('quotes a table row with its column headers, header row repeated by the chunker', () => {
+    const table = '| Situation | United States | Canada |\n| Birthing parent | 20 weeks at full pay | Top-up to 100% of salary for 20 weeks |\n| Pregnancy loss | 10 working days at full pay | 10 working days at full pay |';
+    const answer = extractiveAnswer('How much leave does a birthing parent get in the United States?', [passage(`How much leave you get:\n\n${table}`)]);
+    expect(answer).toContain('Situation: Birthing parent; United States: 20 weeks at full pay; Canada: Top-up to 100% of salary for 20 weeks. [1]');
+    expect(answer).not.toContain('|');
+    expect(answer).not.toContain('Situation, United States');
+  });
+
+  it('keeps an empty cell from shifting the later cells under the wrong header', () => {
+    const answer = extractiveAnswer('What is the rural per diem rate?', [passage('| City | Rate | Note |\n|  | $50 per day | rural areas only |')]);
+    expect(answer).toBe('Rate: $50 per day; Note: rural areas only. [1]');
+  });
+
+  it('quotes the whole numbered list when a how-to question best matches one of its steps', () => {
+    const steps = 'To request a badge:\n1. Fill in the badge request form on the portal.\n2. Get it signed.\n3. Bring the signed badge request form to security with photo ID.\n\nBadges expire after two years.';
+    const answer = extractiveAnswer('How do I request a badge?', [passage(steps)]);
+    expect(answer).toContain('1. Fill in the badge request form on the portal. 2. Get it signed. 3. Bring the signed badge request form to security with photo ID. [1]');
+    expect(answer.match(/Fill in the badge/g)).toHaveLength(1);
+    // Not asked how: the step stands alone.
+    expect(extractiveAnswer('Where is the badge request form?', [passage(steps)])).not.toContain('2. Get it signed.');
+  });
+
+  it('quotes a single step when the list is too long to read as one answer', () => {
+    const long = Array.from({ length: 9 }, (_, i) => (i === 4 ? '5. Return the visitor lanyard at reception.' : `${i + 1}. Complete the next form carefully.`)).join('\n');
+    const answer = extractiveAnswer('How do I return a visitor lanyard?', [passage(long)]);
+    expect(answer).toContain('Return the visitor lanyard at reception. [1]');
+    expect(answer).not.toMatch(/\d\. Complete/);
+  });
+});

@@ -55,7 +55,7 @@ describe('chunkDocument with the real tokenizer', () => {
       expect(receipts[i]!.text).toMatch(/^Sentence number \d+/);
     }
     const approvals = chunkDocument(doc, 'expenses.md', params, counter).find((c) => c.headings.join('>') === 'Approvals');
-    expect(approvals?.text).toContain('- Directors approve up to $5,000 and\nanything involving travel abroad');
+    expect(approvals?.text).toContain('- Directors approve up to $5,000 and anything involving travel abroad');
   });
 
   it('gives ids that stay the same for the same input and change with the text', () => {
@@ -77,6 +77,19 @@ describe('chunkDocument with the real tokenizer', () => {
     expect(chunks[chunks.length - 1]!.text.endsWith('end.')).toBe(true);
   });
 });
+
+/**
+ * A chunk's text: its span of the cleaned text, after the header row of its table when it starts
+ * below that header (the header must be the first line of the table the span starts in).
+ */
+function expectedText(doc: CleanDocument, chunk: ChunkRecord): string {
+  const body = doc.text.slice(chunk.start, chunk.end);
+  if (!chunk.text.startsWith('| ') || body.startsWith(chunk.text.split('\n', 1)[0]!)) return body;
+  const tableStart = doc.text.lastIndexOf('\n\n', chunk.start) + 2;
+  const header = doc.text.slice(tableStart, doc.text.indexOf('\n', tableStart));
+  expect(header.startsWith('| ')).toBe(true);
+  return `${header}\n${body}`;
+}
 
 /**
  * What of the cleaned text no chunk carries. Body text must sit inside some chunk's
@@ -110,7 +123,7 @@ describe('chunkDocument loses no text', () => {
   const check = (doc: CleanDocument, source: string, maxTokens: number) => {
     const chunks = chunkDocument(doc, source, { maxTokens, overlapTokens: 16, revision: 1 }, counter);
     for (const chunk of chunks) {
-      expect(chunk.text).toBe(doc.text.slice(chunk.start, chunk.end));
+      expect(chunk.text).toBe(expectedText(doc, chunk));
       expect(counter.count(embeddingText(chunk)) + 2).toBeLessThanOrEqual(maxTokens);
     }
     expect({ source, lost: lostText(doc, chunks) }).toEqual({ source, lost: [] });
@@ -141,6 +154,7 @@ describe('chunkDocument loses no text', () => {
     cjk: `${'休暇の申請は上司に送ってください。承認は三日以内です！質問はありますか？'.repeat(12)}${'句読点のない長い日本語の文章'.repeat(20)}`,
     list: '- First item with people@lanternfish.example\n- Second item, 1.5 days, and\n  a continuation line.\n1. Numbered e.g. this\n2) Another',
     table: 'Plan | Rate | Notes\n| Basic | 1.5% | e.g. most people\n| Plus | 2.25% | see www.example.com.',
+    longTable: `| Plan | Monthly rate | Notes |\n|---|---|---|\n${Array.from({ length: 40 }, (_, i) => `| Plan ${i} | $${i}.50 | for teams of ${i} people |`).join('\n')}`,
     emptyHeadings: 'Intro.\n\n#### 3. OHRM reviews all documents.\n\n#### 4. Security contacts you.\n\nYou have 7 days.\n\n## See also',
   };
 
@@ -158,5 +172,47 @@ describe('chunkDocument loses no text', () => {
     const chunks = chunkDocument(doc, 'jury.md', { maxTokens: 64, overlapTokens: 0, revision: 1 }, counter);
     expect(chunks.some((c) => c.text.includes('If you receive a jury summons, forward a copy to people@lanternfish.example within 3 business days.'))).toBe(true);
     expect(chunks.some((c) => c.text.startsWith('example within'))).toBe(false);
+  });
+});
+
+describe('chunkDocument on tables', () => {
+  let counter: TokenCounter;
+  beforeAll(async () => {
+    counter = await TokenCounter.load(TINY_MODEL);
+  });
+
+  const rows = Array.from({ length: 30 }, (_, i) => `| Grade ${i} | ${i + 10} days of leave | approved by the director of team ${i} |`);
+  const markdown = `---\ntitle: Leave\n---\n## Allowance\n\nThe allowance by grade:\n\n| Grade | Annual leave | Approval |\n|---|---|---|\n${rows.join('\n')}\n\nAsk HR about exceptions.`;
+
+  it('splits a long table between rows, repeating the header row at the top of every chunk that starts inside it', () => {
+    const doc = cleanDocument(markdown, 'markdown', 'leave.md');
+    const params = { maxTokens: 96, overlapTokens: 16, revision: 1 };
+    const chunks = chunkDocument(doc, 'leave.md', params, counter);
+    const withRows = chunks.filter((c) => c.text.includes('| Grade '));
+    expect(withRows.length).toBeGreaterThan(3);
+    for (const chunk of withRows) {
+      const lines = chunk.text.split('\n');
+      // Every row line is whole: the header, rows from the source, and at most prose around them.
+      for (const line of lines.filter((l) => l.startsWith('|'))) expect(line === '| Grade | Annual leave | Approval |' || rows.includes(line)).toBe(true);
+      expect(lines.filter((l) => l.startsWith('| Grade ') && !l.startsWith('| Grade |')).length).toBeGreaterThan(0);
+      expect(chunk.text).toContain('| Grade | Annual leave | Approval |');
+      expect(counter.count(embeddingText(chunk)) + 2).toBeLessThanOrEqual(params.maxTokens);
+      expect(chunk.tokens).toBe(counter.count(embeddingText(chunk)) + 2);
+    }
+    // Offsets still locate the rows: the repeated header sits before `start`, the rows at it.
+    const later = withRows.slice(1);
+    for (const chunk of later) {
+      expect(chunk.text).toBe(`| Grade | Annual leave | Approval |\n${doc.text.slice(chunk.start, chunk.end)}`);
+      expect(doc.text.slice(chunk.start, chunk.end).startsWith('| Grade ')).toBe(true);
+    }
+    const covered = new Set(later.concat(withRows[0]!).flatMap((c) => c.text.split('\n')));
+    for (const row of rows) expect(covered.has(row)).toBe(true);
+  });
+
+  it('does not repeat the header for a chunk that starts at the table', () => {
+    const doc = cleanDocument(markdown, 'markdown', 'leave.md');
+    const [first] = chunkDocument(doc, 'leave.md', { maxTokens: 96, overlapTokens: 0, revision: 1 }, counter);
+    expect(first!.text.startsWith('The allowance by grade:\n\n| Grade | Annual leave | Approval |\n| Grade 0 |')).toBe(true);
+    expect(first!.text).toBe(doc.text.slice(first!.start, first!.end));
   });
 });

@@ -39,9 +39,9 @@ describe('cleanDocument', () => {
     const doc = cleanDocument(markdown, 'markdown', 'travel.md');
     expect(doc.title).toBe('Travel & Expenses');
     expect(doc.text).toContain('Intro with a link to the policy and here.');
-    expect(doc.text).toContain('Per diem is $65 a day, see the\nfull table.');
+    expect(doc.text).toContain('Per diem is $65 a day, see the full table.');
     expect(doc.text).toContain('Note: receipts & tickets');
-    expect(doc.text).toContain('Boston | $79');
+    expect(doc.text).toContain('| City | Rate |\n| Boston | $79 |');
     expect(doc.text).toContain('code stays');
     expect(doc.text).not.toMatch(/[{}<>]|https?:|\*\*|redirect_from|---/);
   });
