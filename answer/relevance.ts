@@ -44,7 +44,8 @@ const PASSAGES_FOR_COVERAGE = 3;
  * for its own model (the similarity floors), then whatever the operator set explicitly.
  */
 export function resolveFloors(defaults: RelevanceFloors, calibration: IndexFloors | undefined, explicit: Partial<RelevanceFloors> = {}): RelevanceFloors {
-  return { ...defaults, ...(calibration ?? {}), ...explicit };
+  const measured = calibration ? { minSimilarity: calibration.minSimilarity, minCorpusSimilarity: calibration.minCorpusSimilarity } : {};
+  return { ...defaults, ...measured, ...explicit };
 }
 /**
  * A question unlike the documents as a whole is still answered when the passages hold this share

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checkCitations } from '../answer/citations.js';
 import { DEFAULT_FLOORS, DEFAULT_MEANING_WEIGHT, DEFAULT_TOP_K } from '../answer/defaults.js';
 import { extractiveAnswer } from '../answer/extractive.js';
-import { judgeRelevance, type RelevanceFloors } from '../answer/relevance.js';
+import { judgeRelevance, resolveFloors, type RelevanceFloors } from '../answer/relevance.js';
 import { loadEmbedderOrReason } from '../workers/embedder.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
 import type { RetrievalMode, SearchHit } from '../workers/protocol.js';
@@ -26,7 +26,8 @@ interface EvalSettings {
   questions: EvalQuestion[];
   /** Default: all three, hybrid first. Modes the index or model cannot serve are skipped and reported. */
   modes?: readonly RetrievalMode[];
-  floors?: RelevanceFloors;
+  /** Floors that outrank the index's own calibration, as floors set in the service's environment do; the rest come from the index, then the defaults. */
+  floors?: Partial<RelevanceFloors>;
   topK?: number;
   /** As the service's `EXTRACTIVE_MEANING_WEIGHT`; 0 picks extractive sentences by shared words alone. */
   meaningWeight?: number;
@@ -126,7 +127,7 @@ function extractive(question: AnswerableQuestion, passages: SearchHit[], similar
 
 interface RunContext {
   retriever: Retriever;
-  floors: RelevanceFloors;
+  explicitFloors: Partial<RelevanceFloors>;
   topK: number;
   meaningWeight: number;
 }
@@ -136,7 +137,7 @@ async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode
   const output = await ctx.retriever.search({ query: question.question, topK: Math.max(CUTOFF, ctx.topK), mode });
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   const passages = output.hits.slice(0, ctx.topK);
-  const verdict = judgeRelevance(question.question, passages, output.retrieval, ctx.floors, output.query);
+  const verdict = judgeRelevance(question.question, passages, output.retrieval, resolveFloors(DEFAULT_FLOORS, output.calibration, ctx.explicitFloors), output.query);
   const top = output.hits[0];
   const result: QuestionModeResult = {
     relevantRanks: [],
@@ -175,7 +176,7 @@ function newResult(question: EvalQuestion, retriever: Retriever, vocabulary: Set
  */
 export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const retriever = 'retriever' in options ? options.retriever : await openRetriever(options.indexDir, options.embedding);
-  const ctx: RunContext = { retriever, floors: options.floors ?? DEFAULT_FLOORS, topK: options.topK ?? DEFAULT_TOP_K, meaningWeight: options.meaningWeight ?? DEFAULT_MEANING_WEIGHT };
+  const ctx: RunContext = { retriever, explicitFloors: options.floors ?? {}, topK: options.topK ?? DEFAULT_TOP_K, meaningWeight: options.meaningWeight ?? DEFAULT_MEANING_WEIGHT };
   const { modes, skippedModes } = plan(retriever, options.modes ?? ALL_MODES);
   const vocabulary = corpusVocabulary(retriever.index.chunks);
   const results = options.questions.map((q) => newResult(q, retriever, vocabulary));
@@ -191,7 +192,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const manifestModel = retriever.index.manifest.model;
   return {
     index: { dir: path.dirname(retriever.index.dir), generation: path.basename(retriever.index.dir), model: manifestModel?.id ?? null, chunks: retriever.index.chunks.length },
-    settings: { topK: ctx.topK, cutoff: CUTOFF, floors: ctx.floors, modes },
+    settings: { topK: ctx.topK, cutoff: CUTOFF, floors: resolveFloors(DEFAULT_FLOORS, retriever.index.manifest.relevance, ctx.explicitFloors), modes },
     counts: {
       answerable: answerable.length,
       offTopic: results.filter((r) => r.offTopic).length,
