@@ -44,7 +44,9 @@ const PASSAGES_FOR_COVERAGE = 3;
  * for its own model (the similarity floors), then whatever the operator set explicitly.
  */
 export function resolveFloors(defaults: RelevanceFloors, calibration: IndexFloors | undefined, explicit: Partial<RelevanceFloors> = {}): RelevanceFloors {
-  const measured = calibration ? { minSimilarity: calibration.minSimilarity, minCorpusSimilarity: calibration.minCorpusSimilarity } : {};
+  const measured = calibration
+    ? { minSimilarity: calibration.minSimilarity, minCorpusSimilarity: calibration.minCorpusSimilarity, minCoverage: calibration.minCoverage, minKeywordMatch: calibration.minKeywordMatch }
+    : {};
   return { ...defaults, ...measured, ...explicit };
 }
 /**

@@ -9,13 +9,23 @@ import type { Retriever } from '../workers/retriever.js';
 import { percentile } from '../evaluation/metrics.js';
 import { UNRELATED_QUESTIONS } from './calibration-questions.js';
 
-/** Which quantile of the unrelated questions' scores each floor sits at (0 to 1). */
-export interface CalibrationQuantiles {
-  similarity: number;
-  corpus: number;
+/**
+ * The calibration's free numbers: which quantile (0 to 1) of the unrelated questions' scores each
+ * similarity floor sits at, and the keyword floors used beside them in hybrid search.
+ */
+export interface CalibrationSettings {
+  similarityQuantile: number;
+  corpusQuantile: number;
+  minCoverage: number;
+  minKeywordMatch: number;
 }
 
-export const DEFAULT_CALIBRATION_QUANTILES: Readonly<CalibrationQuantiles> = Object.freeze({ similarity: 0.9, corpus: 0.5 });
+/**
+ * Fitted by `npm run eval:loco` on the three paraphrased sets together (README "Abstaining", where
+ * each corpus's figures come from a fit that left it out). The coverage floor of the fixed rule
+ * (a third of the question's words in the passages) is what refused paraphrases most: here it is off.
+ */
+export const DEFAULT_CALIBRATION: Readonly<CalibrationSettings> = Object.freeze({ similarityQuantile: 0.95, corpusQuantile: 0.75, minCoverage: 0.2, minKeywordMatch: 0.1 });
 
 /** The service's signals for one question: best passage cosine and cosine with the corpus mean. */
 export interface MeaningSignals {
@@ -43,20 +53,22 @@ export async function measureMeaningSignals(retriever: Retriever, questions: rea
 }
 
 /** Floors from measured signals of unrelated questions. */
-export function floorsFromSignals(signals: MeaningSignals[], quantiles: CalibrationQuantiles = DEFAULT_CALIBRATION_QUANTILES): RelevanceCalibration {
+export function floorsFromSignals(signals: MeaningSignals[], settings: CalibrationSettings = DEFAULT_CALIBRATION): RelevanceCalibration {
   const similarity = signals.map((s) => s.similarity);
   const corpus = signals.map((s) => s.corpusSimilarity);
   return {
-    minSimilarity: round(percentile(similarity, quantiles.similarity * 100)),
-    minCorpusSimilarity: round(percentile(corpus, quantiles.corpus * 100)),
-    method: { unrelatedQuestions: signals.length, similarityQuantile: quantiles.similarity, corpusQuantile: quantiles.corpus },
+    minSimilarity: round(percentile(similarity, settings.similarityQuantile * 100)),
+    minCorpusSimilarity: round(percentile(corpus, settings.corpusQuantile * 100)),
+    minCoverage: settings.minCoverage,
+    minKeywordMatch: settings.minKeywordMatch,
+    method: { unrelatedQuestions: signals.length, similarityQuantile: settings.similarityQuantile, corpusQuantile: settings.corpusQuantile },
     unrelated: { similarity: spread(similarity), corpusSimilarity: spread(corpus) },
   };
 }
 
 /** Calibrate an open generation; null when it cannot search by meaning (no vectors or no model). */
-export async function calibrateRelevance(retriever: Retriever, topK: number, quantiles?: CalibrationQuantiles): Promise<RelevanceCalibration | null> {
+export async function calibrateRelevance(retriever: Retriever, topK: number, settings?: CalibrationSettings): Promise<RelevanceCalibration | null> {
   if (retriever.retrieval !== 'hybrid') return null;
   const signals = await measureMeaningSignals(retriever, UNRELATED_QUESTIONS, topK);
-  return signals.length ? floorsFromSignals(signals, quantiles) : null;
+  return signals.length ? floorsFromSignals(signals, settings) : null;
 }

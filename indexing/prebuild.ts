@@ -15,7 +15,7 @@ import { Retriever } from '../workers/retriever.js';
 import { buildLexicalIndex } from '../workers/lexical-index.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
 import { acquireBuildLock } from './build-lock.js';
-import { calibrateRelevance, type CalibrationQuantiles } from './calibrate.js';
+import { calibrateRelevance, type CalibrationSettings } from './calibrate.js';
 import { isSkipped, listDocuments, loadDocument, type SkippedDocument, type SourceDocument } from './documents.js';
 import { DocsNotFoundError, NoDocumentsError } from './errors.js';
 import { readGateQuestions, runQualityGate, type QualityGateOptions, type QualityVerdict } from './quality-gate.js';
@@ -45,8 +45,8 @@ export interface PrebuildOptions {
    * one untouched) when its figures are too low or fell too far.
    */
   qualityGate?: QualityGateOptions;
-  /** Quantiles for the relevance calibration (default DEFAULT_CALIBRATION_QUANTILES); `false` skips it. */
-  calibration?: CalibrationQuantiles | false;
+  /** The relevance calibration's free numbers (default DEFAULT_CALIBRATION); `false` skips it. */
+  calibration?: CalibrationSettings | false;
   onProgress?: (event: ProgressEvent) => void;
   onWarning?: (message: string) => void;
 }
@@ -144,9 +144,9 @@ async function loadModel(options: PrebuildOptions): Promise<{ embedder?: Embedde
 }
 
 /** Measure the new generation's relevance floors with the model that built it, and record them in its manifest. */
-async function calibrate(generationDir: string, embedder: Embedder, manifest: Manifest, quantiles: CalibrationQuantiles | undefined): Promise<void> {
+async function calibrate(generationDir: string, embedder: Embedder, manifest: Manifest, settings: CalibrationSettings | undefined): Promise<void> {
   const retriever = await Retriever.open({ indexDir: generationDir, embedder });
-  const relevance = await calibrateRelevance(retriever, DEFAULT_TOP_K, quantiles);
+  const relevance = await calibrateRelevance(retriever, DEFAULT_TOP_K, settings);
   if (!relevance) return;
   manifest.relevance = relevance;
   await writeManifest(generationDir, manifest);

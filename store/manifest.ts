@@ -57,7 +57,10 @@ export interface RelevanceCalibration {
   minSimilarity: number;
   /** Cosine with the corpus mean under which a question is unlike the documents (ABSTAIN_MIN_CORPUS_SIMILARITY). */
   minCorpusSimilarity: number;
-  /** Which quantiles of the unrelated questions' scores the floors are. */
+  /** The hybrid rule's keyword floors (ABSTAIN_MIN_COVERAGE, ABSTAIN_MIN_KEYWORD_MATCH): scale-free, fitted across corpora, recorded with the floors they were fitted beside. */
+  minCoverage: number;
+  minKeywordMatch: number;
+  /** Which quantiles of the unrelated questions' scores the similarity floors are. */
   method: { unrelatedQuestions: number; similarityQuantile: number; corpusQuantile: number };
   unrelated: { similarity: ScoreSpread; corpusSimilarity: ScoreSpread };
 }

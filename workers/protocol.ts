@@ -81,6 +81,8 @@ export interface QuerySignals {
 export interface IndexFloors {
   minSimilarity: number;
   minCorpusSimilarity: number;
+  minCoverage: number;
+  minKeywordMatch: number;
 }
 
 export interface SearchOutput {

@@ -108,7 +108,7 @@ export class Retriever {
       query: signals,
       ...(retrieval === 'lexical' && this.degradedReason ? { degradedReason: this.degradedReason } : {}),
       ...(sentenceSimilarity ? { sentenceSimilarity } : {}),
-      ...(calibration && retrieval !== 'lexical' ? { calibration: { minSimilarity: calibration.minSimilarity, minCorpusSimilarity: calibration.minCorpusSimilarity } } : {}),
+      ...(calibration && retrieval !== 'lexical' ? { calibration: { minSimilarity: calibration.minSimilarity, minCorpusSimilarity: calibration.minCorpusSimilarity, minCoverage: calibration.minCoverage, minKeywordMatch: calibration.minKeywordMatch } } : {}),
       timings: { embedMs, searchMs },
     };
   }

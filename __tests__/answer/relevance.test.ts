@@ -165,11 +165,12 @@ describe('questions with no word the documents could hold', () => {
 });
 
 describe('resolveFloors', () => {
-  const calibration = { minSimilarity: 0.27, minCorpusSimilarity: 0.05 };
+  const calibration = { minSimilarity: 0.27, minCorpusSimilarity: 0.05, minCoverage: 0.1, minKeywordMatch: 0.15 };
   it('takes the index calibration over the defaults, and explicit settings over both', () => {
     expect(resolveFloors(FLOORS, undefined)).toEqual(FLOORS);
-    expect(resolveFloors(FLOORS, calibration)).toEqual({ ...FLOORS, minSimilarity: 0.27, minCorpusSimilarity: 0.05 });
-    expect(resolveFloors(FLOORS, calibration, { minSimilarity: 0.5 })).toEqual({ ...FLOORS, minSimilarity: 0.5, minCorpusSimilarity: 0.05 });
+    expect(resolveFloors(FLOORS, calibration)).toEqual({ ...FLOORS, ...calibration });
+    expect(resolveFloors(FLOORS, calibration, { minSimilarity: 0.5 })).toEqual({ ...FLOORS, ...calibration, minSimilarity: 0.5 });
+    expect(resolveFloors(FLOORS, { ...calibration, unrelated: {} } as typeof calibration)).not.toHaveProperty('unrelated');
   });
 
   it('changes the verdict a paraphrase gets on a small index', () => {

@@ -6,10 +6,11 @@ const signals = Array.from({ length: 10 }, (_, i) => ({ similarity: 0.2 + i * 0.
 
 describe('floorsFromSignals', () => {
   it('sets each floor at its quantile of what unrelated questions scored, and records the spread', () => {
-    const floors = floorsFromSignals(signals, { similarity: 0.9, corpus: 0.5 });
+    const floors = floorsFromSignals(signals, { similarityQuantile: 0.9, corpusQuantile: 0.5, minCoverage: 0.1, minKeywordMatch: 0.2 });
     expect(floors.minSimilarity).toBeCloseTo(0.36, 6);
     expect(floors.minCorpusSimilarity).toBeCloseTo(-0.01, 6);
     expect(floors.method).toEqual({ unrelatedQuestions: 10, similarityQuantile: 0.9, corpusQuantile: 0.5 });
+    expect(floors).toMatchObject({ minCoverage: 0.1, minKeywordMatch: 0.2 });
     expect(floors.unrelated.similarity).toEqual({ p50: 0.28, p90: 0.36, max: 0.38 });
   });
 

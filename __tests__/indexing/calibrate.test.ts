@@ -34,8 +34,8 @@ describe('relevance calibration at build time', () => {
     const embedder = await Embedder.load(STATIC_MODEL);
     const retriever = await Retriever.open({ indexDir: path.join(dir, 'static'), embedder });
     const output = await retriever.search({ query: 'How long is parental leave?', topK: 3 });
-    const { minSimilarity, minCorpusSimilarity } = retriever.index.manifest.relevance!;
-    expect(output.calibration).toEqual({ minSimilarity, minCorpusSimilarity });
+    const { minSimilarity, minCorpusSimilarity, minCoverage, minKeywordMatch } = retriever.index.manifest.relevance!;
+    expect(output.calibration).toEqual({ minSimilarity, minCorpusSimilarity, minCoverage, minKeywordMatch });
     const keywordOnly = await retriever.search({ query: 'How long is parental leave?', topK: 3, mode: 'lexical' });
     expect(keywordOnly.retrieval).toBe('lexical');
     expect(keywordOnly.calibration).toBeUndefined();
