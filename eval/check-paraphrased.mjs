@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Validates a paraphrased question set (eval/paraphrased/*.json) against the chunks of a built
-// index and the documents it was built from. Plain Node, no build needed.
+// index and the documents it was built from. It reads words with the service's own code in dist/
+// (run `npm run build` first), so its overlaps are the eval's.
 //
 // Usage:
 //   node eval/check-paraphrased.mjs <questions.json> <generation folder>/chunks.json <docs folder>
@@ -17,12 +18,10 @@
 //   - fewer than 60 answerable, 10 near-miss or 15 off-topic questions
 // It prints the overlap median and every offender with its overlap.
 //
-// Words are read as the service reads them (text/terms.ts): the copy below must stay the same,
-// and __tests__/evaluation/check-paraphrased.test.ts compares this script's overlaps with
-// evaluation/word-overlap.ts.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { contentStems, stemSet } from '../dist/text/terms.js';
 
 const MIN = { answerable: 60, nearMiss: 10, offTopic: 15 };
 const MAX_OVERLAP = 0.5;
@@ -30,33 +29,7 @@ const COPY_WORDS = 6;
 const STYLES = new Set(['short', 'long', 'typo', 'plain']);
 const DOC_EXTENSIONS = /\.(md|markdown|txt|html?)$/i;
 
-// --- text/terms.ts, as the service reads words ---
-const STOPWORDS = new Set(
-  `a about above after again against all also am an and any anyone anything are as at be been before being below between both
-  but by can could did do does doing done down during each either else ever every few for from further get gets getting got had
-  has have having he her here hers him his how however i if in into is it its just know let like many may me might mine more most
-  much must my need needs no nor not now of off on once only or other our ours out over own please same shall she should so some
-  someone something such tell than that the their theirs them then there these they this those through to too under until up upon
-  us very want wants was way we were what whats when where whether which while who whom whose why will with within without would
-  yes yet you your yours
-  aint arent cant cannot couldnt didnt doesnt dont hadnt hasnt havent hed hes im isnt ive lets shes shouldnt thats
-  theres theyd theyll theyre theyve wasnt weve werent whos wont wouldnt youd youll youre youve`.split(/\s+/).filter(Boolean),
-);
-const words = (text) => text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/['’]/g, '').split(/[^a-z0-9]+/).filter(Boolean);
-function stem(word) {
-  if (/^\d+$/.test(word)) return word;
-  let w = word;
-  if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
-  else if (w.length >= 6 && w.endsWith('ing')) w = w.slice(0, -3);
-  else if (w.length >= 5 && w.endsWith('ed')) w = w.slice(0, -2);
-  else if (w.length >= 4 && /(ss|x|ch|sh|z)es$/.test(w)) w = w.slice(0, -2);
-  else if (w.length >= 4 && w.endsWith('s') && !/(ss|us|is)$/.test(w)) w = w.slice(0, -1);
-  if (w.length > 3 && w.endsWith('e')) w = w.slice(0, -1);
-  if (w.length > 3 && /([b-df-hj-np-tv-z])\1$/.test(w)) w = w.slice(0, -1);
-  return w;
-}
-const contentStems = (text) => [...new Set(words(text).filter((w) => w.length >= 3 && !STOPWORDS.has(w)).map(stem))];
-const passageStems = (c) => new Set(words([c.title ?? '', ...c.headings, c.text].join('\n')).map(stem));
+const passageStems = (c) => stemSet([c.title ?? '', ...c.headings, c.text].join('\n'));
 
 // --- evaluation/questions.ts and evidence-key.ts: the hit rule and the evidence checks ---
 const labelWords = (text) => text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
