@@ -1,9 +1,10 @@
 /**
  * `[1]`, `[2, 3]`, `[1; 4]`, `[1-3]`, `[2,]`: bracketed numbers, lists and ranges. Whatever the
  * form, every number inside is checked. Only spaces and tabs before a marker go with it, so a
- * removed marker never joins two paragraphs.
+ * removed marker never joins two paragraphs. The lookbehind starts a match only where a run of
+ * blanks starts: without it, a long run in an LLM reply was retried from every position (quadratic).
  */
-const MARKER = /([ \t]*)\[(\s*\d+(?:\s*[-\u2013]\s*\d+)?(?:\s*[,;]\s*\d+(?:\s*[-\u2013]\s*\d+)?)*\s*[,;]?\s*)\]/g;
+const MARKER = /(?<![ \t])([ \t]*)\[(\s*\d+(?:\s*[-\u2013]\s*\d+)?(?:\s*[,;]\s*\d+(?:\s*[-\u2013]\s*\d+)?)*\s*[,;]?\s*)\]/g;
 /** A longer range is not a citation anyone means; its numbers count as bogus. */
 const MAX_RANGE = 20;
 

@@ -1,5 +1,5 @@
 import type { IndexFloors, QuerySignals, RetrievalMode, SearchHit } from '../workers/protocol.js';
-import { contentStems, stem, stemSet, words } from '../text/terms.js';
+import { contentStems, isStopword, keywordStems, stem, stemSet, words } from '../text/terms.js';
 
 export interface RelevanceFloors {
   /** Share of the question's content words found in the top three passages; below it, abstain in every mode. */
@@ -60,6 +60,23 @@ const percent = (share: number) => `${Math.round(share * 100)}%`;
 const fixed = (n: number) => n.toFixed(2);
 
 /**
+ * Without a single word the documents could hold (another script, emoji, punctuation, invisible
+ * characters, only common words), or when every word the keyword index reads is unknown to the
+ * documents, every score is noise: meaning search always returns its nearest passages. Words are
+ * read as keyword search reads them, so two-letter acronyms ("HR?") count, and a question of
+ * one-character tokens ("W-2") is left to the other rules.
+ */
+function unreadableReason(question: string, query: QuerySignals | undefined): { reason: string; unknownWords: string[] } | null {
+  const tokens = words(question);
+  if (tokens.every(isStopword)) return { reason: 'the question has no word to search for (the index reads Latin letters and digits, and skips common words)', unknownWords: [] };
+  const readable = keywordStems(question);
+  const unknown = new Set(query?.unknownTerms ?? []);
+  if (!readable.length || !readable.every((term) => unknown.has(term))) return null;
+  const unknownWords = [...new Set(tokens.filter((word) => unknown.has(stem(word))))];
+  return { reason: `none of the question's words (${unknownWords.join(', ')}) appear in the documents`, unknownWords };
+}
+
+/**
  * Whether the retrieved passages can answer the question at all. Abstain when:
  * - fewer than `minCoverage` of the question's words appear in the top three passages (any mode);
  * - hybrid: the best passage is weak both in meaning (similarity < `minSimilarity`) and in words
@@ -82,12 +99,8 @@ export function judgeRelevance(question: string, hits: SearchHit[], retrieval: R
   const keywordMatch = query?.keywordMatch ?? null;
   const corpusSimilarity = query?.corpusSimilarity ?? null;
   if (hits.length === 0) return { relevant: false, signals: { similarity: null, coverage: 0, keywordMatch, corpusSimilarity, unknownWords }, reason: 'nothing matched' };
-  // Without a single word the documents could hold (another script, emoji, punctuation, invisible
-  // characters) every score is noise: meaning search always returns its nearest passages.
-  if (stems.every((s) => unknown.has(s))) {
-    const reason = stems.length === 0 ? 'the question has no word to search for (the index reads Latin letters and digits, and skips common words)' : `none of the question's words (${unknownWords.join(', ')}) appear in the documents`;
-    return { relevant: false, signals: { similarity: null, coverage: 0, keywordMatch, corpusSimilarity, unknownWords }, reason };
-  }
+  const unreadable = unreadableReason(question, query);
+  if (unreadable) return { relevant: false, signals: { similarity: null, coverage: 0, keywordMatch, corpusSimilarity, unknownWords: unreadable.unknownWords }, reason: unreadable.reason };
   const bag = new Set<string>();
   for (const hit of hits.slice(0, PASSAGES_FOR_COVERAGE)) for (const s of stemSet([hit.title, ...hit.headings, hit.text].join('\n'))) bag.add(s);
   const coverage = stems.length ? stems.filter((s) => bag.has(s)).length / stems.length : 1;

@@ -33,7 +33,19 @@ export interface MeaningSignals {
   corpusSimilarity: number;
 }
 
+/** Bumped when the unrelated questions or the way floors are derived change: `--if-stale` then calibrates again. */
+export const CALIBRATION_REVISION = 1;
+
 const round = (n: number) => Math.round(n * 1e4) / 1e4;
+
+/** Why a recorded calibration is not what a build with `settings` would record now, or null. */
+export function calibrationStale(recorded: RelevanceCalibration | undefined, settings: CalibrationSettings = DEFAULT_CALIBRATION): string | null {
+  if (!recorded) return 'built without a relevance calibration';
+  const { method } = recorded;
+  if (method.revision !== CALIBRATION_REVISION) return 'calibrated by an older revision';
+  const same = method.similarityQuantile === settings.similarityQuantile && method.corpusQuantile === settings.corpusQuantile && recorded.minCoverage === settings.minCoverage && recorded.minKeywordMatch === settings.minKeywordMatch;
+  return same ? null : 'calibrated with other settings';
+}
 
 function spread(values: number[]): ScoreSpread {
   return { p50: round(percentile(values, 50)), p90: round(percentile(values, 90)), max: round(Math.max(...values)) };
@@ -61,7 +73,7 @@ export function floorsFromSignals(signals: MeaningSignals[], settings: Calibrati
     minCorpusSimilarity: round(percentile(corpus, settings.corpusQuantile * 100)),
     minCoverage: settings.minCoverage,
     minKeywordMatch: settings.minKeywordMatch,
-    method: { unrelatedQuestions: signals.length, similarityQuantile: settings.similarityQuantile, corpusQuantile: settings.corpusQuantile },
+    method: { revision: CALIBRATION_REVISION, unrelatedQuestions: signals.length, similarityQuantile: settings.similarityQuantile, corpusQuantile: settings.corpusQuantile },
     unrelated: { similarity: spread(similarity), corpusSimilarity: spread(corpus) },
   };
 }

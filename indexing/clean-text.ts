@@ -1,6 +1,6 @@
 import { formatTableRow, isTableRow, tableCells } from '../text/table-rows.js';
 import { htmlTablesToMarkdown } from './html-tables.js';
-import { markdownBlocks, TABLE_RULE } from './markdown-blocks.js';
+import { isTableRule, markdownBlocks } from './markdown-blocks.js';
 
 /** A source document reduced to the readable text a person sees, with its section structure. */
 export interface CleanDocument {
@@ -111,7 +111,17 @@ function cleanInline(line: string): string {
     .trim();
 }
 
-const HEADING = /^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$/;
+const HEADING = /^(#{1,6})[ \t]+(.*)$/;
+
+/** A heading's text without its closing hashes and the blanks around them, by string operations (the regex for it was cubic on long runs of blanks). */
+function headingText(text: string): string {
+  const blank = (c: string | undefined) => c === ' ' || c === '\t';
+  let end = text.length;
+  while (end > 0 && blank(text[end - 1])) end--;
+  while (end > 0 && text[end - 1] === '#') end--;
+  while (end > 0 && blank(text[end - 1])) end--;
+  return text.slice(0, end);
+}
 const FENCE = /^[ \t]*(```|~~~)/;
 const HORIZONTAL_RULE = /^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$/;
 const LINK_DEFINITION = /^[ \t]*\[[^\]]+\]:[ \t]*\S+/;
@@ -174,11 +184,11 @@ function markdownToText(body: string, title: string): CleanDocument & { leadingT
     }
     if (inFence) return emitBody(raw.trimEnd());
     const next = lines[i + 1] ?? '';
-    const setext = raw.trim() !== '' && !/^[ \t]*([-*+]|\d+\.)[ \t]/.test(raw) && /^[ \t]*(=+|-+)[ \t]*$/.test(next) && !TABLE_RULE.test(raw);
+    const setext = raw.trim() !== '' && !/^[ \t]*([-*+]|\d+\.)[ \t]/.test(raw) && /^[ \t]*(=+|-+)[ \t]*$/.test(next) && !isTableRule(raw);
     const atx = HEADING.exec(raw);
     if (atx || setext) {
       const level = atx ? (atx[1] ?? '#').length : next.trim().startsWith('=') ? 1 : 2;
-      const text = cleanInline(atx ? (atx[2] ?? '') : raw);
+      const text = cleanInline(atx ? headingText(atx[2] ?? '') : raw);
       if (setext) lines[i + 1] = '';
       if (!text) return;
       if (level === 1 && out.length === 0) leadingTitle = text;
@@ -190,7 +200,7 @@ function markdownToText(body: string, title: string): CleanDocument & { leadingT
       sectionStart = length;
       return;
     }
-    if (TABLE_RULE.test(raw) || HORIZONTAL_RULE.test(raw) || LINK_DEFINITION.test(raw) || ATTRIBUTE_LINE.test(raw)) return;
+    if (isTableRule(raw) || HORIZONTAL_RULE.test(raw) || LINK_DEFINITION.test(raw) || ATTRIBUTE_LINE.test(raw)) return;
     emitBody(isTableRow(raw) ? formatTableRow(tableCells(raw).map(cleanInline)) : cleanInline(raw));
   });
   while (out.length && out[out.length - 1] === '') {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { corpusHash, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, documentHash, readCorpus, type PrebuildOptions } from './prebuild.js';
 import { fingerprintDifferences } from '../store/model-fingerprint.js';
 import { packageVersion } from '../store/package-version.js';
+import { calibrationStale } from './calibrate.js';
 
 /** On disk, or allowed to be downloaded: a lexical-only index should then be upgraded. */
 function modelAvailable(options: PrebuildOptions): boolean {
@@ -45,6 +46,8 @@ export async function staleReason(options: PrebuildOptions, acceptLexical = fals
     // Hashed only once the id agrees, and only when the file is there: a missing file is not a change.
     const onDisk = existsSync(modelFilePath(options.embedding)) ? await hashModelFile(options.embedding) : undefined;
     if (fingerprintDifferences(manifest.model, { fileSha256: onDisk }).length) return `the model file of ${options.embedding.model} changed`;
+    const calibration = options.calibration === false ? null : calibrationStale(manifest.relevance, options.calibration);
+    if (calibration) return calibration;
   }
   const { docs } = await readCorpus(path.resolve(options.docsDir), options);
   const hash = corpusHash(docs.map((doc) => ({ source: doc.source, contentHash: documentHash(doc) })));

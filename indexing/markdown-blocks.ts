@@ -3,25 +3,34 @@ import { formatTableRow, tableCells } from '../text/table-rows.js';
 const FENCE = /^[ \t]*(```|~~~)/;
 const ATX_HEADING = /^#{1,6}[ \t]/;
 const LIST_ITEM = /^[ \t]*([-*+]|\d+[.)])[ \t]+\S/;
-/** `| --- | :-: |`, with or without outer pipes. */
-export const TABLE_RULE = /^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$/;
+/** A trimmed `| --- | :-: |`, with or without outer pipes; no two parts can match the same spaces, so it runs in linear time. */
+const TABLE_RULE = /^\|?[ \t]*:?-{2,}:?(?:[ \t]*\|[ \t]*:?-{2,}:?)*[ \t]*\|?$/;
+
+/** Whether a line is a table's rule row (`| --- | :-: |`). */
+export function isTableRule(line: string): boolean {
+  return TABLE_RULE.test(line.trim());
+}
 const HORIZONTAL_RULE = /^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$/;
 const LINK_DEFINITION = /^[ \t]*\[[^\]]+\]:[ \t]*\S+/;
 const ATTRIBUTE_LINE = /^[ \t]*\{:.*\}[ \t]*$/;
 const SETEXT_UNDERLINE = /^[ \t]*(=+|-+)[ \t]*$/;
 const OUTER_PIPES = /^[ \t]*\|.*\|[ \t]*$/;
 /** Two trailing spaces or a backslash: a Markdown hard break, the one line break a paragraph keeps. */
-const HARD_BREAK = /( {2,}|\\)$/;
 const QUOTE_MARKS = /^[ \t]*(>[ \t]?)+/;
 
 /** Lines that are never part of a paragraph: each stands alone and ends the paragraph before it. */
+/** Two trailing spaces or a backslash: a Markdown hard break. By string tests: an unanchored regex for it retried every blank of a long run (quadratic). */
+function endsInHardBreak(line: string): boolean {
+  return line.endsWith('\\') || line.endsWith('  ');
+}
+
 function standsAlone(line: string): boolean {
   return ATX_HEADING.test(line.trimStart()) || HORIZONTAL_RULE.test(line) || LINK_DEFINITION.test(line) || ATTRIBUTE_LINE.test(line) || SETEXT_UNDERLINE.test(line);
 }
 
 /** A table starts at a row with pipes over a rule line (GFM), or at a line with outer pipes. */
 function startsTable(line: string, next: string | undefined): boolean {
-  return !TABLE_RULE.test(line) && ((line.includes('|') && next !== undefined && TABLE_RULE.test(next)) || OUTER_PIPES.test(line));
+  return !isTableRule(line) && ((line.includes('|') && next !== undefined && isTableRule(next)) || OUTER_PIPES.test(line));
 }
 
 /**
@@ -42,8 +51,9 @@ export function markdownBlocks(source: string[]): string[] {
     const raw = source[i]!;
     if (FENCE.test(raw)) {
       flush();
-      const close = source.findIndex((line, j) => j > i && FENCE.test(line));
-      const end = close < 0 ? source.length : close + 1;
+      let end = i + 1;
+      while (end < source.length && !FENCE.test(source[end]!)) end++;
+      end = Math.min(source.length, end + 1);
       out.push(...source.slice(i, end));
       i = end - 1;
       continue;
@@ -61,7 +71,7 @@ export function markdownBlocks(source: string[]): string[] {
     }
     if (LIST_ITEM.test(line)) flush();
     paragraph.push(paragraph.length ? line.trim() : line);
-    if (HARD_BREAK.test(line)) {
+    if (endsInHardBreak(line)) {
       paragraph[paragraph.length - 1] = paragraph[paragraph.length - 1]!.replace(/\\$/, '').trimEnd();
       flush();
     }
@@ -77,7 +87,7 @@ function table(source: string[], from: number, out: string[]): number {
   for (; i < source.length; i++) {
     const line = source[i]!.replace(QUOTE_MARKS, '');
     if (!line.trim() || !line.includes('|') || FENCE.test(line) || ATX_HEADING.test(line.trimStart())) break;
-    if (i > from && TABLE_RULE.test(line)) continue;
+    if (i > from && isTableRule(line)) continue;
     out.push(formatTableRow(tableCells(line)));
   }
   out.push('');

@@ -61,7 +61,7 @@ export interface RelevanceCalibration {
   minCoverage: number;
   minKeywordMatch: number;
   /** Which quantiles of the unrelated questions' scores the similarity floors are. */
-  method: { unrelatedQuestions: number; similarityQuantile: number; corpusQuantile: number };
+  method: { revision: number; unrelatedQuestions: number; similarityQuantile: number; corpusQuantile: number };
   unrelated: { similarity: ScoreSpread; corpusSimilarity: ScoreSpread };
 }
 

@@ -21,6 +21,11 @@ const STOPWORDS = new Set(
 );
 
 /** Lowercase words without diacritics or apostrophes ("what's" → "whats"). */
+/** Whether a (lower-cased, folded) word is too common to search for. */
+export function isStopword(word: string): boolean {
+  return STOPWORDS.has(word);
+}
+
 export function words(text: string): string[] {
   return text
     .normalize('NFKD')

@@ -75,3 +75,14 @@ describe('checkCitations', () => {
     expect(checkCitations('First [1]\n\n[9] Second.', 2).text).toBe('First [1]\n\n Second.');
   });
 });
+
+describe('checkCitations on hostile replies', () => {
+  it('scans a long run of blanks in linear time, and still takes the blanks before a marker with it', () => {
+    const started = performance.now();
+    const checked = checkCitations(`${' '.repeat(200_000)}x`, 3);
+    // 100,000 blanks took 10 s before; a linear scan takes milliseconds, whatever the machine is doing.
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(checked.cited).toEqual([]);
+    expect(checkCitations('Text.    [9] More [1].', 1).text).toBe('Text. More [1].');
+  });
+});

@@ -159,6 +159,14 @@ describe('questions with no word the documents could hold', () => {
     }
   });
 
+  it('reads two-letter acronyms and leaves one-character tokens to the other rules, as keyword search does', () => {
+    const hr = [hit('Ask HR about your payslip.', { ...vector(0.6), ...lexical(5) })];
+    expect(judgeRelevance('HR?', hr, 'hybrid', FLOORS, query(0.9, 0.3)).relevant).toBe(true);
+    expect(judgeRelevance('Who is HR?', hr, 'lexical', FLOORS, query(0.9, null)).relevant).toBe(true);
+    const w2 = judgeRelevance('W-2?', hr, 'hybrid', FLOORS, query(null, 0.3));
+    expect(w2.reason ?? '').not.toContain('no word to search for');
+  });
+
   it('still reads a mixed question by the words it knows', () => {
     expect(judgeRelevance('Сколько parental leave reimbursement request?', passages, 'hybrid', FLOORS, STRONG).relevant).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { floorsFromSignals } from '../../indexing/calibrate.js';
+import { CALIBRATION_REVISION, calibrationStale, DEFAULT_CALIBRATION, floorsFromSignals } from '../../indexing/calibrate.js';
 import { UNRELATED_QUESTIONS } from '../../indexing/calibration-questions.js';
 
 const signals = Array.from({ length: 10 }, (_, i) => ({ similarity: 0.2 + i * 0.02, corpusSimilarity: -0.05 + i * 0.01 }));
@@ -9,7 +9,7 @@ describe('floorsFromSignals', () => {
     const floors = floorsFromSignals(signals, { similarityQuantile: 0.9, corpusQuantile: 0.5, minCoverage: 0.1, minKeywordMatch: 0.2 });
     expect(floors.minSimilarity).toBeCloseTo(0.36, 6);
     expect(floors.minCorpusSimilarity).toBeCloseTo(-0.01, 6);
-    expect(floors.method).toEqual({ unrelatedQuestions: 10, similarityQuantile: 0.9, corpusQuantile: 0.5 });
+    expect(floors.method).toEqual({ revision: CALIBRATION_REVISION, unrelatedQuestions: 10, similarityQuantile: 0.9, corpusQuantile: 0.5 });
     expect(floors).toMatchObject({ minCoverage: 0.1, minKeywordMatch: 0.2 });
     expect(floors.unrelated.similarity).toEqual({ p50: 0.28, p90: 0.36, max: 0.38 });
   });
@@ -28,5 +28,18 @@ describe('the unrelated questions', () => {
     expect(UNRELATED_QUESTIONS.length).toBeGreaterThanOrEqual(60);
     expect(new Set(UNRELATED_QUESTIONS.map((q) => q.toLowerCase())).size).toBe(UNRELATED_QUESTIONS.length);
     for (const q of UNRELATED_QUESTIONS) expect(q.trim().length).toBeGreaterThan(5);
+  });
+});
+
+describe('calibrationStale', () => {
+  const current = floorsFromSignals(signals);
+  it('is null for a calibration made as the build would make it now', () => {
+    expect(calibrationStale(current)).toBeNull();
+  });
+  it('names a missing calibration, an older revision and other settings', () => {
+    expect(calibrationStale(undefined)).toBe('built without a relevance calibration');
+    expect(calibrationStale({ ...current, method: { ...current.method, revision: CALIBRATION_REVISION - 1 } })).toBe('calibrated by an older revision');
+    expect(calibrationStale(current, { ...DEFAULT_CALIBRATION, similarityQuantile: 0.9 })).toBe('calibrated with other settings');
+    expect(calibrationStale({ ...current, minCoverage: 0.33 })).toBe('calibrated with other settings');
   });
 });

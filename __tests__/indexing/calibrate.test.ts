@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
+import { staleReason } from '../../indexing/index-freshness.js';
 import { prebuild } from '../../indexing/prebuild.js';
+import { writeManifest } from '../../store/index-files.js';
 import { Embedder } from '../../workers/embedder.js';
 import { Retriever } from '../../workers/retriever.js';
 import { SAMPLE_CORPUS, STATIC_MODEL, TINY_MODEL } from '../helpers/models.js';
@@ -25,6 +27,14 @@ describe('relevance calibration at build time', () => {
     // A random-weight model puts every sentence close to every other: its floors sit far higher.
     expect(b.minSimilarity).toBeGreaterThan(a.minSimilarity + 0.2);
     expect(b.minCorpusSimilarity).not.toBeCloseTo(a.minCorpusSimilarity, 2);
+
+    // --if-stale: current as built; an index whose manifest lacks the calibration is rebuilt.
+    const options = { docsDir: SAMPLE_CORPUS, outDir: path.join(dir, 'static'), embedding: STATIC_MODEL, vectraExport: false };
+    expect(await staleReason(options)).toBeNull();
+    await writeManifest(real.generationDir, { ...real.manifest, relevance: undefined });
+    expect(await staleReason(options)).toBe('built without a relevance calibration');
+    await writeManifest(real.generationDir, real.manifest);
+    expect(await staleReason(options)).toBeNull();
   }, 120_000);
 
   it('is skipped for a lexical-only index, and the search carries what the manifest says', async () => {

@@ -51,3 +51,29 @@ describe('cleanDocument on HTML blocks', () => {
     expect(doc.text).toBe('One wrapped.\n\nTwo.\n\n- first\n- second\n\na\nb');
   });
 });
+
+describe('hostile documents clean in linear time', () => {
+  // Each input took seconds to minutes with the quadratic or cubic patterns it guards against; the
+  // bound is far above what a linear pass needs even on a loaded machine, and far below the old cost.
+  const BOUND_MS = 5000;
+  const timed = (source: string) => {
+    const started = performance.now();
+    cleanDocument(source, 'markdown', 'hostile.md');
+    return performance.now() - started;
+  };
+  it.each([
+    ['a heading ending in a long run of blanks', `# a${' '.repeat(200_000)}x\n\nText.`],
+    ['a table rule with a long run of blanks', `| a | b |\n--${' '.repeat(200_000)}x\n`],
+    ['a thousand unclosed code fences', '```\nx\n'.repeat(20_000)],
+  ])('%s', (_kind, source) => {
+    expect(timed(source)).toBeLessThan(BOUND_MS);
+  });
+
+  it('still strips a heading\'s closing hashes and reads a table rule', () => {
+    const doc = cleanDocument('# Travel ##  \n\nBook early.\n\n| City | Rate |\n| --- | --: |\n| Oslo | 90 |\n', 'markdown', 'x.md');
+    expect(doc.text).toContain('Travel');
+    expect(doc.text).not.toContain('##');
+    expect(doc.text).not.toContain('---');
+    expect(doc.text).toContain('| City | Rate |');
+  });
+});
