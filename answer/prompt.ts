@@ -45,7 +45,8 @@ export function buildMessages(question: string, passages: SearchHit[], maxPassag
  * around it, which go with it. Every quantifier is bounded, so a match attempt costs at most a few
  * dozen characters and a scan of the whole reply is linear in its length, whatever the text.
  */
-const MARKER_FORMS = /[ \t]{0,3}["'`*\u2018\u2019\u201c\u201d]{0,3}(?:\[[ \t]{0,3}not[ \t_-]{1,3}in[ \t_-]{1,3}passages[ \t]{0,3}\]|\bnot_in_passages\b)["'`*\u2018\u2019\u201c\u201d]{0,3}[.!:;,]?/gi;
+// Markdown-minded models escape the brackets and underscores (`\[NOT\_IN\_PASSAGES\]`); inside brackets the separators may be missing.
+const MARKER_FORMS = /[ \t]{0,3}["'`*\u2018\u2019\u201c\u201d]{0,3}(?:\\?\[[ \t]{0,3}not[ \t\\_-]{0,3}in[ \t\\_-]{0,3}passages[ \t]{0,3}\\?\]|\bnot\\?_in\\?_passages\b)["'`*\u2018\u2019\u201c\u201d]{0,3}[.!:;,]?/gi;
 
 /** A reply read for the marker: whether the model wrote it, and the reply without it. */
 export interface MarkerReading {

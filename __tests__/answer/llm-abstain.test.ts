@@ -72,6 +72,9 @@ describe('an LLM reply of the no-answer marker', () => {
   it.each([
     ['lower case', '[not_in_passages]'],
     ['mixed case with hyphens', '[Not-In-Passages]'],
+    ['Markdown-escaped brackets and underscores', '\\[NOT\\_IN\\_PASSAGES\\]'],
+    ['Markdown-escaped underscores', '[NOT\\_IN\\_PASSAGES]'],
+    ['no separators inside the brackets', '[NOTINPASSAGES]'],
     ['spaces for underscores, a full stop after', '[NOT IN PASSAGES].'],
     ['surrounded by blank lines', '\n\n   [NOT_IN_PASSAGES]   \n'],
     ['in double quotes', '"[NOT_IN_PASSAGES]"'],
