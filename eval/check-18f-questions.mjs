@@ -25,6 +25,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadJson } from './read-json.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..');
@@ -49,14 +50,6 @@ const OFFTOPIC_KEYS = new Set(['id', 'question', 'offTopic', 'tags']);
 const errors = [];
 const warnings = [];
 
-function loadJson(p, what) {
-  try {
-    return JSON.parse(readFileSync(p, 'utf8'));
-  } catch (err) {
-    console.error(`cannot read ${what} at ${p}: ${err.message}`);
-    process.exit(1);
-  }
-}
 
 const raw = loadJson(chunksPath, 'chunks');
 const chunks = Array.isArray(raw) ? raw : Array.isArray(raw?.chunks) ? raw.chunks : null;

@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { contentStems, stemSet } from '../dist/text/terms.js';
+import { loadJson } from './read-json.mjs';
 
 const MIN = { answerable: 60, nearMiss: 10, offTopic: 15 };
 const MAX_OVERLAP = 0.5;
@@ -62,14 +63,6 @@ const [questionsPath, chunksPath, docsDir] = process.argv.slice(2);
 if (!questionsPath || !chunksPath || !docsDir) {
   console.error('usage: node eval/check-paraphrased.mjs <questions.json> <chunks.json> <docs folder>');
   process.exit(2);
-}
-function loadJson(p, what) {
-  try {
-    return JSON.parse(readFileSync(p, 'utf8'));
-  } catch (err) {
-    console.error(`cannot read ${what} at ${p}: ${err.message}`);
-    process.exit(1);
-  }
 }
 const questions = loadJson(questionsPath, 'questions');
 const rawChunks = loadJson(chunksPath, 'chunks');

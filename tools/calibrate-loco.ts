@@ -16,6 +16,7 @@ import { readGateQuestions } from '../indexing/quality-gate.js';
 import { isNearMiss, isOffTopic, type EvalQuestion } from '../evaluation/questions.js';
 import { loadEmbedderOrReason } from '../workers/embedder.js';
 import { DEFAULT_MODEL_DIR } from '../workers/model-config.js';
+import type { RelevanceCalibration } from '../store/manifest.js';
 import type { SearchOutput } from '../workers/protocol.js';
 import { Retriever } from '../workers/retriever.js';
 import { UsageError } from './cli-env.js';
@@ -23,6 +24,8 @@ import { UsageError } from './cli-env.js';
 interface Corpus {
   name: string;
   unrelated: MeaningSignals[];
+  /** How the unrelated questions scored on this index: what the combined score's signals are scaled by. */
+  spread: RelevanceCalibration['unrelated'];
   searched: { question: EvalQuestion; output: SearchOutput }[];
 }
 
@@ -54,7 +57,7 @@ async function openCorpus(name: string, indexDir: string, questionsFiles: string
   const unrelated = await measureMeaningSignals(retriever, UNRELATED_QUESTIONS, DEFAULT_TOP_K);
   const searched = [];
   for (const question of questions) searched.push({ question, output: await retriever.search({ query: question.question, topK: DEFAULT_TOP_K, mode: 'hybrid' }) });
-  return { name, unrelated, searched };
+  return { name, unrelated, spread: floorsFromSignals(unrelated).unrelated, searched };
 }
 
 function floorsFor(corpus: Corpus, params: CalibrationSettings): RelevanceFloors {
@@ -102,7 +105,7 @@ export function fit(training: Corpus[], cost = DEFAULT_COST): { params: Calibrat
 function features(corpus: Corpus, question: EvalQuestion, output: SearchOutput): number[] | null {
   const verdict = judgeRelevance(question.question, output.hits, output.retrieval, { minCoverage: 0, minKeywordMatch: 0, minSimilarity: -1, minCorpusSimilarity: -1, maxUnknownShare: 1 }, output.query);
   if (!verdict.relevant) return null;
-  const u = floorsFromSignals(corpus.unrelated).unrelated;
+  const u = corpus.spread;
   const { similarity, coverage, keywordMatch, corpusSimilarity, unknownWords } = verdict.signals;
   const stems = Math.max(1, contentStems(question.question).length);
   return [

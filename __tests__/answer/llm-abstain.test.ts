@@ -142,7 +142,7 @@ describe('reading the marker in untrusted text', () => {
     // The bar keeps the marker from ending the text's last attempt: every attempt must fail on its own.
     expect(readNoAnswerMarker(`${text}|${NO_ANSWER_MARKER}`).said).toBe(true);
     expect(readLlmReply(`${text.replace(/\s/g, 'x')}|${NO_ANSWER_MARKER}`, 1).mode).toBe('abstain');
-    // Linear is tens of milliseconds here; a quadratic scan of a megabyte would take minutes.
-    expect(performance.now() - started).toBeLessThan(2000);
+    // Linear is tens of milliseconds here, a quadratic scan of a megabyte minutes: the bound leaves room for a busy machine.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { ABSTAIN_ANSWER, type AskResponse } from '../../answer/answerer.js';
 import { ApiError, ServiceUnavailableError, TaskTimeoutError } from '../../server/http/errors.js';
 import type { GateStats } from '../../server/worker-gate/worker-gate.js';
-import { call, logLines, post } from './http/call.js';
-import { fakeHit, gateStats, LEAVE_HITS, searchResult, startFakeApp, type FakeApp } from './http/fake-app.js';
+import { call, logLines, post } from '../helpers/http-call.js';
+import { fakeHit, gateStats, LEAVE_HITS, searchResult, startFakeApp, type FakeApp } from '../helpers/fake-app.js';
 
 describe('createApp over a fake gate and a real answerer without an LLM', () => {
   let fake: FakeApp;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { call, post } from './call.js';
-import { startFakeApp, type FakeApp } from './fake-app.js';
+import { call, post } from '../../helpers/http-call.js';
+import { startFakeApp, type FakeApp } from '../../helpers/fake-app.js';
 
 const NOT_FOUND_HINT = 'Try POST /api/ask, GET /api/search, GET /healthz, GET /readyz or GET /api/memory';
 

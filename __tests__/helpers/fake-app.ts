@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Answerer } from '../../../answer/answerer.js';
-import { createApp } from '../../../server/app.js';
-import { createLogger, silentLogger } from '../../../server/logger.js';
-import type { GovernorSnapshot } from '../../../server/memory/governor.js';
-import type { GateStats, TaskResult } from '../../../server/worker-gate/worker-gate.js';
-import type { SearchHit, SearchOutput, SearchRequest, StatusOutput } from '../../../workers/protocol.js';
+import { Answerer } from '../../answer/answerer.js';
+import { createApp } from '../../server/app.js';
+import { createLogger, silentLogger } from '../../server/logger.js';
+import type { GovernorSnapshot } from '../../server/memory/governor.js';
+import type { GateStats, TaskResult } from '../../server/worker-gate/worker-gate.js';
+import type { SearchHit, SearchOutput, SearchRequest, StatusOutput } from '../../workers/protocol.js';
 
 /** A passage as the worker returns it; `text` sets `end` so the span stays true. */
 export function fakeHit(id: string, text: string, over: Partial<SearchHit> = {}): SearchHit {
