@@ -59,6 +59,12 @@ const COVERAGE_DESPITE_UNLIKE_CORPUS = 0.75;
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 const fixed = (n: number) => n.toFixed(2);
 
+/** Whether a common word is written in capitals as a name ("What is IT?", "US holidays"): meaning search can still read it. */
+function writesAcronym(question: string): boolean {
+  for (const [word] of question.matchAll(/\b[A-Z]{2,}\b/g)) if (isStopword(word.toLowerCase())) return true;
+  return false;
+}
+
 /**
  * Without a single word the documents could hold (another script, emoji, punctuation, invisible
  * characters, only common words), or when every word the keyword index reads is unknown to the
@@ -68,7 +74,7 @@ const fixed = (n: number) => n.toFixed(2);
  */
 function unreadableReason(question: string, query: QuerySignals | undefined): { reason: string; unknownWords: string[] } | null {
   const tokens = words(question);
-  if (tokens.every(isStopword)) return { reason: 'the question has no word to search for (the index reads Latin letters and digits, and skips common words)', unknownWords: [] };
+  if (tokens.every(isStopword) && !writesAcronym(question)) return { reason: 'the question has no word to search for (the index reads Latin letters and digits, and skips common words)', unknownWords: [] };
   const readable = keywordStems(question);
   const unknown = new Set(query?.unknownTerms ?? []);
   if (!readable.length || !readable.every((term) => unknown.has(term))) return null;

@@ -83,7 +83,8 @@ export interface QuestionResult {
 
 export interface EvalReport {
   index: { dir: string; generation: string; model: string | null; chunks: number };
-  settings: { topK: number; cutoff: number; floors: RelevanceFloors; modes: RetrievalMode[] };
+  /** `floors`: what each mode was judged by; keyword search never uses the index's calibration (it has no meaning signal). */
+  settings: { topK: number; cutoff: number; floors: Partial<Record<RetrievalMode, RelevanceFloors>>; modes: RetrievalMode[] };
   /** `withEvidence`: answerable labels with a quotation or an evidence key. */
   counts: { answerable: number; offTopic: number; nearMiss: number; withEvidence: number };
   /** How much of the answerable questions' wording their passages share, and the corpus has. */
@@ -130,6 +131,11 @@ interface RunContext {
   explicitFloors: Partial<RelevanceFloors>;
   topK: number;
   meaningWeight: number;
+}
+
+/** The floors a mode's questions are judged by, as the retriever hands the calibration over (never to keyword search). */
+function floorsFor(mode: RetrievalMode, retriever: Retriever, ctx: RunContext): RelevanceFloors {
+  return resolveFloors(DEFAULT_FLOORS, mode === 'lexical' ? undefined : retriever.index.manifest.relevance, ctx.explicitFloors);
 }
 
 async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode: RetrievalMode, ctx: RunContext): Promise<QuestionModeResult> {
@@ -192,7 +198,7 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const manifestModel = retriever.index.manifest.model;
   return {
     index: { dir: path.dirname(retriever.index.dir), generation: path.basename(retriever.index.dir), model: manifestModel?.id ?? null, chunks: retriever.index.chunks.length },
-    settings: { topK: ctx.topK, cutoff: CUTOFF, floors: resolveFloors(DEFAULT_FLOORS, retriever.index.manifest.relevance, ctx.explicitFloors), modes },
+    settings: { topK: ctx.topK, cutoff: CUTOFF, floors: Object.fromEntries(modes.map((mode) => [mode, floorsFor(mode, retriever, ctx)])), modes },
     counts: {
       answerable: answerable.length,
       offTopic: results.filter((r) => r.offTopic).length,

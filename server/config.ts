@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { GovernorSettings } from './memory/governor.js';
-import { DEFAULT_FLOORS, DEFAULT_MEANING_WEIGHT, DEFAULT_TOP_K } from '../answer/defaults.js';
+import { DEFAULT_FLOORS, DEFAULT_MEANING_WEIGHT, DEFAULT_TOP_K, FLOOR_VARIABLES } from '../answer/defaults.js';
 import type { RelevanceFloors } from '../answer/relevance.js';
 import { DEFAULT_EMBEDDING_CONFIG, DEFAULT_MODEL_DIR, MODEL_DTYPES, type EmbeddingConfig } from '../workers/model-config.js';
 
@@ -206,14 +206,6 @@ function memorySettings(read: Reader): MemorySettings {
     modelMaxHoldMs: Math.max(modelHoldMs, read.int('MEMORY_MODEL_MAX_HOLD_MS', 0, 86_400_000)),
   };
 }
-
-const FLOOR_VARIABLES = {
-  minCoverage: ['ABSTAIN_MIN_COVERAGE', 0, 1],
-  minKeywordMatch: ['ABSTAIN_MIN_KEYWORD_MATCH', 0, 1],
-  minSimilarity: ['ABSTAIN_MIN_SIMILARITY', -1, 1],
-  minCorpusSimilarity: ['ABSTAIN_MIN_CORPUS_SIMILARITY', -1, 1],
-  maxUnknownShare: ['ABSTAIN_MAX_UNKNOWN_SHARE', 0, 1],
-} as const satisfies Record<keyof RelevanceFloors, readonly [ConfigVariable, number, number]>;
 
 /** Every floor (set or default), and apart the ones set in the environment: those outrank an index's own calibration. */
 function abstentionFloors(read: Reader, env: NodeJS.ProcessEnv): { floors: RelevanceFloors; explicitFloors: Partial<RelevanceFloors> } {

@@ -3,6 +3,8 @@
  * defaults (the variables the server reads), numbers from flags, and the error for bad input.
  */
 import path from 'node:path';
+import { FLOOR_VARIABLES } from '../answer/defaults.js';
+import type { RelevanceFloors } from '../answer/relevance.js';
 import { DEFAULT_EMBEDDING_CONFIG } from '../workers/model-config.js';
 
 /**
@@ -48,4 +50,20 @@ export function fraction(value: string | undefined, flag: string): number | unde
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number from 0 to 1, got "${value}"`);
   return n;
+}
+
+/**
+ * The abstention floors set in the environment (`ABSTAIN_*`), checked against the same ranges as
+ * the server's; as in the service, they outrank the floors an index measured at build time.
+ */
+export function floorsFromEnv(env: NodeJS.ProcessEnv): Partial<RelevanceFloors> {
+  const floors: Partial<RelevanceFloors> = {};
+  for (const [field, [name, min, max]] of Object.entries(FLOOR_VARIABLES) as [keyof RelevanceFloors, readonly [string, number, number]][]) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} must be a number from ${min} to ${max}, got "${value}"`);
+    floors[field] = n;
+  }
+  return floors;
 }

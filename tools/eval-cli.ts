@@ -10,7 +10,8 @@ import type { RetrievalMode } from '../workers/protocol.js';
 import { ALL_MODES, evaluate, type EvalReport } from '../evaluation/evaluate.js';
 import { parseQuestions, QuestionsFileError, type EvalQuestion } from '../evaluation/questions.js';
 import { formatHeader, formatMarkdown, formatNotices, formatTable } from '../evaluation/report.js';
-import { fraction, modelSettings, UsageError } from './cli-env.js';
+import { floorsFromEnv, fraction, modelSettings, UsageError } from './cli-env.js';
+import type { RelevanceFloors } from '../answer/relevance.js';
 
 export const USAGE = `Usage: npm run eval -- --index <folder> --questions <file> [--questions <file> ...] [options]
 
@@ -46,6 +47,8 @@ export interface EvalCliOptions {
   json: boolean;
   /** `EXTRACTIVE_MEANING_WEIGHT` from the environment, as the service reads it; undefined: its default. */
   meaningWeight: number | undefined;
+  /** `ABSTAIN_*` from the environment: they outrank each index's own calibration, as in the service. */
+  floors: Partial<RelevanceFloors>;
 }
 
 function parseModes(value: string | undefined): RetrievalMode[] {
@@ -90,6 +93,7 @@ export function parseEvalArgs(argv: string[], env: NodeJS.ProcessEnv): EvalCliOp
     failUnderRecall5: fraction(values['fail-under-recall5'], '--fail-under-recall5'),
     json: values.json ?? false,
     meaningWeight: parseMeaningWeight(env.EXTRACTIVE_MEANING_WEIGHT),
+    floors: floorsFromEnv(env),
   };
 }
 
@@ -142,7 +146,7 @@ async function runSets(options: EvalCliOptions): Promise<EvalReport[]> {
   for (const [i, set] of options.sets.entries()) {
     const questions = await readQuestions(set.questionsFile);
     const meaning = options.meaningWeight !== undefined ? { meaningWeight: options.meaningWeight } : {};
-    const report = await evaluate({ questions, indexDir: set.indexDir, embedding: await embeddingFor(set.indexDir, options), modes: options.modes, ...meaning });
+    const report = await evaluate({ questions, indexDir: set.indexDir, embedding: await embeddingFor(set.indexDir, options), modes: options.modes, floors: options.floors, ...meaning });
     if (folders[i]) await writeReport(folders[i], report);
     reports.push(report);
   }

@@ -167,6 +167,16 @@ describe('questions with no word the documents could hold', () => {
     expect(w2.reason ?? '').not.toContain('no word to search for');
   });
 
+  it('reads a common word written in capitals as a name, and leaves it to meaning search', () => {
+    const it_ = [hit('The IT team sets up your laptop on your first day.', { ...vector(0.7) })];
+    const verdict = judgeRelevance('What is IT?', it_, 'hybrid', FLOORS, query(null, 0.3));
+    expect(verdict.reason ?? '').not.toContain('no word to search for');
+    expect(verdict.relevant).toBe(true);
+    // The same words in lower case, or a capitalised sentence start, are still only common words.
+    expect(judgeRelevance('what is it?', it_, 'hybrid', FLOORS, query(null, 0.3)).reason).toContain('no word to search for');
+    expect(judgeRelevance('It is?', it_, 'hybrid', FLOORS, query(null, 0.3)).reason).toContain('no word to search for');
+  });
+
   it('still reads a mixed question by the words it knows', () => {
     expect(judgeRelevance('Сколько parental leave reimbursement request?', passages, 'hybrid', FLOORS, STRONG).relevant).toBe(true);
   });

@@ -11,6 +11,7 @@ import { prebuild } from '../../indexing/prebuild.js';
 import { Embedder } from '../../workers/embedder.js';
 import { Retriever } from '../../workers/retriever.js';
 import { SAMPLE_CORPUS, STATIC_MODEL } from '../helpers/models.js';
+import { DEFAULT_FLOORS } from '../../answer/defaults.js';
 import { tempDir } from '../helpers/temp.js';
 
 /**
@@ -42,6 +43,13 @@ describe('evaluate on the sample corpus', () => {
     report = await evaluate({ questions, retriever });
   }, 180_000);
   afterAll(() => cleanup());
+
+  it('reports the floors each mode was judged by: keyword search never takes the index calibration', () => {
+    const calibration = report.settings.floors.hybrid!;
+    expect(report.settings.floors.vector).toEqual(calibration);
+    expect(report.settings.floors.lexical).toEqual(DEFAULT_FLOORS);
+    expect(calibration.minSimilarity).not.toBe(DEFAULT_FLOORS.minSimilarity);
+  });
 
   it('scores all three modes, hybrid above the measured floor', () => {
     expect(report.modes.map((m) => m.mode)).toEqual(['hybrid', 'vector', 'lexical']);
@@ -185,6 +193,13 @@ describe('parseEvalArgs', () => {
     expect(parseEvalArgs(base, { EMBEDDING_MODEL: 'A/b', MODEL_DIR: '/models' })).toMatchObject({ model: 'A/b', modelDir: '/models' });
     expect(parseEvalArgs([...base, '--model', 'C/d'], { EMBEDDING_MODEL: 'A/b' }).model).toBe('C/d');
     expect(parseEvalArgs([...base, '--modes', 'lexical,hybrid,lexical', '--fail-under-recall5', '0.8', '--json'], {})).toMatchObject({ modes: ['lexical', 'hybrid'], failUnderRecall5: 0.8, json: true });
+  });
+
+  it('reads the ABSTAIN_* floors from the environment, as the service does', () => {
+    const base = ['--index', 'idx', '--questions', 'q.json'];
+    expect(parseEvalArgs(base, {}).floors).toEqual({});
+    expect(parseEvalArgs(base, { ABSTAIN_MIN_SIMILARITY: '0.25' }).floors).toEqual({ minSimilarity: 0.25 });
+    expect(() => parseEvalArgs(base, { ABSTAIN_MIN_COVERAGE: '2' })).toThrow(/ABSTAIN_MIN_COVERAGE/);
   });
 
   it('pairs one index with every questions file, or one index per file in order', () => {

@@ -18,7 +18,7 @@ const nearMiss = (id: string, abstained: boolean): QuestionResult => ({ id, ques
 function report(questions: QuestionResult[]): EvalReport {
   return {
     index: { dir: '/idx', generation: 'gen-1', model: 'M', chunks: 9 },
-    settings: { topK: 5, cutoff: 10, floors: DEFAULT_FLOORS, modes: ['hybrid'] },
+    settings: { topK: 5, cutoff: 10, floors: { hybrid: DEFAULT_FLOORS }, modes: ['hybrid'] },
     counts: { answerable: 0, offTopic: 0, nearMiss: 0, withEvidence: 0 },
     wordOverlap: { measured: 3, median: 0.5, mean: 0.4, vocabularyCoverage: 0.75 },
     skippedModes: [],
