@@ -34,6 +34,7 @@ const UNIT = [
   'store/index-files.test.ts',
   'store/model-fingerprint.test.ts',
   'tools/cli-env.test.ts',
+  'workers/document-text.test.ts',
   'workers/fusion.test.ts',
   'workers/lexical-index.test.ts',
 ];

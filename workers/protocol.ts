@@ -33,10 +33,18 @@ export interface StatusTask {
   load?: boolean;
 }
 
+/** One document's text as the index holds it, to show a citation in context. */
+export interface DocumentTask {
+  task: 'document';
+  source: string;
+  /** The cited span (offsets into the cleaned document): a document too long to return whole is cut around it. */
+  around?: { start: number; end: number };
+}
+
 /** A search as the main thread asks for it: the task without its name. */
 export type SearchRequest = Omit<SearchTask, 'task'>;
 
-export type WorkerTask = EmbedTask | SearchTask | StatusTask;
+export type WorkerTask = EmbedTask | SearchTask | StatusTask | DocumentTask;
 
 /** Memory as seen from inside the worker: its own V8 heap, and the process RSS. */
 export interface WorkerMemory {
@@ -119,10 +127,26 @@ export interface StatusOutput {
   loadCostMb?: number;
 }
 
+/**
+ * A document's cleaned text as its chunks hold it. Each segment maps the cleaned document's offsets
+ * `[start, end)` (as citations carry them) to position `at` in `text`; between segments the index
+ * kept no text, and `text` shows a paragraph break there.
+ */
+export interface DocumentOutput {
+  source: string;
+  title: string;
+  text: string;
+  segments: { start: number; end: number; at: number }[];
+  /** The document was longer than one response holds: `text` is a window around the requested span. */
+  truncated: boolean;
+}
+
 export interface TaskOutputs {
   embed: EmbedOutput;
   search: SearchOutput;
   status: StatusOutput;
+  /** Null when no chunk of the index comes from that source. */
+  document: DocumentOutput | null;
 }
 
 /**

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { loadEmbedderOrReason, type Embedder } from './embedder.js';
 import type { EmbedOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from './protocol.js';
+import { documentText } from './document-text.js';
 import { Retriever } from './retriever.js';
 
 const config = workerData as WorkerConfig;
@@ -82,6 +83,8 @@ async function run(task: WorkerTask): Promise<TaskOutputs[keyof TaskOutputs]> {
       return embed(task.texts);
     case 'status':
       return status(task.load ?? false);
+    case 'document':
+      return documentText((await loadRetriever()).index.chunks, task.source, task.around);
     default:
       throw Object.assign(new Error(`Unknown task ${JSON.stringify((task as { task?: unknown }).task)}`), { code: 'UNKNOWN_TASK' });
   }

@@ -1,4 +1,4 @@
-import type { SearchOutput, SearchRequest, TaskOutputs, WorkerConfig, WorkerTask } from '../../workers/protocol.js';
+import type { DocumentOutput, SearchOutput, SearchRequest, TaskOutputs, WorkerConfig, WorkerTask } from '../../workers/protocol.js';
 import type { WorkerSettings } from '../config.js';
 import { ServiceUnavailableError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
@@ -64,6 +64,11 @@ export class WorkerGate {
   /** A search task: the one the HTTP routes and the answerer use. */
   search(request: SearchRequest): Promise<TaskResult<SearchOutput>> {
     return this.run({ task: 'search', ...request });
+  }
+
+  /** One document's text as the index holds it (null: no such source), to show a citation in context. */
+  document(source: string, around?: { start: number; end: number }): Promise<TaskResult<DocumentOutput | null>> {
+    return this.run({ task: 'document', source, ...(around ? { around } : {}) });
   }
 
   /** A task is running or waiting: extra work (scoring sentences by meaning) would delay someone. */
