@@ -24,7 +24,7 @@ const sourcePath = z
   .string()
   .min(1)
   .max(500)
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'no control characters');
+  .refine((s) => ![...s].some((c) => c < ' ' || c === '\u007f'), 'no control characters');
 
 /** Where a span of the cleaned document sits in the returned text; null when the text does not hold it. */
 function highlightOf(doc: DocumentOutput, span: { start: number; end: number }): DocumentResponse['highlight'] {
