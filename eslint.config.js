@@ -36,6 +36,9 @@ const importGraph = {
     { group: [...HTTP_AND_THREADS], message: 'The build pipeline runs in its own process: no HTTP, no pool.' },
     { group: ours('server', 'tools'), message: 'indexing/ is a library: it does not depend on the server or the CLIs.' },
   ],
+  'web/**/*.ts': [
+    { group: ['*', '../**', './**'], message: 'The page\'s script runs in the browser as one file: it imports nothing.' },
+  ],
   'evaluation/**/*.ts': [
     { group: [...HTTP_AND_THREADS], message: 'The evaluation runs in-process: no HTTP, no pool.' },
     { group: ours('server', 'tools'), message: 'evaluation/ is a library: it does not depend on the server or the CLIs.' },
@@ -48,6 +51,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    files: ['web/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['**/*.cjs'],

@@ -7,6 +7,7 @@ import type { InputLimits } from './http/validate.js';
 import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory/governor.js';
 import { askHandler } from './routes/ask.js';
+import { pageHandler } from './routes/page.js';
 import { searchHandler } from './routes/search.js';
 import { aboutHandler, healthHandler, memoryHandler, readyHandler, type About } from './routes/status.js';
 import type { WorkerGate } from './worker-gate/worker-gate.js';
@@ -30,7 +31,9 @@ export function createApp(deps: AppDeps): Koa {
 
   // The one list of routes. `alwaysOn`: answered while shutting down; `expensive`: shed in degraded memory mode.
   const routes: RouteTable = {
-    '/': { methods: { GET: aboutHandler(deps.about) } },
+    '/': { methods: { GET: pageHandler('/', aboutHandler(deps.about)) } },
+    '/assets/app.js': { methods: { GET: pageHandler('/assets/app.js') } },
+    '/assets/style.css': { methods: { GET: pageHandler('/assets/style.css') } },
     '/healthz': { methods: { GET: healthHandler }, alwaysOn: true },
     '/readyz': { methods: { GET: readyHandler(status) }, alwaysOn: true },
     '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true },

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../../server/config.js';
+import { silentLogger } from '../../server/logger.js';
+import { startService, type Service } from '../../server/service.js';
+import { prebuild } from '../../indexing/prebuild.js';
+import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
+import { tempDir } from '../helpers/temp.js';
+
+const WORKER = path.resolve('dist/workers/worker.js');
+/** Debian's chromium (`apt-get install chromium`); playwright-core never downloads a browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('the web page in a real browser', () => {
+  let service: Service;
+  let browser: Browser;
+  let page: Page;
+  let cleanup: () => Promise<void>;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+    let dir: string;
+    ({ dir, cleanup } = await tempDir());
+    const indexDir = path.join(dir, 'index');
+    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      INDEX_DIR: indexDir,
+      MODEL_DIR: SHARED_MODELS,
+      EMBEDDING_MODEL: STATIC_MODEL.model,
+      WORKER_RECYCLE_RSS_MB: '8000',
+      MEMORY_LIMIT_MB: '100000',
+    });
+    service = await startService(config, { log: silentLogger, version: 'test', workerFile: WORKER });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`${message.text()} ${message.location().url}`);
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.shutdown(5000);
+    await cleanup?.();
+  });
+
+  const ask = async (question: string) => {
+    await page.fill('#question', question);
+    await page.click('#submit');
+    // The form says when the answer is complete (the page's CSP forbids evaluating test code in it).
+    await page.waitForSelector('#ask[data-state="answered"]');
+  };
+
+  it('serves the page to a browser, and the JSON description to other clients', async () => {
+    const response = await page.goto(service.url);
+    expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.waitForSelector('#status[data-state="done"]');
+    expect(await page.textContent('#status')).toMatch(/^ready/);
+    const json = await fetch(service.url);
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await json.json()).toMatchObject({ name: 'rag512' });
+  });
+
+  it('answers a question with numbered citations, and opens a cited passage highlighted in its document', async () => {
+    await ask('How many PTO days do full-time employees get each year?');
+    expect(await page.isHidden('#abstained')).toBe(true);
+    expect(await page.textContent('#answer')).toMatch(/20 days/);
+    const citations = page.locator('#citations li');
+    expect(await citations.count()).toBeGreaterThan(0);
+    expect(await page.textContent('#citations')).toContain('leave/vacation-and-pto.md');
+    expect(await page.textContent('#meta')).toMatch(/hybrid search · memory normal/);
+
+    // Open the first citation of the answer's text: the document panel shows the passage marked.
+    await page.locator('#answer sup a').first().click();
+    await page.waitForSelector('#document mark');
+    const marked = await page.textContent('#document mark');
+    const snippetSource = await page.textContent('#document-source');
+    expect(marked!.length).toBeGreaterThan(40);
+    expect(snippetSource).toMatch(/\.md/);
+    const whole = await page.textContent('#document-text');
+    expect(whole!.length).toBeGreaterThan(marked!.length);
+    expect(whole).toContain(marked!);
+    expect(await page.locator('#document mark').isVisible()).toBe(true);
+  });
+
+  it('says plainly when the documents do not hold the answer', async () => {
+    await ask('What is the capital of Mongolia?');
+    expect(await page.isVisible('#abstained')).toBe(true);
+    expect(await page.textContent('#abstained')).not.toBe('');
+    expect(await page.locator('#citations li').count()).toBe(0);
+    expect(await page.textContent('#meta')).toMatch(/no answer in the documents/);
+  });
+
+  it('ran without a script error', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
