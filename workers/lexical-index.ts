@@ -17,6 +17,14 @@ const B = 0.75;
 /** Unknown words this long are matched to known words one edit away (typos), at this share of the weight. */
 const FUZZY_MIN_LENGTH = 6;
 const FUZZY_WEIGHT = 0.5;
+/**
+ * Per-question work is bounded whatever the input: a question's first MAX_QUERY_TERMS distinct
+ * terms are searched, and at most MAX_FUZZY_TERMS unknown ones are looked up for typos (each a scan
+ * of the known terms within one letter of its length). A 2,000-character question of invented
+ * words cost 25-680 ms of typo matching before; a person's question has a handful of terms.
+ */
+export const MAX_QUERY_TERMS = 48;
+export const MAX_FUZZY_TERMS = 4;
 
 /** How a query stands against the index as a whole, whatever passages it finds (abstention signals). */
 export interface QueryProfile {
@@ -75,6 +83,9 @@ export class LexicalIndex {
     private readonly averageLength: number,
   ) {}
 
+  /** Known terms grouped by length, built on the first typo lookup: a lookup reads three groups, not the whole vocabulary. */
+  private byLength: Map<number, [string, number][]> | undefined;
+
   static load(json: string, where = 'lexical.json'): LexicalIndex {
     let data: Serialized;
     try {
@@ -110,7 +121,8 @@ export class LexicalIndex {
    * a scan of the vocabulary, which must not happen twice.
    */
   search(query: string, limit: number, accept?: (row: number) => boolean): { hits: { row: number; score: number }[]; profile: QueryProfile } {
-    const terms = [...new Set(keywordStems(query))];
+    const terms = [...new Set(keywordStems(query))].slice(0, MAX_QUERY_TERMS);
+    let fuzzyLookups = 0;
     const weights = new Map<number, number>();
     const unknownTerms: string[] = [];
     let idfSum = 0;
@@ -123,7 +135,7 @@ export class LexicalIndex {
       }
       // A word no chunk holds counts at full idf in the ceiling, typo or not.
       idfSum += this.idf(0);
-      const near = term.length >= FUZZY_MIN_LENGTH ? this.oneEditAway(term) : [];
+      const near = term.length >= FUZZY_MIN_LENGTH && fuzzyLookups++ < MAX_FUZZY_TERMS ? this.oneEditAway(term) : [];
       if (near.length === 0) unknownTerms.push(term);
       for (const nearId of near) if (!weights.has(nearId)) weights.set(nearId, FUZZY_WEIGHT);
     }
@@ -157,9 +169,17 @@ export class LexicalIndex {
 
   /** Known terms at edit distance 1 (one letter added, dropped, changed or two swapped). */
   private oneEditAway(term: string): number[] {
+    if (!this.byLength) {
+      this.byLength = new Map();
+      for (const entry of this.termIds) {
+        const group = this.byLength.get(entry[0].length);
+        if (group) group.push(entry);
+        else this.byLength.set(entry[0].length, [entry]);
+      }
+    }
     const near: number[] = [];
-    for (const [candidate, id] of this.termIds) {
-      if (Math.abs(candidate.length - term.length) <= 1 && withinOneEdit(term, candidate)) near.push(id);
+    for (let length = term.length - 1; length <= term.length + 1; length++) {
+      for (const [candidate, id] of this.byLength.get(length) ?? []) if (withinOneEdit(term, candidate)) near.push(id);
     }
     return near;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ChunkRecord } from '../../store/chunk-record.js';
 import { IndexCorruptError } from '../../store/errors.js';
-import { buildLexicalIndex, LexicalIndex, withinOneEdit } from '../../workers/lexical-index.js';
+import { buildLexicalIndex, LexicalIndex, MAX_FUZZY_TERMS, MAX_QUERY_TERMS, withinOneEdit } from '../../workers/lexical-index.js';
 
 function chunk(text: string, headings: string[] = [], title = 'Handbook'): ChunkRecord {
   return { id: text.slice(0, 8), source: 'a.md', title, headings, start: 0, end: text.length, text, tokens: 0 };
@@ -67,6 +67,28 @@ describe('LexicalIndex (BM25)', () => {
       const { hits, profile: ceiling } = index.search(question, 1);
       expect(hits[0]!.score).toBeLessThanOrEqual(ceiling.maxScore);
     }
+  });
+
+  it('bounds the work a question costs: its first terms are searched, and a few unknown ones looked up for typos', () => {
+    // Invented words, each 8 letters: every one is unknown and long enough for a typo lookup.
+    const invented = Array.from({ length: 300 }, (_, i) => `zq${(i * 7919).toString(36).padStart(6, 'x')}`);
+    const found = profile(invented.join(' '));
+    expect(found.terms).toHaveLength(MAX_QUERY_TERMS);
+    expect(found.unknownTerms).toHaveLength(MAX_QUERY_TERMS);
+    // A typo after the lookups are spent is an unknown word, not a match.
+    const late = [...invented.slice(0, MAX_FUZZY_TERMS), 'parentla'].join(' ');
+    expect(profile(late).unknownTerms).toContain('parentla');
+    expect(profile([...invented.slice(0, MAX_FUZZY_TERMS - 1), 'parentla'].join(' ')).unknownTerms).not.toContain('parentla');
+  });
+
+  it('looks a typo up among known words of nearby length only, so a large vocabulary stays fast (generous bound for a busy machine)', () => {
+    // 200,000 distinct known terms: a whole-vocabulary scan per invented word took seconds for this question.
+    const vocabulary = Array.from({ length: 2000 }, (_, i) => chunk(Array.from({ length: 100 }, (_, j) => `w${(i * 100 + j).toString(36)}q`).join(' ')));
+    const big = LexicalIndex.load(buildLexicalIndex(vocabulary));
+    const question = Array.from({ length: 250 }, (_, i) => `nonsense${i.toString(36)}word`).join(' ');
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) big.search(question, 10);
+    expect((performance.now() - started) / 20).toBeLessThan(250);
   });
 
   it('refuses an index in another format with a message that says to rebuild', () => {
