@@ -12,6 +12,7 @@ const UNIT = [
   'answer/citations.test.ts',
   'answer/extractive.test.ts',
   'answer/llm-abstain.test.ts',
+  'answer/prompt.test.ts',
   'answer/relevance.test.ts',
   'deploy.test.ts',
   'evaluation/metrics.test.ts',

@@ -91,9 +91,10 @@ describe('the HTTP API over a real worker and a fake LLM on loopback', () => {
     expect(sent.body.model).toBe('fake-model');
     const prompt = sent.body.messages!.map((m) => m.content).join('\n');
     expect(prompt).toContain('How many vacation days do I get each year?');
-    for (let n = 1; n <= 5; n++) expect(prompt).toContain(`[${n}] `);
-    // Citation 1 is the passage numbered [2] in the prompt: its snippet is in that passage.
-    const second = prompt.slice(prompt.indexOf('[2] '), prompt.indexOf('[3] '));
+    const opening = (n: number) => prompt.search(new RegExp(`^<<passage ${n} [0-9a-f]{12}>>$`, 'm'));
+    for (let n = 1; n <= 5; n++) expect(opening(n)).toBeGreaterThan(0);
+    // Citation 1 is the passage numbered 2 in the prompt: its snippet is in that passage.
+    const second = prompt.slice(opening(2), opening(3));
     expect(second).toContain(body.citations[0]!.snippet.slice(0, 40));
     for (const citation of body.citations) {
       expect(citation.end - citation.start).toBeGreaterThan(0);
