@@ -38,6 +38,7 @@ const UNIT = [
   'workers/document-text.test.ts',
   'workers/fusion.test.ts',
   'workers/lexical-index.test.ts',
+  'workers/search-cache.test.ts',
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

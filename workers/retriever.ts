@@ -7,6 +7,7 @@ import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
 import { quotableSentences } from '../text/sentences.js';
 import { vectorSearch } from './vector-search.js';
+import { SearchCache } from './search-cache.js';
 
 /** What `Retriever.open` opens, and with what. */
 export interface RetrieverOptions {
@@ -62,8 +63,19 @@ export class Retriever {
     return this.embedder && this.index.vectors ? 'hybrid' : 'lexical';
   }
 
-  /** Search the index; `mode` forces one side (default hybrid, or lexical without a model). */
-  async search({ query, topK, filter, mode, sentences }: SearchRequest): Promise<SearchOutput> {
+  /** Recent questions' vectors and searches, for this generation only (see SearchCache). */
+  readonly cache = new SearchCache();
+
+  /** Search the index; `mode` forces one side (default hybrid, or lexical without a model). An identical recent search is answered from the cache. */
+  async search(request: SearchRequest): Promise<SearchOutput> {
+    const known = this.cache.result(request);
+    if (known) return known;
+    const output = await this.searchIndex(request);
+    this.cache.remember(request, output);
+    return output;
+  }
+
+  private async searchIndex({ query, topK, filter, mode, sentences }: SearchRequest): Promise<SearchOutput> {
     const { chunks, vectors } = this.index;
     const prefix = filter?.source;
     const accept = prefix ? (row: number) => chunks[row]!.source.startsWith(prefix) : undefined;
@@ -77,7 +89,7 @@ export class Retriever {
     let corpusSimilarity: number | null = null;
     let queryVector: Float32Array | undefined;
     if (useVector) {
-      queryVector = await this.embedder!.embed([query]);
+      queryVector = await this.cache.vector(query, () => this.embedder!.embed([query]));
       embedMs = performance.now() - started;
       corpusSimilarity = this.centroid ? dot(this.centroid, queryVector) : null;
       lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: vectorSearch(vectors!, this.embedder!.dimensions, queryVector, depth, accept) });
@@ -116,7 +128,8 @@ export class Retriever {
   /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */
   async scoreSentences(query: string, hits: SearchHit[]): Promise<Record<string, number> | null> {
     if (!this.embedder) return null;
-    return this.sentenceSimilarity(hits, await this.embedder.embed([query]));
+    const embedder = this.embedder;
+    return this.sentenceSimilarity(hits, await this.cache.vector(query, () => embedder.embed([query])));
   }
 
   /** Cosine between the query and each distinct quotable sentence of the hits (unit vectors: a dot product). */
