@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { locateIndex, readManifest } from '../store/index-files.js';
+import { locateIndex, readManifest, verifyGeneration } from '../store/index-files.js';
 import { CHUNKER_REVISION } from './chunker.js';
 import { assertModelPresent, hashModelFile, modelFilePath } from '../workers/model-config.js';
 import { existsSync } from 'node:fs';
@@ -27,7 +27,10 @@ function modelAvailable(options: PrebuildOptions): boolean {
 export async function staleReason(options: PrebuildOptions, acceptLexical = false): Promise<string | null> {
   let manifest;
   try {
-    manifest = await readManifest(await locateIndex(path.resolve(options.outDir)));
+    const dir = await locateIndex(path.resolve(options.outDir));
+    manifest = await readManifest(dir);
+    if (!manifest.checksums) return 'built before index files carried checksums';
+    await verifyGeneration(dir, manifest);
   } catch (error) {
     return `no usable index (${(error as Error).message})`;
   }

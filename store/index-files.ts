@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChunkRecord, DocumentRecord } from './chunk-record.js';
@@ -21,12 +22,18 @@ export async function writeGenerationFiles(
   dir: string,
   data: { manifest: Manifest; chunks: ChunkRecord[]; documents: DocumentRecord[]; vectors: Float32Array | null; lexicalJson: string },
 ): Promise<void> {
-  await writeFileDurable(path.join(dir, FILES.chunks), JSON.stringify(data.chunks));
-  await writeFileDurable(path.join(dir, FILES.documents), JSON.stringify(data.documents));
-  await writeFileDurable(path.join(dir, FILES.lexical), data.lexicalJson);
-  if (data.vectors) {
-    await writeFileDurable(path.join(dir, FILES.vectors), new Uint8Array(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength));
-  }
+  const checksums: Record<string, string> = {};
+  const write = async (file: string, content: string | Uint8Array) => {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    checksums[file] = sha256(bytes);
+    await writeFileDurable(path.join(dir, file), bytes);
+  };
+  await write(FILES.chunks, JSON.stringify(data.chunks));
+  await write(FILES.documents, JSON.stringify(data.documents));
+  await write(FILES.lexical, data.lexicalJson);
+  if (data.vectors) await write(FILES.vectors, new Uint8Array(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength));
+  // Recorded on the caller's manifest too, so a later rewrite of it (calibration, quality figures) keeps them.
+  data.manifest.checksums = checksums;
   // The manifest goes last: a generation folder with a manifest is a complete one.
   await writeManifest(dir, data.manifest);
 }
@@ -53,27 +60,49 @@ export async function readManifest(dir: string): Promise<Manifest> {
   return manifest;
 }
 
-/** Read the live generation of an index folder, checking that its parts agree with each other. */
+/**
+ * Read the live generation of an index folder, checking each file against the manifest's checksum
+ * and that its parts agree with each other.
+ */
 export async function readIndex(indexDir: string): Promise<LoadedIndex> {
   const dir = await locateIndex(indexDir);
   const manifest = await readManifest(dir);
-  const chunks = await readJson<ChunkRecord[]>(dir, FILES.chunks);
+  const chunks = await readJson<ChunkRecord[]>(dir, FILES.chunks, manifest);
   if (chunks.length !== manifest.corpus.chunks) {
     throw new IndexCorruptError(dir, `${chunks.length} chunks on disk, manifest says ${manifest.corpus.chunks}`);
   }
-  const vectors = manifest.model ? await readVectors(dir, chunks.length, manifest.model.dimensions) : null;
-  const lexicalJson = await readFile(path.join(dir, FILES.lexical), 'utf8');
+  const vectors = manifest.model ? await readVectors(dir, chunks.length, manifest.model.dimensions, manifest) : null;
+  const lexicalJson = (await readVerified(dir, FILES.lexical, manifest)).toString('utf8');
   return { dir, manifest, chunks, vectors, lexicalJson };
 }
 
-export async function readDocuments(dir: string): Promise<DocumentRecord[]> {
-  return readJson<DocumentRecord[]>(dir, FILES.documents);
+/** Every data file of a generation against its checksum, without parsing anything; throws IndexCorruptError naming the first that differs. */
+export async function verifyGeneration(dir: string, manifest: Manifest): Promise<void> {
+  for (const file of Object.keys(manifest.checksums ?? {})) await readVerified(dir, file, manifest);
 }
 
-export async function readVectors(dir: string, rows: number, dimensions: number): Promise<Float32Array> {
-  const bytes = await readFile(path.join(dir, FILES.vectors)).catch((cause: unknown) => {
-    throw new IndexCorruptError(dir, `${FILES.vectors} is missing`, { cause });
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A file's bytes, refused when they differ from the checksum the manifest recorded for it. */
+async function readVerified(dir: string, file: string, manifest?: Manifest): Promise<Buffer> {
+  const bytes = await readFile(path.join(dir, file)).catch((cause: unknown) => {
+    throw new IndexCorruptError(dir, `${file} is missing`, { cause });
   });
+  const expected = manifest?.checksums?.[file];
+  if (expected && sha256(bytes) !== expected) {
+    throw new IndexCorruptError(dir, `${file} does not match the checksum in its manifest (changed or truncated after the build, ${bytes.byteLength} bytes): rebuild the index`);
+  }
+  return bytes;
+}
+
+export async function readDocuments(dir: string): Promise<DocumentRecord[]> {
+  return readJson<DocumentRecord[]>(dir, FILES.documents, await readManifest(dir));
+}
+
+export async function readVectors(dir: string, rows: number, dimensions: number, manifest?: Manifest): Promise<Float32Array> {
+  const bytes = await readVerified(dir, FILES.vectors, manifest);
   const expected = rows * dimensions * Float32Array.BYTES_PER_ELEMENT;
   if (bytes.byteLength !== expected) {
     throw new IndexCorruptError(dir, `${FILES.vectors} has ${bytes.byteLength} bytes, expected ${expected}`);
@@ -84,13 +113,8 @@ export async function readVectors(dir: string, rows: number, dimensions: number)
   return vectors;
 }
 
-async function readJson<T>(dir: string, file: string): Promise<T> {
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, file), 'utf8');
-  } catch (cause) {
-    throw new IndexCorruptError(dir, `${file} is missing`, { cause });
-  }
+async function readJson<T>(dir: string, file: string, manifest?: Manifest): Promise<T> {
+  const text = (await readVerified(dir, file, manifest)).toString('utf8');
   try {
     return JSON.parse(text) as T;
   } catch (cause) {

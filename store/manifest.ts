@@ -38,6 +38,11 @@ export interface Manifest {
   quality?: QualityRecord;
   /** The abstention floors that belong to this corpus and model, measured at build time; absent for a lexical-only index or an older build. */
   relevance?: RelevanceCalibration;
+  /**
+   * sha256 of each data file as written (file name → hex digest), checked whenever the generation is
+   * opened: a truncated or altered file is refused, never served. Absent in builds older than the check.
+   */
+  checksums?: Record<string, string>;
 }
 
 /** Low, middle and high of a measured distribution. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { staleReason } from '../../indexing/index-freshness.js';
 import { prebuild } from '../../indexing/prebuild.js';
@@ -33,6 +34,16 @@ describe('relevance calibration at build time', () => {
     expect(await staleReason(options)).toBeNull();
     await writeManifest(real.generationDir, { ...real.manifest, relevance: undefined });
     expect(await staleReason(options)).toBe('built without a relevance calibration');
+    await writeManifest(real.generationDir, real.manifest);
+    expect(await staleReason(options)).toBeNull();
+    // A damaged file makes the index stale (the start rebuilds it instead of saying it is current), as does a build from before checksums.
+    const lexicalFile = path.join(real.generationDir, 'lexical.json');
+    const lexical = await readFile(lexicalFile);
+    await truncate(lexicalFile, 10);
+    expect(await staleReason(options)).toMatch(/^no usable index \(.*lexical\.json does not match the checksum/);
+    await writeFile(lexicalFile, lexical);
+    await writeManifest(real.generationDir, { ...real.manifest, checksums: undefined });
+    expect(await staleReason(options)).toBe('built before index files carried checksums');
     await writeManifest(real.generationDir, real.manifest);
     expect(await staleReason(options)).toBeNull();
   }, 120_000);

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { readdir, writeFile, mkdir, truncate } from 'node:fs/promises';
+import { readdir, readFile, writeFile, mkdir, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { beginGeneration, commitGeneration, resolveCurrentGeneration } from '../../store/atomic-swap.js';
 import { IndexCorruptError, IndexNotFoundError } from '../../store/errors.js';
-import { readIndex, writeGenerationFiles } from '../../store/index-files.js';
+import { readIndex, verifyGeneration, writeGenerationFiles } from '../../store/index-files.js';
 import { FILES } from '../../store/index-layout.js';
 import type { Manifest } from '../../store/manifest.js';
 import { tempDir } from '../helpers/temp.js';
@@ -61,9 +61,39 @@ describe('index generations', () => {
     await truncate(path.join(live, FILES.vectors), 4);
     const error = await readIndex(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IndexCorruptError);
-    expect((error as Error).message).toContain('vectors.f32 has 4 bytes, expected 16');
+    expect((error as Error).message).toContain('vectors.f32 does not match the checksum in its manifest');
+    // An index built before checksums is still checked for sizes that disagree.
+    const older = JSON.parse(await readFile(path.join(live, FILES.manifest), 'utf8')) as Manifest;
+    delete older.checksums;
+    await writeFile(path.join(live, FILES.manifest), JSON.stringify(older));
+    await expect(readIndex(dir)).rejects.toThrow('vectors.f32 has 4 bytes, expected 16');
     await writeFile(path.join(dir, 'CURRENT'), '../../etc\n');
     await expect(readIndex(dir)).rejects.toBeInstanceOf(IndexCorruptError);
+  });
+});
+
+describe('checksums of a generation\'s files', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  afterEach(() => cleanup());
+
+  it('records one per data file, and refuses a file changed in place even when it still parses', async () => {
+    const live = await writeGeneration(dir, 2);
+    const written = JSON.parse(await readFile(path.join(live, FILES.manifest), 'utf8')) as Manifest;
+    expect(Object.keys(written.checksums!).sort()).toEqual([FILES.chunks, FILES.documents, FILES.lexical, FILES.vectors].sort());
+    await expect(verifyGeneration(live, written)).resolves.toBeUndefined();
+    const chunksFile = path.join(live, FILES.chunks);
+    // Same length, valid JSON, different text: only the checksum can tell.
+    await writeFile(chunksFile, (await readFile(chunksFile, 'utf8')).replace('"text":"x"', '"text":"y"'));
+    await expect(readIndex(dir)).rejects.toThrow('chunks.json does not match the checksum in its manifest');
+    await expect(verifyGeneration(live, written)).rejects.toBeInstanceOf(IndexCorruptError);
+  });
+
+  it('refuses a truncated keyword index before parsing it', async () => {
+    const live = await writeGeneration(dir, 1);
+    await truncate(path.join(live, FILES.lexical), 1);
+    await expect(readIndex(dir)).rejects.toThrow('lexical.json does not match the checksum');
   });
 });
 
