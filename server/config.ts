@@ -44,6 +44,8 @@ export interface WorkerSettings {
   maxQueue: number;
   taskTimeoutMs: number;
   restartCooldownMs: number;
+  /** Identical searches the worker answers again from memory (`SEARCH_CACHE_ENTRIES`; 0: none). */
+  searchCacheEntries: number;
 }
 
 export interface MemorySettings extends GovernorSettings {
@@ -111,6 +113,8 @@ export const DEFAULTS = {
   WARMUP: 'false',
   SHUTDOWN_TIMEOUT_MS: '10000',
   LOG_LEVEL: 'info',
+  /** The worker's own default (DEFAULT_CACHE_LIMITS in workers/search-cache.ts; a test keeps them equal). */
+  SEARCH_CACHE_ENTRIES: '256',
 } as const satisfies Record<string, string>;
 
 export type ConfigVariable = keyof typeof DEFAULTS;
@@ -248,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
       maxQueue: read.int('WORKER_QUEUE_MAX', 1, 10_000),
       taskTimeoutMs: read.int('TASK_TIMEOUT_MS', 100, 600_000),
       restartCooldownMs: read.int('WORKER_RESTART_COOLDOWN_MS', 0, 600_000),
+      searchCacheEntries: read.int('SEARCH_CACHE_ENTRIES', 0, 100_000),
     },
     answers: {
       defaultTopK,

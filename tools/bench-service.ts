@@ -34,6 +34,8 @@ const server = await startServerProcess({
   INDEX_DIR: path.resolve(values.index),
   MODEL_DIR: modelDir,
   EMBEDDING_MODEL: model,
+  // Eight questions in turn: uncached, so each request pays for its embedding and scan.
+  SEARCH_CACHE_ENTRIES: '0',
   ...(values.port ? { PORT: values.port } : {}),
 }, procfile.nodeArgs);
 const { child, url } = server;

@@ -173,6 +173,8 @@ export interface WorkerConfig {
   embedding: EmbeddingConfig;
   /** Defaults to `DEFAULT_FUSION` in workers/fusion.ts. */
   fusion?: FusionSettings;
+  /** Searches remembered for identical repeats (`SEARCH_CACHE_ENTRIES`; 0: none); default DEFAULT_CACHE_LIMITS. */
+  searchCacheEntries?: number;
   /** Set when the model admission keeps this worker from loading the model: why. It then searches by keyword. */
   withoutModel?: string;
   /** Process RSS just before this worker was created: what it adds is measured from here. */

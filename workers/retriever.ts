@@ -7,7 +7,7 @@ import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
 import { quotableSentences } from '../text/sentences.js';
 import { vectorSearch } from './vector-search.js';
-import { SearchCache } from './search-cache.js';
+import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
 
 /** What `Retriever.open` opens, and with what. */
 export interface RetrieverOptions {
@@ -19,6 +19,8 @@ export interface RetrieverOptions {
   withoutModelReason?: string;
   /** Default `DEFAULT_FUSION`. */
   fusion?: FusionSettings;
+  /** Whole searches remembered for identical repeats (question vectors: twice as many); 0 remembers nothing. Default DEFAULT_CACHE_LIMITS. */
+  cacheEntries?: number;
   /**
    * For a worker that leaves the model unloaded on purpose: the model it is configured with. An
    * index built by another model is refused all the same, rather than served by keywords until
@@ -37,13 +39,15 @@ export class Retriever {
     private readonly fusion: FusionSettings,
     /** Unit-length mean of the chunk vectors; null without vectors. */
     private readonly centroid: Float32Array | null,
+    /** Recent questions' vectors and searches, for this generation only (see SearchCache). */
+    readonly cache: SearchCache,
   ) {}
 
   /**
    * Open the live generation of `indexDir`. Refuses (ManifestMismatchError) an index built by
    * another model than the embedder, or than `configuredModel`.
    */
-  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel }: RetrieverOptions): Promise<Retriever> {
+  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, cacheEntries }: RetrieverOptions): Promise<Retriever> {
     const index = await readIndex(indexDir);
     const built = index.manifest.model;
     const known: KnownModel | undefined = embedder ? embedder.fingerprint : configuredModel ? { id: configuredModel } : undefined;
@@ -56,15 +60,13 @@ export class Retriever {
     let reason = withoutModelReason;
     if (!built) reason = 'the index was built without vectors (lexical only)';
     const dimensions = built?.dimensions ?? 0;
-    return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null);
+    const cache = new SearchCache(cacheEntries === undefined ? DEFAULT_CACHE_LIMITS : { ...DEFAULT_CACHE_LIMITS, resultEntries: cacheEntries, vectorEntries: 2 * cacheEntries });
+    return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null, cache);
   }
 
   get retrieval(): RetrievalMode {
     return this.embedder && this.index.vectors ? 'hybrid' : 'lexical';
   }
-
-  /** Recent questions' vectors and searches, for this generation only (see SearchCache). */
-  readonly cache = new SearchCache();
 
   /** Search the index; `mode` forces one side (default hybrid, or lexical without a model). An identical recent search is answered from the cache. */
   async search(request: SearchRequest): Promise<SearchOutput> {

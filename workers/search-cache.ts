@@ -23,17 +23,21 @@ export class SearchCache {
   hits = 0;
   misses = 0;
 
+  /** Zero entries: a cache that remembers nothing (benchmarks of the uncached cost). */
   constructor(limits: SearchCacheLimits = DEFAULT_CACHE_LIMITS) {
     this.vectors = new LRUCache({ max: Math.max(1, limits.vectorEntries) });
     this.results = new LRUCache({ max: Math.max(1, limits.resultEntries), maxSize: Math.max(1, limits.resultBytes), sizeCalculation: outputBytes });
+    this.enabled = { vectors: limits.vectorEntries > 0, results: limits.resultEntries > 0 && limits.resultBytes > 0 };
   }
+
+  private readonly enabled: { vectors: boolean; results: boolean };
 
   /** The question's vector from an earlier search, or `embed`'s. */
   async vector(question: string, embed: () => Promise<Float32Array>): Promise<Float32Array> {
     const known = this.vectors.get(question);
     if (known) return known;
     const vector = await embed();
-    this.vectors.set(question, vector);
+    if (this.enabled.vectors) this.vectors.set(question, vector);
     return vector;
   }
 
@@ -46,7 +50,7 @@ export class SearchCache {
   }
 
   remember(request: SearchRequest, output: SearchOutput): void {
-    this.results.set(keyOf(request), output);
+    if (this.enabled.results) this.results.set(keyOf(request), output);
   }
 
   get size(): { vectors: number; results: number; resultBytes: number } {

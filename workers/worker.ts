@@ -35,6 +35,7 @@ function loadRetriever(): Promise<Retriever> {
         embedder: loaded,
         withoutModelReason: error,
         fusion: config.fusion,
+        ...(config.searchCacheEntries !== undefined ? { cacheEntries: config.searchCacheEntries } : {}),
         configuredModel: config.withoutModel ? config.embedding.model : undefined,
       }),
     )

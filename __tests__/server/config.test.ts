@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, DEFAULTS, loadConfig } from '../../server/config.js';
+import { DEFAULT_CACHE_LIMITS } from '../../workers/search-cache.js';
 
 const CWD = path.resolve('/srv/rag512');
 
@@ -40,6 +41,12 @@ describe('loadConfig defaults', () => {
     const config = loadConfig({ ABSTAIN_MIN_SIMILARITY: '0.35', ABSTAIN_MIN_COVERAGE: '', ABSTAIN_MAX_UNKNOWN_SHARE: '0.5' }, CWD);
     expect(config.answers.explicitFloors).toEqual({ minSimilarity: 0.35, maxUnknownShare: 0.5 });
     expect(config.answers.floors).toMatchObject({ minSimilarity: 0.35, minCoverage: 0.33, maxUnknownShare: 0.5 });
+  });
+
+  it('spells the worker\'s own search cache default, and 0 turns the cache off', () => {
+    expect(Number(DEFAULTS.SEARCH_CACHE_ENTRIES)).toBe(DEFAULT_CACHE_LIMITS.resultEntries);
+    expect(loadConfig({ SEARCH_CACHE_ENTRIES: '0' }, CWD).worker.searchCacheEntries).toBe(0);
+    expect(() => loadConfig({ SEARCH_CACHE_ENTRIES: '-1' }, CWD)).toThrow(ConfigError);
   });
 
   it('treats an empty variable as unset', () => {

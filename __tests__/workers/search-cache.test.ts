@@ -54,4 +54,13 @@ describe('SearchCache', () => {
     expect(cache.result({ query: 'long1', topK: 5 })).toBeUndefined();
     expect(cache.result({ query: 'long3', topK: 5 })).toBeDefined();
   });
+
+  it('remembers nothing with zero entries, for benchmarks of the uncached cost', async () => {
+    const cache = new SearchCache({ vectorEntries: 0, resultEntries: 0, resultBytes: 0 });
+    let embedded = 0;
+    for (let i = 0; i < 2; i++) await cache.vector('q', async () => (embedded++, new Float32Array(2)));
+    cache.remember({ query: 'q', topK: 5 }, output('x'));
+    expect(embedded).toBe(2);
+    expect(cache.result({ query: 'q', topK: 5 })).toBeUndefined();
+  });
 });

@@ -55,7 +55,9 @@ export async function ensureIndex(docsDir: string, settings: TargetSettings): Pr
 export async function startTarget(settings: TargetSettings, design: Design, env: Record<string, string> = {}): Promise<Target> {
   const server = await startServerProcess({
     ...(design === 'ours' ? PROCFILE.env : {}),
-    INDEX_DIR: settings.indexDir, MODEL_DIR: settings.modelDir, EMBEDDING_MODEL: settings.model, MEMORY_LIMIT_MB: String(settings.limitMb), ...env,
+    INDEX_DIR: settings.indexDir, MODEL_DIR: settings.modelDir, EMBEDDING_MODEL: settings.model, MEMORY_LIMIT_MB: String(settings.limitMb),
+    // The load repeats a few questions: uncached, every one embeds and scans, the worst case for memory.
+    SEARCH_CACHE_ENTRIES: '0', ...env,
   }, design === 'ours' ? PROCFILE.nodeArgs : [], 180_000, design === 'ours' ? undefined : BASELINE_ENTRY);
   const sampler = new RssSampler(server.child.pid!).start();
   const modes = new Set<string>();

@@ -17,7 +17,7 @@ const BROKEN = path.resolve('__tests__/fixtures/broken-worker.mjs');
 
 // The deadline counts the queue wait, and a task queued behind a crash waits for two or three worker
 // starts: 5 s was missed with four builds running on two cores. Tests of the deadline set their own.
-const SETTINGS: WorkerSettings = { maxTasks: 1000, maxTasksJitter: 0, heapMb: 64, recycleRssMb: 100_000, maxQueue: 8, taskTimeoutMs: 50_000, restartCooldownMs: 2000 };
+const SETTINGS: WorkerSettings = { maxTasks: 1000, maxTasksJitter: 0, heapMb: 64, recycleRssMb: 100_000, maxQueue: 8, taskTimeoutMs: 50_000, restartCooldownMs: 2000, searchCacheEntries: 256 };
 
 let dir: string;
 let cleanup: () => Promise<void>;
