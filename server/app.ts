@@ -21,6 +21,8 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** The memory governor; without one the service is always in normal mode. */
   memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'>;
+  /** How often a streamed answer sends a heartbeat comment (default 15 s). */
+  sseHeartbeatMs?: number;
 }
 
 /** The Koa app: routes, one error handler, no listening and no `process.env` (see `index.ts`). */
@@ -34,7 +36,7 @@ export function createApp(deps: AppDeps): Koa {
     '/healthz': { methods: { GET: healthHandler }, alwaysOn: true },
     '/readyz': { methods: { GET: readyHandler(status) }, alwaysOn: true },
     '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true },
-    '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits) }, expensive: true },
+    '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
     '/api/search': { methods: { GET: searchHandler(deps.gate, deps.limits) }, expensive: true },
   };
 

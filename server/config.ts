@@ -21,6 +21,8 @@ export interface ServerConfig {
   warmup: boolean;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How often a streamed answer sends a `: ping` comment, so proxies keep the connection. */
+  sseHeartbeatMs: number;
 }
 
 export interface LlmSettings {
@@ -111,6 +113,7 @@ export const DEFAULTS = {
   WARMUP: 'false',
   SHUTDOWN_TIMEOUT_MS: '10000',
   LOG_LEVEL: 'info',
+  SSE_HEARTBEAT_MS: '15000',
 } as const satisfies Record<string, string>;
 
 export type ConfigVariable = keyof typeof DEFAULTS;
@@ -260,5 +263,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     warmup: read.bool('WARMUP'),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),
+    sseHeartbeatMs: read.int('SSE_HEARTBEAT_MS', 50, 600_000),
   };
 }
