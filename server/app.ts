@@ -7,6 +7,7 @@ import type { InputLimits } from './http/validate.js';
 import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory/governor.js';
 import { askHandler } from './routes/ask.js';
+import { chatCompletionsHandler, modelsHandler } from './routes/openai.js';
 import { searchHandler } from './routes/search.js';
 import { aboutHandler, healthHandler, memoryHandler, readyHandler, type About } from './routes/status.js';
 import type { WorkerGate } from './worker-gate/worker-gate.js';
@@ -38,6 +39,9 @@ export function createApp(deps: AppDeps): Koa {
     '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true },
     '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
     '/api/search': { methods: { GET: searchHandler(deps.gate, deps.limits) }, expensive: true },
+    // OpenAI-compatible: answers from the documents in the chat-completions wire format, citations in `citations`.
+    '/v1/chat/completions': { methods: { POST: chatCompletionsHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
+    '/v1/models': { methods: { GET: modelsHandler() } },
   };
 
   const app = new Koa();

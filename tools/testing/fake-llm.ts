@@ -23,7 +23,7 @@ export interface Reply {
   raw?: string[];
   /** Wait this long between streamed pieces. */
   chunkDelayMs?: number;
-  /** After the streamed pieces, neither `[DONE]` nor the end: keep the response open until the client closes it. */
+  /** After the streamed pieces, no finish, no `[DONE]` and no end: keep the response open until the client closes it. */
   holdOpen?: boolean;
 }
 
@@ -154,7 +154,8 @@ export class FakeLlm {
   /** A streamed reply: the role, the pieces, the finish, `[DONE]`; or the raw pieces; then the end unless `holdOpen`. */
   private async stream(reply: Reply, res: ServerResponse): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
-    const pieces = reply.raw ?? [chunkEvent({ role: 'assistant', content: '' }), ...(reply.chunks ?? piecesOf(reply.body ?? completion('ok'))).map((text) => chunkEvent({ content: text })), chunkEvent({}, 'stop'), 'data: [DONE]\n\n'];
+    const content = (reply.chunks ?? piecesOf(reply.body ?? completion('ok'))).map((text) => chunkEvent({ content: text }));
+    const pieces = reply.raw ?? [chunkEvent({ role: 'assistant', content: '' }), ...content, ...(reply.holdOpen ? [] : [chunkEvent({}, 'stop'), 'data: [DONE]\n\n'])];
     for (const piece of pieces) {
       if (res.destroyed) return;
       res.write(piece);
