@@ -30,6 +30,7 @@ const UNIT = [
   'server/http/request-errors.test.ts',
   'server/llm.test.ts',
   'server/llm-stream.test.ts',
+  'server/stream-errors.test.ts',
   'server/worker-gate/crash-recovery.test.ts',
   'server/worker-gate/gate-stats.test.ts',
   'server/worker-gate/model-tracking.test.ts',

@@ -128,6 +128,19 @@ describe('the OpenAI-compatible API, called by the openai package and the AI SDK
     expect((result as unknown as Extras).rag512!.notices.join(' ')).toContain('"and for adoptive parents? (long paid parental leave)"');
   });
 
+  it('aborts the LLM call when a plain (not streamed) client goes away', async () => {
+    llm.reset([{ hang: true }]);
+    const client = new AbortController();
+    const closed = llm.clientClosed();
+    const arrived = llm.nextRequest();
+    const request = openai(services.withLlm).chat.completions.create({ model: 'rag512', messages: [{ role: 'user', content: QUESTION }] }, { signal: client.signal });
+    const settled = request.then(() => undefined, (e: unknown) => e);
+    await arrived;
+    client.abort();
+    expect(await settled).toBeInstanceOf(OpenAI.APIUserAbortError);
+    expect((await closed).body.stream).toBe(false);
+  });
+
   it('refuses a bad request in OpenAI\'s error shape', async () => {
     const error = await openai(services.withLlm).chat.completions.create({ model: 'rag512', messages: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);

@@ -21,6 +21,19 @@ export class ClientGoneError extends Error {
   }
 }
 
+/**
+ * Aborted when the client closes the connection before the response has been sent: work for it
+ * (the LLM call) can stop. `req` emits 'close' once its body is read, so only the response's
+ * 'close' before it finished means the client left.
+ */
+export function clientGoneSignal(ctx: Context): AbortSignal {
+  const controller = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) controller.abort(new ClientGoneError(ctx.path));
+  });
+  return controller.signal;
+}
+
 /** A server-sent event stream on one response. */
 export interface SseStream {
   /** One event: `event: <name>` (when given) and `data: <JSON or text>`. */
@@ -38,7 +51,7 @@ export interface SseStream {
  */
 export function openSse(ctx: Context, options: SseOptions = {}): SseStream {
   const body = new PassThrough();
-  const controller = new AbortController();
+  const signal = clientGoneSignal(ctx);
   ctx.status = 200;
   ctx.type = 'text/event-stream; charset=utf-8';
   ctx.set({ 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' });
@@ -48,14 +61,10 @@ export function openSse(ctx: Context, options: SseOptions = {}): SseStream {
     if (!body.writableEnded) body.write(text);
   };
   const heartbeat = setInterval(() => write(': ping\n\n'), options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
-  // `req` emits 'close' once its body is read; only the response's 'close' before its end means the client left.
-  ctx.res.once('close', () => {
-    clearInterval(heartbeat);
-    if (!ctx.res.writableFinished) controller.abort(new ClientGoneError(ctx.path));
-  });
+  ctx.res.once('close', () => clearInterval(heartbeat));
   write(': stream open\n\n');
   return {
-    signal: controller.signal,
+    signal,
     send(data, event) {
       write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
     },

@@ -4,7 +4,7 @@ import type { AskResponse } from '../http/api-types.js';
 import { InvalidRequestError } from '../http/errors.js';
 import { readJson } from '../http/read-json.js';
 import type { Handler } from '../http/router.js';
-import { openSse, streamErrorBody, type SseOptions } from '../http/sse.js';
+import { clientGoneSignal, openSse, streamErrorBody, type SseOptions } from '../http/sse.js';
 import { parseAskBody, type InputLimits } from '../http/validate.js';
 
 /** A question is a few hundred bytes; anything near this is a mistake or an attack. */
@@ -22,7 +22,7 @@ export function askHandler(answerer: Pick<Answerer, 'ask' | 'askStream'>, limits
     const { stream, rest } = takeStreamFlag(body);
     const input = parseAskBody(rest, limits);
     if (stream || ctx.get('accept').includes('text/event-stream')) return streamAnswer(ctx, answerer, input, streaming);
-    ctx.body = (await answerer.ask(input)) satisfies AskResponse;
+    ctx.body = (await answerer.ask(input, clientGoneSignal(ctx))) satisfies AskResponse;
   };
 }
 

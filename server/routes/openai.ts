@@ -4,7 +4,7 @@ import type { Answerer, AskInput } from '../../answer/answerer.js';
 import { ApiError } from '../http/errors.js';
 import { readJson } from '../http/read-json.js';
 import type { Handler } from '../http/router.js';
-import { openSse, type SseOptions } from '../http/sse.js';
+import { clientGoneSignal, openSse, type SseOptions } from '../http/sse.js';
 import type { InputLimits } from '../http/validate.js';
 import type { Logger } from '../logger.js';
 import { extrasOf, MODEL_ID, parseChatRequest, usageOf, wireError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from './openai-wire.js';
@@ -50,7 +50,7 @@ export function chatCompletionsHandler(answerer: Pick<Answerer, 'ask' | 'askStre
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
     const created = Math.floor(Date.now() / 1000);
     if (request.stream) return streamCompletion(ctx, answerer, input, request, { id, created }, streaming);
-    const answer = await answerer.ask(input);
+    const answer = await answerer.ask(input, clientGoneSignal(ctx));
     ctx.body = {
       id,
       object: 'chat.completion',

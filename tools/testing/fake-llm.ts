@@ -101,6 +101,12 @@ export class FakeLlm {
     this.closedEarly.length = 0;
   }
 
+  /** Resolves when the next request arrives. */
+  async nextRequest(): Promise<ReceivedRequest> {
+    const [request] = (await once(this.events, 'request')) as [ReceivedRequest];
+    return request;
+  }
+
   /** Resolves when the client of a request closes its connection before the reply ended (a request already closed counts). */
   async clientClosed(): Promise<ReceivedRequest> {
     const seen = this.closedEarly[0];
@@ -128,6 +134,7 @@ export class FakeLlm {
     const request: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
     this.received++;
     if (this.record) this.requests.push(request);
+    this.events.emit('request', request);
     const reply = this.respond?.(request) ?? this.script[Math.min(this.received - 1, this.script.length - 1)] ?? { body: completion('No script.') };
     this.open.add(res);
     res.on('close', () => {
