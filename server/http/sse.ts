@@ -58,7 +58,7 @@ export function openSse(ctx: Context, options: SseOptions = {}): SseStream {
   ctx.body = body;
   ctx.req.socket.setNoDelay(true);
   const write = (text: string) => {
-    if (!body.writableEnded) body.write(text);
+    if (!body.writableEnded && !body.destroyed) body.write(text);
   };
   const heartbeat = setInterval(() => write(': ping\n\n'), options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   ctx.res.once('close', () => clearInterval(heartbeat));
