@@ -8,9 +8,12 @@
 
 /** Test files (under `__tests__/`) that need no model, no build, no worker thread and no child process. */
 const UNIT = [
+  'answer/answer-stream.test.ts',
   'answer/answerer.test.ts',
+  'answer/citation-stream.test.ts',
   'answer/citations.test.ts',
   'answer/extractive.test.ts',
+  'answer/follow-up.test.ts',
   'answer/llm-abstain.test.ts',
   'answer/prompt.test.ts',
   'answer/relevance.test.ts',
@@ -27,6 +30,8 @@ const UNIT = [
   'server/config.test.ts',
   'server/http/request-errors.test.ts',
   'server/llm.test.ts',
+  'server/llm-stream.test.ts',
+  'server/stream-errors.test.ts',
   'server/worker-gate/crash-recovery.test.ts',
   'server/worker-gate/gate-stats.test.ts',
   'server/worker-gate/model-tracking.test.ts',

@@ -1,14 +1,18 @@
-import type { SearchFilter, SearchHit } from '../workers/protocol.js';
+import type { SearchFilter, SearchHit, SearchOutput } from '../workers/protocol.js';
 import { checkCitations } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
-import type { AnswerLlm, AnswerLog, MemoryMode, SearchFn } from './ports.js';
+import { standaloneQuestion, type Turn } from './follow-up.js';
+import type { AnswerLlm, AnswerLog, ChatMessage, MemoryMode, SearchFn } from './ports.js';
 import { buildMessages, headingOf, readNoAnswerMarker } from './prompt.js';
+import { checkedReply, type StreamedReply } from './reply-stream.js';
 import { judgeRelevance, resolveFloors, type RelevanceFloors, type RelevanceVerdict } from './relevance.js';
 
 export interface AskInput {
   question: string;
   topK: number;
   filter?: SearchFilter;
+  /** Earlier turns of a conversation (oldest first): the question is made standalone before retrieval. */
+  history?: Turn[];
 }
 
 export interface Citation {
@@ -126,62 +130,162 @@ export function readLlmReply(text: string, passageCount: number): ReadReply {
   return { answer: checked.text, mode: 'llm', cited: checked.cited, notices };
 }
 
+/** What `askStream` yields: pieces of the answer's text as they are ready, then the whole answer. */
+export type AnswerEvent = { type: 'token'; text: string } | { type: 'answer'; answer: AskResponse };
+
+/** One question after retrieval: the passages, the verdict on them, and how to make the response. */
+interface Retrieved {
+  question: string;
+  hits: SearchHit[];
+  cautious: boolean;
+  verdict: RelevanceVerdict;
+  notices: string[];
+  timings: AskResponse['timings'];
+  similarity: SearchOutput['sentenceSimilarity'];
+  meaningWeight: number;
+  respond(answer: string, mode: AnswerMode, cited: number[]): AskResponse;
+}
+
 /** Retrieval, then one of: abstain, ask the LLM, or quote the passages; citations checked either way. */
 export class Answerer {
   constructor(private readonly deps: AnswererDeps) {}
 
-  async ask(input: AskInput): Promise<AskResponse> {
+  /** The whole answer at once. `cancel` ends the LLM call early (the client left). */
+  async ask(input: AskInput, cancel?: AbortSignal): Promise<AskResponse> {
+    const found = await this.retrieve(input, cancel);
+    if (!found.verdict.relevant) return found.respond(ABSTAIN_ANSWER, 'abstain', []);
+    return this.generate(found, cancel);
+  }
+
+  /**
+   * The answer as it is written: `token` events whose texts join into the answer, then one `answer`
+   * event with exactly what `ask` would return. The LLM's reply is checked on the way (see
+   * `checkedReply`); an abstention or an extractive answer arrives as one token. If the LLM fails
+   * before sending any text, the answer is extractive, as in `ask`; if it fails midway, the answer
+   * is the part already sent, checked, with a notice that it is incomplete. `cancel` (the client
+   * left) aborts the LLM call and ends the iteration with its error.
+   */
+  async *askStream(input: AskInput, cancel?: AbortSignal): AsyncGenerator<AnswerEvent> {
+    const found = await this.retrieve(input, cancel);
+    if (!found.verdict.relevant) return yield* finish(found.respond(ABSTAIN_ANSWER, 'abstain', []), false);
+    const generateStarted = Date.now();
+    const llm = this.deps.llm;
+    if (llm?.stream) {
+      const state: StreamedReply = { raw: '', sentAny: false };
+      try {
+        for await (const text of checkedReply(llm.stream(this.messages(found), this.llmSignal(cancel)), found.hits.length, state)) yield { type: 'token', text };
+        found.timings.generateMs = Date.now() - generateStarted;
+        const reply = readLlmReply(state.raw, found.hits.length);
+        found.notices.push(...reply.notices);
+        return yield* finish(found.respond(reply.answer, reply.mode, reply.cited), state.sentAny);
+      } catch (error) {
+        if (cancel?.aborted) throw error;
+        if (state.sentAny) {
+          const message = error instanceof Error ? error.message : String(error);
+          this.deps.log.warn('LLM stream failed midway; answering with the part sent', { error: message });
+          found.timings.generateMs = Date.now() - generateStarted;
+          const reply = readLlmReply(state.raw, found.hits.length);
+          found.notices.push(...reply.notices, `The language model stopped partway (${message}); this answer is incomplete.`);
+          return yield* finish(found.respond(reply.answer, reply.mode, reply.cited), true);
+        }
+        this.noteLlmFailure(found, error);
+      }
+      return yield* finish(this.extractive(found, generateStarted), false);
+    }
+    return yield* finish(await this.generate(found, cancel), false);
+  }
+
+  /** The whole answer from the LLM, or quoted from the passages when there is none or it fails. */
+  private async generate(found: Retrieved, cancel?: AbortSignal): Promise<AskResponse> {
+    const generateStarted = Date.now();
+    if (this.deps.llm) {
+      try {
+        const completion = await this.deps.llm.complete(this.messages(found), this.llmSignal(cancel));
+        found.timings.generateMs = Date.now() - generateStarted;
+        const reply = readLlmReply(completion.text, found.hits.length);
+        found.notices.push(...reply.notices);
+        return found.respond(reply.answer, reply.mode, reply.cited);
+      } catch (error) {
+        if (cancel?.aborted) throw error;
+        this.noteLlmFailure(found, error);
+      }
+    }
+    return this.extractive(found, generateStarted);
+  }
+
+  /** Search for the question (made standalone if it follows earlier turns) and judge what came back. */
+  private async retrieve(input: AskInput, cancel?: AbortSignal): Promise<Retrieved> {
     const started = Date.now();
     const memoryMode = this.deps.memoryMode?.() ?? 'normal';
     const cautious = memoryMode !== 'normal';
+    const notices: string[] = [];
+    const standalone = input.history?.length ? await standaloneQuestion(input.question, input.history, this.deps.llm, this.deps.log, this.llmSignal(cancel)) : { question: input.question, how: 'as-is' as const };
+    const question = standalone.question;
+    if (question !== input.question) notices.push(`Read with the earlier turns as: "${question}"`);
     // Without an LLM the answer will be extractive: have the worker score the passages' sentences
     // by meaning while it has the question's vector. That embeds a batch of sentences, so only
     // when the worker is idle and memory is normal: a busy service answers by words, at full speed.
     const meaningWeight = this.deps.meaningWeight ?? 0;
     const sentences = !this.deps.llm && !cautious && meaningWeight > 0 && !(this.deps.workerBusy?.() ?? false);
     const topK = cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK;
-    const found = await this.deps.search({ query: input.question, topK, ...(input.filter ? { filter: input.filter } : {}), ...(sentences ? { sentences } : {}) });
+    const found = await this.deps.search({ query: question, topK, ...(input.filter ? { filter: input.filter } : {}), ...(sentences ? { sentences } : {}) });
     const { hits, degradedReason } = found.value;
     const retrieval = found.value.retrieval === 'lexical' ? 'lexical' : 'hybrid';
-    const notices: string[] = [];
     if (cautious) notices.push(`The server is short of memory (${memoryMode} mode): the answer uses at most ${CAUTIOUS_TOP_K} passages.`);
     if (retrieval === 'lexical') notices.push(`Semantic search is unavailable (${degradedReason ?? 'no embedding model'}); passages were found by keyword search alone.`);
-    const verdict = judgeRelevance(input.question, hits, found.value.retrieval, resolveFloors(this.deps.floors, found.value.calibration, this.deps.explicitFloors), found.value.query);
+    const verdict = judgeRelevance(question, hits, found.value.retrieval, resolveFloors(this.deps.floors, found.value.calibration, this.deps.explicitFloors), found.value.query);
     const timings = { queueMs: found.queueMs, embedMs: round(found.value.timings.embedMs), searchMs: round(found.value.timings.searchMs), generateMs: 0, totalMs: 0 };
-    const respond = (answer: string, mode: AnswerMode, cited: number[]): AskResponse => ({
-      answer,
-      citations: cited.map((index, i) => toCitation(hits[index]!, i + 1)),
-      mode,
-      retrieval,
-      memoryMode,
+    return {
+      question,
+      hits,
+      cautious,
+      verdict,
       notices,
-      relevance: verdict.signals,
-      timings: { ...timings, totalMs: Date.now() - started },
-    });
-
-    if (!verdict.relevant) return respond(ABSTAIN_ANSWER, 'abstain', []);
-
-    const generateStarted = Date.now();
-    if (this.deps.llm) {
-      try {
-        const completion = await this.deps.llm.complete(buildMessages(input.question, hits, cautious ? CAUTIOUS_PASSAGE_CHARS : PASSAGE_CHARS), this.deps.llmCancel);
-        timings.generateMs = Date.now() - generateStarted;
-        const reply = readLlmReply(completion.text, hits.length);
-        notices.push(...reply.notices);
-        return respond(reply.answer, reply.mode, reply.cited);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        this.deps.log.warn('LLM call failed; answering extractively', { error: message });
-        notices.push(`The language model failed (${message}); this answer quotes the passages that best match the question.`);
-      }
-    } else {
-      notices.push('No language model is configured (set LLM_BASE_URL); this answer quotes the passages that best match the question.');
-    }
-    const similarity = found.value.sentenceSimilarity;
-    const checked = checkCitations(extractiveAnswer(input.question, hits, similarity ? { similarity, weight: meaningWeight } : undefined), hits.length);
-    timings.generateMs = Date.now() - generateStarted;
-    return respond(checked.text, 'extractive', checked.cited);
+      timings,
+      similarity: found.value.sentenceSimilarity,
+      meaningWeight,
+      respond: (answer, mode, cited) => ({
+        answer,
+        citations: cited.map((index, i) => toCitation(hits[index]!, i + 1)),
+        mode,
+        retrieval,
+        memoryMode,
+        notices,
+        relevance: verdict.signals,
+        timings: { ...timings, totalMs: Date.now() - started },
+      }),
+    };
   }
+
+  private messages(found: Retrieved): ChatMessage[] {
+    return buildMessages(found.question, found.hits, found.cautious ? CAUTIOUS_PASSAGE_CHARS : PASSAGE_CHARS);
+  }
+
+  /** The LLM call ends at shutdown (`llmCancel`) or when the caller's `cancel` fires, whichever is first. */
+  private llmSignal(cancel: AbortSignal | undefined): AbortSignal | undefined {
+    const signals = [this.deps.llmCancel, cancel].filter((signal): signal is AbortSignal => signal !== undefined);
+    return signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  }
+
+  private noteLlmFailure(found: Retrieved, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.deps.log.warn('LLM call failed; answering extractively', { error: message });
+    found.notices.push(`The language model failed (${message}); this answer quotes the passages that best match the question.`);
+  }
+
+  private extractive(found: Retrieved, generateStarted: number): AskResponse {
+    if (!this.deps.llm) found.notices.push('No language model is configured (set LLM_BASE_URL); this answer quotes the passages that best match the question.');
+    const { similarity, meaningWeight } = found;
+    const checked = checkCitations(extractiveAnswer(found.question, found.hits, similarity ? { similarity, weight: meaningWeight } : undefined), found.hits.length);
+    found.timings.generateMs = Date.now() - generateStarted;
+    return found.respond(checked.text, 'extractive', checked.cited);
+  }
+}
+
+/** The end of a streamed answer: its text as one token unless it was streamed already, then the answer. */
+function* finish(answer: AskResponse, streamed: boolean): Generator<AnswerEvent> {
+  if (!streamed && answer.answer) yield { type: 'token', text: answer.answer };
+  yield { type: 'answer', answer };
 }
 
 function round(ms: number): number {

@@ -31,30 +31,45 @@ export interface CheckedCitations {
 }
 
 /**
+ * Checks markers against the passages, remembering across calls which passages were cited so a
+ * streamed answer is renumbered as it would be whole. `check` replaces the complete markers in a
+ * piece of text; the caller decides where pieces end (see citation-stream.ts).
+ */
+export class CitationChecker {
+  private readonly renumber = new Map<number, number>();
+  readonly cited: number[] = [];
+  readonly removed: number[] = [];
+
+  constructor(private readonly passageCount: number) {}
+
+  check(text: string): string {
+    return text.replace(MARKER, (_whole, space: string, list: string) => {
+      const kept: number[] = [];
+      for (const n of numbersIn(list)) {
+        if (!Number.isInteger(n) || n < 1 || n > this.passageCount) {
+          this.removed.push(n);
+          continue;
+        }
+        if (!this.renumber.has(n)) {
+          this.renumber.set(n, this.cited.length + 1);
+          this.cited.push(n - 1);
+        }
+        const renumbered = this.renumber.get(n)!;
+        if (!kept.includes(renumbered)) kept.push(renumbered);
+      }
+      return kept.length ? `${space}[${kept.join(', ')}]` : '';
+    });
+  }
+}
+
+/**
  * Check an answer's citations against the passages it was given. A number that names no passage
  * is removed; the passages actually cited are renumbered in order of first citation, so the
  * answer's `[n]` always matches `citations[n - 1]`.
  */
 export function checkCitations(answer: string, passageCount: number): CheckedCitations {
-  const renumber = new Map<number, number>();
-  const cited: number[] = [];
-  const removed: number[] = [];
-  const text = answer.replace(MARKER, (_whole, space: string, list: string) => {
-    const kept: number[] = [];
-    for (const n of numbersIn(list)) {
-      if (!Number.isInteger(n) || n < 1 || n > passageCount) {
-        removed.push(n);
-        continue;
-      }
-      if (!renumber.has(n)) {
-        renumber.set(n, cited.length + 1);
-        cited.push(n - 1);
-      }
-      const renumbered = renumber.get(n)!;
-      if (!kept.includes(renumbered)) kept.push(renumbered);
-    }
-    return kept.length ? `${space}[${kept.join(', ')}]` : '';
-  });
+  const checker = new CitationChecker(passageCount);
+  const text = checker.check(answer);
   // A removed marker takes its leading space with it ("moon [9]." → "moon."); nothing else is touched.
-  return { text: text.trim(), cited, removed };
+  return { text: text.trim(), cited: checker.cited, removed: checker.removed };
 }

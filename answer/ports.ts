@@ -13,6 +13,8 @@ export interface ChatMessage {
 export interface AnswerLlm {
   /** `cancel` aborts the call early (the server uses it to finish requests before shutting down). */
   complete(messages: ChatMessage[], cancel?: AbortSignal): Promise<{ text: string }>;
+  /** The reply as the model writes it, in pieces; `cancel` ends the call. Without it, answers are not streamed token by token. */
+  stream?(messages: ChatMessage[], cancel?: AbortSignal): AsyncIterable<string>;
 }
 
 /** Where the answerer reports a failure it recovered from. */

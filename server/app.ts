@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory/governor.js';
 import { askHandler } from './routes/ask.js';
 import { pageHandler } from './routes/page.js';
+import { chatCompletionsHandler, modelsHandler } from './routes/openai.js';
 import { searchHandler } from './routes/search.js';
 import { aboutHandler, healthHandler, memoryHandler, readyHandler, type About } from './routes/status.js';
 import type { WorkerGate } from './worker-gate/worker-gate.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** The memory governor; without one the service is always in normal mode. */
   memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'>;
+  /** How often a streamed answer sends a heartbeat comment (default 15 s). */
+  sseHeartbeatMs?: number;
 }
 
 /** The Koa app: routes, one error handler, no listening and no `process.env` (see `index.ts`). */
@@ -37,8 +40,11 @@ export function createApp(deps: AppDeps): Koa {
     '/healthz': { methods: { GET: healthHandler }, alwaysOn: true },
     '/readyz': { methods: { GET: readyHandler(status) }, alwaysOn: true },
     '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true },
-    '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits) }, expensive: true },
+    '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
     '/api/search': { methods: { GET: searchHandler(deps.gate, deps.limits) }, expensive: true },
+    // OpenAI-compatible: answers from the documents in the chat-completions wire format, citations in `citations`.
+    '/v1/chat/completions': { methods: { POST: chatCompletionsHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
+    '/v1/models': { methods: { GET: modelsHandler() } },
   };
 
   const app = new Koa();

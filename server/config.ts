@@ -21,6 +21,8 @@ export interface ServerConfig {
   warmup: boolean;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How often a streamed answer sends a `: ping` comment, so proxies keep the connection. */
+  sseHeartbeatMs: number;
 }
 
 export interface LlmSettings {
@@ -115,6 +117,7 @@ export const DEFAULTS = {
   LOG_LEVEL: 'info',
   /** The worker's own default (DEFAULT_CACHE_LIMITS in workers/search-cache.ts; a test keeps them equal). */
   SEARCH_CACHE_ENTRIES: '256',
+  SSE_HEARTBEAT_MS: '15000',
 } as const satisfies Record<string, string>;
 
 export type ConfigVariable = keyof typeof DEFAULTS;
@@ -265,5 +268,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     warmup: read.bool('WARMUP'),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),
+    sseHeartbeatMs: read.int('SSE_HEARTBEAT_MS', 50, 600_000),
   };
 }

@@ -1,6 +1,7 @@
 import ky, { HTTPError, TimeoutError } from 'ky';
 import type { AnswerLlm, ChatMessage } from '../answer/ports.js';
 import type { LlmSettings } from './config.js';
+import { readChatStream, StreamFormatError } from './llm-sse.js';
 
 export interface Completion {
   text: string;
@@ -25,7 +26,18 @@ export class LlmError extends Error {
 export interface LlmClient extends AnswerLlm {
   readonly model: string;
   complete(messages: ChatMessage[], cancel?: AbortSignal): Promise<Completion>;
+  /**
+   * The reply's text as the model writes it (`stream: true`). Retried like `complete` until the
+   * response starts, never after; bounded by the same total timeout; `cancel` (or leaving the
+   * loop early) aborts the upstream request. Fails with an LlmError.
+   */
+  stream(messages: ChatMessage[], cancel?: AbortSignal): AsyncIterable<string>;
 }
+
+/** Longest line of an upstream event stream: one chunk's JSON is a few hundred bytes. */
+const MAX_STREAM_LINE_CHARS = 64 * 1024;
+/** Characters of streamed reply per token of `max_tokens` before the stream is cut: a token is about 4; this allows a wide margin. */
+const CHARS_PER_MAX_TOKEN = 16;
 
 interface ChatCompletionResponse {
   model?: unknown;
@@ -72,8 +84,43 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
     return { ...parseCompletion(raw, url, settings.model), ms: Date.now() - started };
   }
 
+  async function* stream(messages: ChatMessage[], cancel?: AbortSignal): AsyncGenerator<string> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new LlmError('timeout', `POST ${url} did not complete within ${settings.totalTimeoutMs} ms`)), settings.totalTimeoutMs);
+    const onCancel = () => controller.abort(new LlmError('cancelled', `POST ${url} was cancelled${cancel?.reason instanceof Error ? `: ${cancel.reason.message}` : ''}`));
+    if (cancel?.aborted) onCancel();
+    else cancel?.addEventListener('abort', onCancel, { once: true });
+    try {
+      const body = { model: settings.model, messages, temperature: 0, max_tokens: settings.maxTokens, stream: true };
+      let response: Response;
+      try {
+        response = await api.post(url, { json: body, signal: controller.signal });
+      } catch (error) {
+        throw describe(error, url, settings.totalTimeoutMs, controller.signal);
+      }
+      if (!(response.headers.get('content-type') ?? '').includes('text/event-stream') || !response.body) {
+        // A server that ignores `stream: true` answers with one JSON body: take it whole.
+        yield parseCompletion(await readBody(response, url, controller.signal), url, settings.model).text;
+        return;
+      }
+      try {
+        yield* readChatStream(response.body, { maxLineChars: MAX_STREAM_LINE_CHARS, maxReplyChars: settings.maxTokens * CHARS_PER_MAX_TOKEN });
+      } catch (error) {
+        if (controller.signal.aborted) throw describe(error, url, settings.totalTimeoutMs, controller.signal);
+        if (error instanceof StreamFormatError) throw new LlmError('response', `POST ${url} sent a bad stream: ${error.message}`, undefined, { cause: error });
+        throw new LlmError('network', `POST ${url} failed mid-stream: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+      }
+    } finally {
+      clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
+      // A consumer that stops early (its client left) must not leave the upstream request running.
+      controller.abort(new LlmError('cancelled', `POST ${url} was no longer read`));
+    }
+  }
+
   return {
     model: settings.model,
+    stream,
     async complete(messages, cancel) {
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
@@ -97,6 +144,15 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
       }
     },
   };
+}
+
+async function readBody(response: Response, url: string, signal: AbortSignal): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    if (signal.aborted && signal.reason instanceof LlmError) throw signal.reason;
+    throw new LlmError('network', `POST ${url} failed while reading the body: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+  }
 }
 
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date. */

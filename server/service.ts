@@ -66,6 +66,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     about: { version: options.version, indexDir: config.indexDir, embeddingModel: config.embedding.model, llmModel: llm?.model ?? null },
     isShuttingDown: () => shuttingDown,
     memory: governor,
+    sseHeartbeatMs: config.sseHeartbeatMs,
   });
   const { server, url } = await listen(app, config);
   if (config.warmup) warmUp(gate, log);

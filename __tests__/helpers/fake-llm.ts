@@ -1,1 +1,1 @@
-export { completion, FakeLlm, type Reply, type ReceivedRequest } from '../../tools/testing/fake-llm.js';
+export { chunkEvent, completion, FakeLlm, type Reply, type ReceivedRequest } from '../../tools/testing/fake-llm.js';

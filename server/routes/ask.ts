@@ -1,16 +1,53 @@
-import type { Answerer } from '../../answer/answerer.js';
+import type { Context } from 'koa';
+import type { Answerer, AskInput } from '../../answer/answerer.js';
 import type { AskResponse } from '../http/api-types.js';
+import { InvalidRequestError } from '../http/errors.js';
 import { readJson } from '../http/read-json.js';
 import type { Handler } from '../http/router.js';
+import { clientGoneSignal, openSse, streamErrorBody, type SseOptions } from '../http/sse.js';
 import { parseAskBody, type InputLimits } from '../http/validate.js';
 
 /** A question is a few hundred bytes; anything near this is a mistake or an attack. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
-/** `POST /api/ask`: a JSON question in, an answer with its checked citations out. */
-export function askHandler(answerer: Pick<Answerer, 'ask'>, limits: InputLimits): Handler {
+/**
+ * `POST /api/ask`: a JSON question in, an answer with its checked citations out. With
+ * `Accept: text/event-stream` or `"stream": true`, the answer is streamed as server-sent events:
+ * `token` (`{"text"}`, the answer's pieces as they are written and checked), then `answer` (the
+ * same body as the plain response), then `done`; an error after the headers is an `error` event.
+ */
+export function askHandler(answerer: Pick<Answerer, 'ask' | 'askStream'>, limits: InputLimits, streaming: SseOptions = {}): Handler {
   return async (ctx) => {
-    const input = parseAskBody(await readJson(ctx, BODY_LIMIT_BYTES), limits);
-    ctx.body = (await answerer.ask(input)) satisfies AskResponse;
+    const body = await readJson(ctx, BODY_LIMIT_BYTES);
+    const { stream, rest } = takeStreamFlag(body);
+    const input = parseAskBody(rest, limits);
+    if (stream || ctx.get('accept').includes('text/event-stream')) return streamAnswer(ctx, answerer, input, streaming);
+    ctx.body = (await answerer.ask(input, clientGoneSignal(ctx))) satisfies AskResponse;
   };
+}
+
+/** The `stream` field is this route's own; the rest of the body is the question. */
+function takeStreamFlag(body: unknown): { stream: boolean; rest: unknown } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('stream' in body)) return { stream: false, rest: body };
+  const { stream, ...rest } = body as Record<string, unknown>;
+  if (typeof stream !== 'boolean') throw new InvalidRequestError(`stream must be true or false, got ${JSON.stringify(stream)}`);
+  return { stream, rest };
+}
+
+/** Open the event stream now and write the answer into it as it comes; the handler returns at once. */
+function streamAnswer(ctx: Context, answerer: Pick<Answerer, 'askStream'>, input: AskInput, options: SseOptions): void {
+  const sse = openSse(ctx, options);
+  void (async () => {
+    try {
+      for await (const event of answerer.askStream(input, sse.signal)) {
+        if (event.type === 'token') sse.send({ text: event.text }, 'token');
+        else sse.send(event.answer satisfies AskResponse, 'answer');
+      }
+      sse.send({}, 'done');
+    } catch (error) {
+      if (!sse.signal.aborted) sse.send(streamErrorBody(error, ctx, options.log), 'error');
+    } finally {
+      sse.end();
+    }
+  })();
 }
