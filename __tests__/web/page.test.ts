@@ -1,41 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { loadConfig } from '../../server/config.js';
-import { silentLogger } from '../../server/logger.js';
-import { startService, type Service } from '../../server/service.js';
-import { prebuild } from '../../indexing/prebuild.js';
-import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
-import { tempDir } from '../helpers/temp.js';
-
-const WORKER = path.resolve('dist/workers/worker.js');
+import type { Service } from '../../server/service.js';
+import { FakeLlm } from '../helpers/fake-llm.js';
+import { startSampleServices, type SampleServices } from '../helpers/sample-services.js';
 /** Debian's chromium (`apt-get install chromium`); playwright-core never downloads a browser. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the web page in a real browser', () => {
+  const llm = new FakeLlm();
+  let services: SampleServices;
   let service: Service;
   let browser: Browser;
   let page: Page;
-  let cleanup: () => Promise<void>;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
-    let dir: string;
-    ({ dir, cleanup } = await tempDir());
-    const indexDir = path.join(dir, 'index');
-    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      INDEX_DIR: indexDir,
-      MODEL_DIR: SHARED_MODELS,
-      EMBEDDING_MODEL: STATIC_MODEL.model,
-      WORKER_RECYCLE_RSS_MB: '8000',
-      MEMORY_LIMIT_MB: '100000',
-    });
-    service = await startService(config, { log: silentLogger, version: 'test', workerFile: WORKER });
+    await llm.start();
+    services = await startSampleServices(llm.url);
+    service = services.withoutLlm;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -46,8 +30,8 @@ describe('the web page in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await service?.shutdown(5000);
-    await cleanup?.();
+    await services?.close();
+    await llm.stop();
   });
 
   const ask = async (question: string) => {
@@ -96,6 +80,22 @@ describe('the web page in a real browser', () => {
     expect(await page.textContent('#abstained')).not.toBe('');
     expect(await page.locator('#citations li').count()).toBe(0);
     expect(await page.textContent('#meta')).toMatch(/no answer in the documents/);
+  });
+
+  it('streams an answer from the LLM as it is written, then shows its checked citations', async () => {
+    const first = 'Full-time employees accrue 20 days of PTO every year';
+    llm.script = [{ chunks: [first, ' [1]. New hires can book it after 60 days [2].'], chunkDelayMs: 1500 }];
+    await page.goto(services.withLlm.url);
+    await page.fill('#question', 'How many PTO days do full-time employees get each year?');
+    await page.click('#submit');
+    // The first piece is on the page while the answer is still being written.
+    await page.waitForSelector(`#answer:has-text("${first}")`);
+    expect(await page.getAttribute('#ask', 'data-state')).toBe('asking');
+    await page.waitForSelector('#ask[data-state="answered"]');
+    expect(await page.textContent('#answer')).toBe('Full-time employees accrue 20 days of PTO every year [1]. New hires can book it after 60 days [2].');
+    expect(await page.locator('#answer sup a').count()).toBe(2);
+    expect(await page.locator('#citations li').count()).toBe(2);
+    expect(await page.textContent('#meta')).toMatch(/^written by the language model/);
   });
 
   it('ran without a script error', () => {
