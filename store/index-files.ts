@@ -6,16 +6,22 @@ import { IndexCorruptError, IndexNotFoundError } from './errors.js';
 import { FORMAT_VERSION, type Manifest } from './manifest.js';
 import { resolveCurrentGeneration, writeFileDurable } from './atomic-swap.js';
 import { FILES } from './index-layout.js';
+import { readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
 
 /** Everything a reader needs from one generation, vectors packed row by row. */
 export interface LoadedIndex {
   dir: string;
   manifest: Manifest;
   chunks: ChunkRecord[];
-  /** `chunks.length * dimensions` floats, unit length rows; null for a lexical-only index. */
+  /** `chunks.length * dimensions` floats, unit length rows; null for a lexical-only index, or when read as int8. */
   vectors: Float32Array | null;
+  /** The same rows as int8 (readIndex's `vectors: 'int8'`); null otherwise. */
+  quantized: QuantizedVectors | null;
   lexicalJson: string;
 }
+
+/** How to hold the vectors: exactly (the build reuses them) or as int8 (the worker searches them; a quarter of the memory). */
+export type VectorPrecision = 'float32' | 'int8';
 
 /** Write the data files of a generation (not its vectra export); each file is fsynced. */
 export async function writeGenerationFiles(
@@ -64,16 +70,18 @@ export async function readManifest(dir: string): Promise<Manifest> {
  * Read the live generation of an index folder, checking each file against the manifest's checksum
  * and that its parts agree with each other.
  */
-export async function readIndex(indexDir: string): Promise<LoadedIndex> {
+export async function readIndex(indexDir: string, precision: VectorPrecision = 'float32'): Promise<LoadedIndex> {
   const dir = await locateIndex(indexDir);
   const manifest = await readManifest(dir);
   const chunks = await readJson<ChunkRecord[]>(dir, FILES.chunks, manifest);
   if (chunks.length !== manifest.corpus.chunks) {
     throw new IndexCorruptError(dir, `${chunks.length} chunks on disk, manifest says ${manifest.corpus.chunks}`);
   }
-  const vectors = manifest.model ? await readVectors(dir, chunks.length, manifest.model.dimensions, manifest) : null;
+  const model = manifest.model;
+  const quantized = model && precision === 'int8' ? await readQuantizedVectors(dir, chunks.length, model.dimensions, manifest.checksums?.[FILES.vectors]) : null;
+  const vectors = model && !quantized ? await readVectors(dir, chunks.length, model.dimensions, manifest) : null;
   const lexicalJson = (await readVerified(dir, FILES.lexical, manifest)).toString('utf8');
-  return { dir, manifest, chunks, vectors, lexicalJson };
+  return { dir, manifest, chunks, vectors, quantized, lexicalJson };
 }
 
 /** Every data file of a generation against its checksum, without parsing anything; throws IndexCorruptError naming the first that differs. */

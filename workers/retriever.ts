@@ -1,4 +1,5 @@
-import { readIndex, type LoadedIndex } from '../store/index-files.js';
+import { readIndex, type LoadedIndex, type VectorPrecision } from '../store/index-files.js';
+import { readRows } from '../store/quantized-vectors.js';
 import { ManifestMismatchError } from '../store/errors.js';
 import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
 import type { Embedder } from './embedder.js';
@@ -6,8 +7,11 @@ import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
 import { quotableSentences } from '../text/sentences.js';
-import { vectorSearch } from './vector-search.js';
+import { quantizedSearch, vectorSearch } from './vector-search.js';
 import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
+
+/** Candidates beyond those asked for that an int8 search rescores exactly: int8 rounding can reorder near neighbours. */
+const RESCORED_EXTRA = 32;
 
 /** What `Retriever.open` opens, and with what. */
 export interface RetrieverOptions {
@@ -21,6 +25,8 @@ export interface RetrieverOptions {
   fusion?: FusionSettings;
   /** Whole searches remembered for identical repeats (question vectors: twice as many); 0 remembers nothing. Default DEFAULT_CACHE_LIMITS. */
   cacheEntries?: number;
+  /** `int8` (default): vectors held as int8 and the best candidates rescored exactly from disk; `float32`: all held exactly. */
+  precision?: VectorPrecision;
   /**
    * For a worker that leaves the model unloaded on purpose: the model it is configured with. An
    * index built by another model is refused all the same, rather than served by keywords until
@@ -47,8 +53,8 @@ export class Retriever {
    * Open the live generation of `indexDir`. Refuses (ManifestMismatchError) an index built by
    * another model than the embedder, or than `configuredModel`.
    */
-  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, cacheEntries }: RetrieverOptions): Promise<Retriever> {
-    const index = await readIndex(indexDir);
+  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, cacheEntries, precision = 'int8' }: RetrieverOptions): Promise<Retriever> {
+    const index = await readIndex(indexDir, precision);
     const built = index.manifest.model;
     const known: KnownModel | undefined = embedder ? embedder.fingerprint : configuredModel ? { id: configuredModel } : undefined;
     if (built && known) {
@@ -61,11 +67,11 @@ export class Retriever {
     if (!built) reason = 'the index was built without vectors (lexical only)';
     const dimensions = built?.dimensions ?? 0;
     const cache = new SearchCache(cacheEntries === undefined ? DEFAULT_CACHE_LIMITS : { ...DEFAULT_CACHE_LIMITS, resultEntries: cacheEntries, vectorEntries: 2 * cacheEntries });
-    return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null, cache);
+    return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.quantized?.centroid ?? (index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null), cache);
   }
 
   get retrieval(): RetrievalMode {
-    return this.embedder && this.index.vectors ? 'hybrid' : 'lexical';
+    return this.embedder && this.hasVectors ? 'hybrid' : 'lexical';
   }
 
   /** Search the index; `mode` forces one side (default hybrid, or lexical without a model). An identical recent search is answered from the cache. */
@@ -78,11 +84,11 @@ export class Retriever {
   }
 
   private async searchIndex({ query, topK, filter, mode, sentences }: SearchRequest): Promise<SearchOutput> {
-    const { chunks, vectors } = this.index;
+    const { chunks } = this.index;
     const prefix = filter?.source;
     const accept = prefix ? (row: number) => chunks[row]!.source.startsWith(prefix) : undefined;
     const depth = Math.max(this.fusion.depth, topK);
-    const canVector = Boolean(this.embedder && vectors);
+    const canVector = Boolean(this.embedder && this.hasVectors);
     const useVector = canVector && mode !== 'lexical';
     const useLexical = mode !== 'vector' || !canVector;
     const lists: RankedList[] = [];
@@ -94,7 +100,7 @@ export class Retriever {
       queryVector = await this.cache.vector(query, () => this.embedder!.embed([query]));
       embedMs = performance.now() - started;
       corpusSimilarity = this.centroid ? dot(this.centroid, queryVector) : null;
-      lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: vectorSearch(vectors!, this.embedder!.dimensions, queryVector, depth, accept) });
+      lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: this.nearest(queryVector, depth, accept) });
     }
     // Keyword search runs in vector mode too, for one hit: its score is an abstention signal.
     const keyword = this.lexical.search(query, useLexical ? depth : 1, accept);
@@ -125,6 +131,26 @@ export class Retriever {
       ...(calibration && retrieval !== 'lexical' ? { calibration: { minSimilarity: calibration.minSimilarity, minCorpusSimilarity: calibration.minCorpusSimilarity, minCoverage: calibration.minCoverage, minKeywordMatch: calibration.minKeywordMatch } } : {}),
       timings: { embedMs, searchMs },
     };
+  }
+
+  private get hasVectors(): boolean {
+    return Boolean(this.index.vectors ?? this.index.quantized);
+  }
+
+  /**
+   * The `limit` rows closest to the query, with exact cosines. Held as int8, the rows are ranked
+   * approximately, and the best `limit + RESCORED_EXTRA` are read exactly from disk and ranked again:
+   * a quarter of the memory, the same results (see __tests__/workers/quantized-search.test.ts).
+   */
+  private nearest(query: Float32Array, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
+    const { vectors, quantized, dir } = this.index;
+    if (vectors) return vectorSearch(vectors, this.embedder!.dimensions, query, limit, accept);
+    const candidates = quantizedSearch(quantized!, query, limit + RESCORED_EXTRA, accept);
+    const exact = readRows(dir, quantized!.dimensions, candidates.map((c) => c.row));
+    return candidates
+      .map((candidate, i) => ({ row: candidate.row, score: dot(exact[i]!, query) }))
+      .sort((a, b) => b.score - a.score || a.row - b.row)
+      .slice(0, limit);
   }
 
   /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */

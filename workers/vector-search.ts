@@ -1,3 +1,5 @@
+import type { QuantizedVectors } from '../store/quantized-vectors.js';
+
 /**
  * Exact cosine search over unit-length rows packed in one Float32Array. At the sizes this service
  * is for (up to tens of thousands of chunks) a linear scan is fast and costs no extra memory.
@@ -16,6 +18,29 @@ export function vectorSearch(
     let dot = 0;
     const base = row * dimensions;
     for (let d = 0; d < dimensions; d++) dot += vectors[base + d]! * query[d]!;
+    if (best.length < limit) {
+      best.push({ row, score: dot });
+      if (best.length === limit) best.sort((a, b) => b.score - a.score);
+    } else if (dot > best[limit - 1]!.score) {
+      insertSorted(best, { row, score: dot });
+    }
+  }
+  return best.sort((a, b) => b.score - a.score);
+}
+
+/**
+ * Approximate cosine over int8 rows (see QuantizedVectors): the query stays float32, each row's
+ * dot product is scaled by its own factor. Candidates for an exact rescoring, not final scores.
+ */
+export function quantizedSearch(vectors: QuantizedVectors, query: Float32Array, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
+  const { codes, scales, dimensions, rows } = vectors;
+  const best: { row: number; score: number }[] = [];
+  for (let row = 0; row < rows; row++) {
+    if (accept && !accept(row)) continue;
+    let dot = 0;
+    const base = row * dimensions;
+    for (let d = 0; d < dimensions; d++) dot += codes[base + d]! * query[d]!;
+    dot *= scales[row]!;
     if (best.length < limit) {
       best.push({ row, score: dot });
       if (best.length === limit) best.sort((a, b) => b.score - a.score);
