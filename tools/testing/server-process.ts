@@ -53,6 +53,19 @@ export async function startServerProcess(env: Record<string, string>, nodeArgs: 
 }
 
 /**
+ * Run the build step (`dist/tools/build-index-cli.js`, what `npm run build:index` runs) in `cwd`
+ * with only `PATH` plus `env`; resolves with its exit code and its output, stdout and stderr together.
+ */
+export function runBuildIndex(args: string[], env: Record<string, string>, cwd: string, timeoutMs = 120_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/tools/build-index-cli.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString('utf8')));
+  child.stderr.on('data', (data: Buffer) => (output += data.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, output }))));
+}
+
+/**
  * What the Procfile's `web:` line sets before and after `node`: the environment (the malloc
  * settings) and node's own flags, so a benchmark runs the server exactly as the platform does.
  */
