@@ -22,8 +22,9 @@ export const SERVER_ENTRY = path.join(repoRoot, 'dist/server/index.js');
  * Start a server entry (by default `dist/server/index.js`) as its own process and wait until it
  * logs that it listens. The environment is only `PATH` plus `env`: nothing leaks in from ours.
  */
-export async function startServerProcess(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000, entry = SERVER_ENTRY): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000, entry = SERVER_ENTRY, cwd?: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, entry], {
+    ...(cwd ? { cwd } : {}),
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
