@@ -14,6 +14,7 @@ const UNIT = [
   'answer/llm-abstain.test.ts',
   'answer/relevance.test.ts',
   'deploy.test.ts',
+  'install-size.test.ts',
   'evaluation/metrics.test.ts',
   'evaluation/questions.test.ts',
   'indexing/clean-text.test.ts',
