@@ -112,7 +112,7 @@ async function hasDocuments(dir: string): Promise<boolean> {
 /** The folder to build: the user's documents when there are any, else the sample (null: keep INDEX_DIR as it is). */
 async function documentsToBuild(settings: BuildIndexSettings): Promise<string | null> {
   if (await hasDocuments(settings.docsDir)) return settings.docsDir;
-  if (settings.docsDirSet) throw new UsageError(`DOCS_DIR is ${settings.docsDir}, which holds no .md, .markdown, .txt or .html documents`);
+  if (settings.docsDirSet) throw new UsageError(`DOCS_DIR is ${settings.docsDir}, which holds no documents the build can read (README, "Your documents")`);
   return settings.indexDirSet ? null : settings.sampleCorpusDir;
 }
 
