@@ -67,7 +67,7 @@ export class ModelUnavailableError extends Error {
         `The embedding model ${embedding.model} is not in ${modelFolder(embedding)} and could not be had: ${detail}`,
         'The build stops here rather than ship an index without semantic search. Fix one of:',
         `  - let the build reach the model hub (ALLOW_REMOTE_MODELS=true, the default; MODEL_HOST=${DEFAULT_MODEL_HOST} or a mirror);`,
-        `  - put the model's files in ${modelFolder(embedding)} (config.json, tokenizer.json, tokenizer_config.json, onnx/${embedding.dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx'}) and commit them to your fork;`,
+        `  - put the model's files in ${modelFolder(embedding)} (config.json, tokenizer.json, tokenizer_config.json, onnx/${embedding.dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx'}) and commit them to your fork (git add -f: models/ is ignored);`,
         '  - or accept keyword search only: set ALLOW_LEXICAL_FALLBACK=true.',
       ].join('\n'),
       options,
