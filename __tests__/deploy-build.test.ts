@@ -97,6 +97,8 @@ describe('the documented deploy, in a fresh clone', () => {
   it('without the model the same build fails and says how to fix it; opted into keyword-only it succeeds and /readyz says so', async () => {
     await rm(path.join(app, MODEL_LINK));
     const failed = await run('npm run heroku-postbuild', app, env);
+    // Nothing changed since the first build: npm run build does not compile again.
+    expect(failed.output).toContain('dist/ is up to date, not compiling');
     expect(failed.code).not.toBe(0);
     expect(failed.output).toContain(`The embedding model ${STATIC_MODEL.model} is not in`);
     expect(failed.output).toContain('set ALLOW_LEXICAL_FALLBACK=true');
