@@ -26,6 +26,7 @@ const UNIT = [
   'server/app.test.ts',
   'server/config.test.ts',
   'server/http/request-errors.test.ts',
+  'server/routes/status-reports.test.ts',
   'server/llm.test.ts',
   'server/worker-gate/crash-recovery.test.ts',
   'server/worker-gate/gate-stats.test.ts',
