@@ -1,8 +1,7 @@
 import { readIndex, type LoadedIndex } from '../store/index-files.js';
-import { ManifestMismatchError } from '../store/errors.js';
+import { IndexModelMissingError, ManifestMismatchError } from '../store/errors.js';
 import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
 import type { Embedder } from './embedder.js';
-import { ModelNotFoundError } from './model-config.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
@@ -26,7 +25,7 @@ export interface RetrieverOptions {
    */
   configuredModel?: string;
   /**
-   * Refuse (ModelNotFoundError) an index with vectors when there is no embedder, rather than
+   * Refuse (IndexModelMissingError) an index with vectors when there is no embedder, rather than
    * search it by keywords alone: the server's worker, whose model files should have shipped with
    * the index. A worker left without the model on purpose (memory) does not set it.
    */
@@ -58,7 +57,7 @@ export class Retriever {
       if (differences.length) throw new ManifestMismatchError(indexDir, differences.map(describeDifference));
     }
     if (built && !embedder && requireModel) {
-      throw new ModelNotFoundError(built.id, indexDir, `the index was built with it and is not searched by keywords alone in its place (${withoutModelReason ?? 'no model'})`);
+      throw new IndexModelMissingError(indexDir, built.id, withoutModelReason ?? 'no model');
     }
     const lexical = LexicalIndex.load(index.lexicalJson, index.dir);
     index.lexicalJson = '';
