@@ -87,7 +87,10 @@ export async function fetchModel(options: FetchModelOptions): Promise<FetchedMod
   }
   options.onInfo?.(`fetching ${embedding.model} (${embedding.dtype}) from ${base} into ${folder}`);
   let total = 0;
-  let last: { sha256: string; commit: string | null } | undefined;
+  let last: { sha256: string } | undefined;
+  // The hub names the commit it served in X-Repo-Commit; large files are redirected to a CDN whose
+  // response lacks it, so the first file that carries it (config.json) names the revision.
+  let commit: string | null = null;
   for (const { file, optional } of modelFiles(embedding)) {
     const url = `${base}/${file}`;
     let got;
@@ -101,6 +104,7 @@ export async function fetchModel(options: FetchModelOptions): Promise<FetchedMod
       throw new ModelFetchError(embedding.model, url, 'not found (HTTP 404): check EMBEDDING_MODEL, MODEL_REVISION and MODEL_DTYPE');
     }
     total += got.bytes;
+    commit ??= got.commit;
     last = got;
   }
   const sha256 = last!.sha256;
@@ -110,7 +114,7 @@ export async function fetchModel(options: FetchModelOptions): Promise<FetchedMod
     await rm(modelFilePath(embedding), { force: true });
     throw error;
   }
-  const source: ModelSource = { id: embedding.model, revision: last!.commit ?? revision, sha256, url: base, fetchedAt: new Date().toISOString() };
+  const source: ModelSource = { id: embedding.model, revision: commit ?? revision, sha256, url: base, fetchedAt: new Date().toISOString() };
   await writeFile(path.join(folder, MODEL_SOURCE_FILE), `${JSON.stringify(source, null, 2)}\n`);
   options.onInfo?.(`fetched ${embedding.model}: ${(total / 1048576).toFixed(1)} MB, revision ${source.revision}, ONNX sha256 ${sha256}`);
   return { fetched: true, sha256, source, bytes: total };
