@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import path, { resolve } from 'node:path';
 import { procfileCommand } from '../tools/testing/server-process.js';
 
 /** The deploy files must start the server the same way: same entry, same malloc settings. */
@@ -9,6 +9,7 @@ describe('deploy files', () => {
   const { env: procfile, nodeArgs } = procfileCommand();
   const render = readFileSync('render.yaml', 'utf8');
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string>; engines: { node: string } };
+  const appJson = JSON.parse(readFileSync('app.json', 'utf8')) as { buildpacks: { url: string }[]; env: Record<string, { value?: string; required?: boolean }>; formation: { web: { size: string } } };
 
   it('the Procfile sets the malloc settings and runs the compiled server', () => {
     expect(procfile).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' });
@@ -26,6 +27,23 @@ describe('deploy files', () => {
     expect(render).toMatch(/healthCheckPath: \/healthz/);
   });
 
+  it('every deploy build runs the build step, and nothing allows a download at run time', () => {
+    expect(pkg.scripts['heroku-postbuild']).toContain('npm run build:index');
+    expect(render).toMatch(/buildCommand: npm ci --include=dev && npm run build && npm run build:index && npm prune --omit=dev && npm run prune:slug\n/);
+    expect(render).not.toMatch(/- key: ALLOW_(?:REMOTE_MODELS|LEXICAL_FALLBACK)\b/);
+    // npm start falls back to keyword search (a laptop offline); the deploy builds do not.
+    expect(pkg.scripts.start).toMatch(/^node tools\/build-if-stale\.mjs && node dist\/tools\/build-index-cli\.js --lexical-fallback && /);
+    expect(pkg.scripts['build:index']).not.toContain('--lexical-fallback');
+  });
+
+  it('app.json (the Heroku button) uses the Node buildpack, a 512 MB dyno, and asks only for the LLM and the fallback', () => {
+    expect(appJson.buildpacks).toEqual([{ url: 'heroku/nodejs' }]);
+    expect(['eco', 'basic']).toContain(appJson.formation.web.size);
+    expect(Object.keys(appJson.env).sort()).toEqual(['ALLOW_LEXICAL_FALLBACK', 'LLM_API_KEY', 'LLM_BASE_URL', 'LLM_MODEL']);
+    expect(Object.values(appJson.env).every((variable) => variable.required === false)).toBe(true);
+    expect(appJson.env.ALLOW_LEXICAL_FALLBACK?.value).toBe('false');
+  });
+
   it('transformers.js gets our sharp stand-in, so neither sharp nor libvips is installed or loaded', () => {
     const fromTransformers = createRequire(createRequire(import.meta.url).resolve('@huggingface/transformers'));
     expect(realpathSync(fromTransformers.resolve('sharp'))).toBe(resolve('deps/sharp-absent/index.js'));
@@ -34,5 +52,16 @@ describe('deploy files', () => {
     expect(lock.packages['deps/sharp-absent']?.version).toBe('0.0.0-absent');
     const sharp = fromTransformers('sharp') as () => unknown;
     expect(() => sharp()).toThrow(/image inputs are not supported/);
+  });
+
+  it('transformers.js gets our onnxruntime-web stand-in, and its Node build never imports onnxruntime-web', () => {
+    const entry = createRequire(import.meta.url).resolve('@huggingface/transformers');
+    const fromTransformers = createRequire(entry);
+    expect(realpathSync(fromTransformers.resolve('onnxruntime-web'))).toBe(resolve('deps/onnxruntime-web-absent/index.js'));
+    expect(() => fromTransformers('onnxruntime-web')).toThrow(/installed without onnxruntime-web/);
+    // The ESM Node build the worker loads: onnxruntime-node by name, onnxruntime-web only bundled inline (a comment names its path).
+    const nodeBuild = readFileSync(resolve(path.dirname(entry), 'transformers.node.mjs'), 'utf8');
+    expect(nodeBuild).toMatch(/require\w*\("onnxruntime-node"\)/);
+    expect(nodeBuild).not.toMatch(/(?:from|import\(|require\w*\()\s*["']onnxruntime-web["']/);
   });
 });

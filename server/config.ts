@@ -8,10 +8,9 @@ import { DEFAULT_EMBEDDING_CONFIG, DEFAULT_MODEL_DIR, MODEL_DTYPES, type Embeddi
 export interface ServerConfig {
   port: number;
   host: string;
-  /** Index folder to serve. */
+  /** Index folder to serve, as `npm run build:index` built it (the server never builds one). */
   indexDir: string;
-  /** Set when `INDEX_DIR` is not: the bundled corpus whose index `npm start` builds if it is missing or stale. */
-  sampleCorpusDir: string | null;
+  /** Always with `allowRemote` false: the server never downloads a model. */
   embedding: EmbeddingConfig;
   /** Null when `LLM_BASE_URL` is unset: answers are then extractive. */
   llm: LlmSettings | null;
@@ -74,12 +73,9 @@ export interface AnswerSettings {
 export const DEFAULTS = {
   PORT: '3000',
   HOST: '0.0.0.0',
-  INDEX_DIR: '',
-  SAMPLE_CORPUS_DIR: 'corpus/handbook',
-  SAMPLE_INDEX_DIR: 'data/sample-index',
+  INDEX_DIR: 'data/index',
   EMBEDDING_MODEL: DEFAULT_EMBEDDING_CONFIG.model,
   MODEL_DIR: DEFAULT_MODEL_DIR,
-  ALLOW_REMOTE_MODELS: String(DEFAULT_EMBEDDING_CONFIG.allowRemote),
   MODEL_DTYPE: DEFAULT_EMBEDDING_CONFIG.dtype,
   LLM_BASE_URL: '',
   LLM_API_KEY: '',
@@ -231,19 +227,18 @@ function abstentionFloors(read: Reader, env: NodeJS.ProcessEnv): { floors: Relev
  */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerConfig {
   const read = new Reader(env);
-  const indexDirSetting = read.raw('INDEX_DIR');
   const defaultTopK = read.int('TOP_K', 1, 50);
   const maxTopK = read.int('MAX_TOP_K', 1, 50);
   if (defaultTopK > maxTopK) throw new ConfigError('TOP_K', `must not exceed MAX_TOP_K (${maxTopK})`, String(defaultTopK));
   return {
     port: read.int('PORT', 0, 65_535),
     host: read.raw('HOST'),
-    indexDir: path.resolve(cwd, indexDirSetting || read.raw('SAMPLE_INDEX_DIR')),
-    sampleCorpusDir: indexDirSetting ? null : path.resolve(cwd, read.raw('SAMPLE_CORPUS_DIR')),
+    indexDir: path.resolve(cwd, read.raw('INDEX_DIR')),
     embedding: {
       model: read.raw('EMBEDDING_MODEL'),
       modelDir: path.resolve(cwd, read.raw('MODEL_DIR')),
-      allowRemote: read.bool('ALLOW_REMOTE_MODELS'),
+      // ALLOW_REMOTE_MODELS is for the build step (npm run build:index) only: nothing is downloaded at run time.
+      allowRemote: false,
       dtype: read.oneOf('MODEL_DTYPE', MODEL_DTYPES),
     },
     llm: llmSettings(read),

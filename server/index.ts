@@ -1,17 +1,14 @@
 #!/usr/bin/env node
 /**
- * The process edge: read the environment, build the sample index if needed, listen, and shut down
- * cleanly on SIGTERM (Heroku and Render send it, then SIGKILL after 30 s).
+ * The process edge: read the environment, check the index, listen, and shut down cleanly on
+ * SIGTERM (Heroku and Render send it, then SIGKILL after 30 s). The server never builds an index
+ * and never downloads a model: `npm run build:index` does both, before it (npm start, deploy builds).
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../store/package-version.js';
 import { ConfigError, loadConfig } from './config.js';
-import { ensureSampleIndex } from './ensure-index.js';
+import { checkIndex } from './index-check.js';
 import { createLogger } from './logger.js';
 import { startService } from './service.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 async function main(): Promise<void> {
   let config;
@@ -23,27 +20,14 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const log = createLogger(config.logLevel);
-  if (config.sampleCorpusDir) {
-    // A signal while the index builds stops the build too, instead of leaving it orphaned.
-    const booting = new AbortController();
-    const stopEarly = (signal: string) => {
-      booting.abort();
-      log.info('stopped while building the sample index', { signal });
-      process.exit(143);
-    };
-    const onTerm = () => stopEarly('SIGTERM');
-    const onInt = () => stopEarly('SIGINT');
-    process.once('SIGTERM', onTerm);
-    process.once('SIGINT', onInt);
-    const built = await ensureSampleIndex(config, path.join(here, '../tools/prebuild-cli.js'), log, { signal: booting.signal });
-    process.off('SIGTERM', onTerm);
-    process.off('SIGINT', onInt);
-    if (!built.ok) log.error('could not build the sample index; /readyz will say why requests fail', { detail: built.detail });
-  }
-  const service = await startService(config, { log, version: packageVersion() });
+  const indexCheck = await checkIndex(config.indexDir, config.embedding);
+  if (indexCheck.ok) log.info('index', { dir: config.indexDir, generation: indexCheck.generation, chunks: indexCheck.chunks, retrieval: indexCheck.retrieval, ...(indexCheck.reason ? { note: indexCheck.reason } : {}) });
+  else log.error('the index cannot be served; /readyz says why and questions get 503', { dir: config.indexDir, reason: indexCheck.reason });
+  const service = await startService(config, { log, version: packageVersion(), indexCheck });
   log.info('listening', {
     url: service.url,
     index: config.indexDir,
+    retrieval: indexCheck.retrieval,
     model: config.embedding.model,
     llm: config.llm ? `${config.llm.model} at ${config.llm.baseUrl}` : 'none: extractive answers',
     rssMb: Math.round(process.memoryUsage.rss() / 1048576),

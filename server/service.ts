@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Answerer } from '../answer/answerer.js';
 import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
+import type { IndexCheck } from './index-check.js';
 import { createLlmClient, type LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory/governor.js';
@@ -35,6 +36,8 @@ export interface ServiceOptions {
   workerFile?: string;
   /** Replaces the LLM client built from `config.llm` (tests). */
   llm?: LlmClient | null;
+  /** The boot check of the index (`checkIndex`), for `/readyz` before the first question. */
+  indexCheck?: IndexCheck;
 }
 
 /** The composition root: wire the governor, the gate, the LLM client and the app together and listen on `config.port`. */
@@ -63,7 +66,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     answerer,
     limits: config.answers,
     log,
-    about: { version: options.version, indexDir: config.indexDir, embeddingModel: config.embedding.model, llmModel: llm?.model ?? null },
+    about: { version: options.version, indexDir: config.indexDir, embeddingModel: config.embedding.model, llmModel: llm?.model ?? null, index: options.indexCheck ?? null },
     isShuttingDown: () => shuttingDown,
     memory: governor,
     sseHeartbeatMs: config.sseHeartbeatMs,

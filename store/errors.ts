@@ -26,3 +26,13 @@ export class ManifestMismatchError extends Error {
     );
   }
 }
+
+/** The index has vectors but their model cannot be loaded; searching it by keywords alone would hide that. */
+export class IndexModelMissingError extends Error {
+  override name = 'IndexModelMissingError';
+  /** What the server maps to 503, as for any model that cannot be loaded. */
+  readonly code = 'MODEL_NOT_FOUND';
+  constructor(readonly indexDir: string, readonly model: string, detail: string) {
+    super(`Index in ${indexDir} was built with ${model}, which cannot be loaded, and is not searched by keywords alone in its place: ${detail}`);
+  }
+}

@@ -9,6 +9,11 @@ export interface ModelFingerprint {
   pooling: 'mean';
   /** Longest input, in the model's tokens, that it reads without truncation. */
   maxTokens: number;
+  /**
+   * The model hub revision (branch or commit) the files were fetched at by `npm run build:index`;
+   * absent for a model put in the models folder by hand, or an index built before it was recorded.
+   */
+  revision?: string;
 }
 
 export interface ChunkingParams {

@@ -12,12 +12,22 @@ interface VectraLocalIndex {
   batchInsertItems(items: { id: string; vector: number[]; metadata: Record<string, string | number> }[]): Promise<unknown>;
 }
 
+/** vectra is a development dependency: a production install (npm ci --omit=dev, a deploy) has none. */
+function loadLocalIndex(): { LocalIndex: new (folder: string) => VectraLocalIndex } {
+  try {
+    return require('vectra/lib/LocalIndex.js') as { LocalIndex: new (folder: string) => VectraLocalIndex };
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw cause;
+    throw new Error('The vectra export needs the vectra package, a development dependency absent from production installs: pass --no-vectra, or install dependencies with npm ci', { cause });
+  }
+}
+
 /**
  * Write the chunks and their vectors as a vectra `LocalIndex` inside a generation folder, so the
  * index opens with vectra's own tools. The service itself reads the compact `vectors.f32` instead.
  */
 export async function writeVectraIndex(generationDir: string, chunks: ChunkRecord[], vectors: Float32Array, dimensions: number): Promise<void> {
-  const { LocalIndex } = require('vectra/lib/LocalIndex.js') as { LocalIndex: new (folder: string) => VectraLocalIndex };
+  const { LocalIndex } = loadLocalIndex();
   const folder = path.join(generationDir, FILES.vectra);
   const index = new LocalIndex(folder);
   // No indexed metadata fields: vectra would then write one side file per item.

@@ -1,5 +1,5 @@
 import type { ModelFingerprint } from '../store/manifest.js';
-import { assertModelPresent, hashModelFile, ModelNotFoundError, modelFolder, modelMaxTokens, type EmbeddingConfig } from './model-config.js';
+import { assertModelPresent, hashModelFile, ModelNotFoundError, modelFolder, modelMaxTokens, readModelSource, type EmbeddingConfig } from './model-config.js';
 
 type Transformers = typeof import('@huggingface/transformers');
 type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
@@ -86,7 +86,10 @@ export class Embedder extends TokenCounter {
     });
     const dimensions = (await probe.embed(['dimension probe'])).length;
     const fileSha256 = await hashModelFile(config);
-    return new Embedder(tokenizer, maxTokens, model, { ...probe.fingerprint, dimensions, fileSha256 });
+    // The revision is recorded only when it names the very file loaded.
+    const source = readModelSource(config);
+    const revision = source?.sha256 === fileSha256 ? { revision: source.revision } : {};
+    return new Embedder(tokenizer, maxTokens, model, { ...probe.fingerprint, dimensions, fileSha256, ...revision });
   }
 
   /**

@@ -52,7 +52,7 @@ export class ModelNotFoundError extends Error {
     super(
       `Embedding model "${model}" could not be loaded: ${detail}. Looked in ${lookedIn}. ` +
         'Set MODEL_DIR to a folder that holds ORG/NAME/onnx/model_quantized.onnx with its tokenizer files, ' +
-        'choose another model with EMBEDDING_MODEL, or allow downloads with ALLOW_REMOTE_MODELS=true on a machine that can reach the model hub',
+        'choose another model with EMBEDDING_MODEL, or run `npm run build:index` where the model hub is reachable (it fetches the model into MODEL_DIR; the server never downloads)',
       options,
     );
   }
@@ -87,6 +87,27 @@ export function modelMaxTokens(config: EmbeddingConfig, tokenizerMax: number): n
     if (parsed.max_seq_length) return parsed.max_seq_length;
   }
   return Math.min(TRAINED_MAX_TOKENS[config.model] ?? tokenizerMax, tokenizerMax);
+}
+
+/** Written beside a model by `npm run build:index` when it fetched it: where from, and what it got. */
+export interface ModelSource {
+  id: string;
+  revision: string;
+  /** sha256 of the ONNX file as fetched. */
+  sha256: string;
+  url: string;
+  fetchedAt: string;
+}
+
+export const MODEL_SOURCE_FILE = 'rag512-source.json';
+
+/** The record of where the model was fetched from, or null for a model put in the folder by hand. */
+export function readModelSource(config: EmbeddingConfig): ModelSource | null {
+  try {
+    return JSON.parse(readFileSync(path.join(modelFolder(config), MODEL_SOURCE_FILE), 'utf8')) as ModelSource;
+  } catch {
+    return null;
+  }
 }
 
 /** sha256 of the model's ONNX file, streamed so the file never sits whole in memory. */

@@ -1,6 +1,6 @@
 import { readIndex, type LoadedIndex, type VectorPrecision } from '../store/index-files.js';
 import { readRows } from '../store/quantized-vectors.js';
-import { ManifestMismatchError } from '../store/errors.js';
+import { IndexModelMissingError, ManifestMismatchError } from '../store/errors.js';
 import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
@@ -33,6 +33,12 @@ export interface RetrieverOptions {
    * the model loads.
    */
   configuredModel?: string;
+  /**
+   * Refuse (IndexModelMissingError) an index with vectors when there is no embedder, rather than
+   * search it by keywords alone: the server's worker, whose model files should have shipped with
+   * the index. A worker left without the model on purpose (memory) does not set it.
+   */
+  requireModel?: boolean;
 }
 
 /** Hybrid search over one loaded index generation; the embedder is optional (lexical fallback). */
@@ -53,13 +59,16 @@ export class Retriever {
    * Open the live generation of `indexDir`. Refuses (ManifestMismatchError) an index built by
    * another model than the embedder, or than `configuredModel`.
    */
-  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, cacheEntries, precision = 'int8' }: RetrieverOptions): Promise<Retriever> {
+  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, requireModel = false, cacheEntries, precision = 'int8' }: RetrieverOptions): Promise<Retriever> {
     const index = await readIndex(indexDir, precision);
     const built = index.manifest.model;
     const known: KnownModel | undefined = embedder ? embedder.fingerprint : configuredModel ? { id: configuredModel } : undefined;
     if (built && known) {
       const differences = fingerprintDifferences(built, known);
       if (differences.length) throw new ManifestMismatchError(indexDir, differences.map(describeDifference));
+    }
+    if (built && !embedder && requireModel) {
+      throw new IndexModelMissingError(indexDir, built.id, withoutModelReason ?? 'no model');
     }
     const lexical = LexicalIndex.load(index.lexicalJson, index.dir);
     index.lexicalJson = '';

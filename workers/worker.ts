@@ -22,7 +22,8 @@ let retriever: Promise<Retriever> | undefined;
  * at run time). A worker started without the model (memory, see server/memory/model-admission.ts) never loads it.
  */
 function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
-  embedder ??= config.withoutModel ? Promise.resolve({ error: config.withoutModel }) : loadEmbedderOrReason(config.embedding);
+  // Remote models off whatever the config says: nothing is downloaded at run time.
+  embedder ??= config.withoutModel ? Promise.resolve({ error: config.withoutModel }) : loadEmbedderOrReason({ ...config.embedding, allowRemote: false });
   return embedder;
 }
 
@@ -36,7 +37,8 @@ function loadRetriever(): Promise<Retriever> {
         withoutModelReason: error,
         fusion: config.fusion,
         ...(config.searchCacheEntries !== undefined ? { cacheEntries: config.searchCacheEntries } : {}),
-        configuredModel: config.withoutModel ? config.embedding.model : undefined,
+        configuredModel: config.embedding.model,
+        requireModel: !config.withoutModel,
       }),
     )
     .then((opened) => {

@@ -1,1 +1,1 @@
-export { mappedLibraries, rssMbOf, startServerProcess, type ServerProcess } from '../../tools/testing/server-process.js';
+export { mappedLibraries, rssMbOf, runBuildIndex, startServerProcess, type ServerProcess } from '../../tools/testing/server-process.js';

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, DEFAULTS, loadConfig } from '../../server/config.js';
 import { DEFAULT_CACHE_LIMITS } from '../../workers/search-cache.js';
+import { BUILD_DEFAULTS } from '../../tools/build-index.js';
 
 const CWD = path.resolve('/srv/rag512');
 
@@ -18,12 +19,12 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 }
 
 describe('loadConfig defaults', () => {
-  it('serves the sample index under cwd on port 3000 when nothing is set', () => {
+  it('serves the index the build step writes (data/index under cwd) on port 3000 when nothing is set', () => {
     const config = loadConfig({}, CWD);
     expect(config.port).toBe(3000);
     expect(config.host).toBe('0.0.0.0');
-    expect(config.indexDir).toBe(path.join(CWD, 'data', 'sample-index'));
-    expect(config.sampleCorpusDir).toBe(path.join(CWD, 'corpus', 'handbook'));
+    expect(config.indexDir).toBe(path.join(CWD, 'data', 'index'));
+    expect(config.indexDir).toBe(path.resolve(CWD, BUILD_DEFAULTS.INDEX_DIR));
     expect(config.embedding).toEqual({ model: DEFAULTS.EMBEDDING_MODEL, modelDir: path.join(CWD, 'models'), allowRemote: false, dtype: 'q8' });
     expect(config.answers).toEqual({
       defaultTopK: 5,
@@ -50,14 +51,23 @@ describe('loadConfig defaults', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ PORT: '', INDEX_DIR: '' }, CWD)).toMatchObject({ port: 3000, sampleCorpusDir: path.join(CWD, 'corpus', 'handbook') });
+    expect(loadConfig({ PORT: '', INDEX_DIR: '' }, CWD)).toMatchObject({ port: 3000, indexDir: path.join(CWD, 'data', 'index') });
   });
 
-  it('serves INDEX_DIR, resolved against cwd, and builds no sample corpus when it is set', () => {
+  it('serves INDEX_DIR, resolved against cwd', () => {
     const config = loadConfig({ INDEX_DIR: 'my-index' }, CWD);
     expect(config.indexDir).toBe(path.join(CWD, 'my-index'));
-    expect(config.sampleCorpusDir).toBeNull();
     expect(loadConfig({ INDEX_DIR: '/data/idx' }, CWD).indexDir).toBe(path.resolve('/data/idx'));
+  });
+
+  it('never lets the server download a model: ALLOW_REMOTE_MODELS is for the build step only', () => {
+    expect(loadConfig({ ALLOW_REMOTE_MODELS: 'true' }, CWD).embedding.allowRemote).toBe(false);
+    expect(DEFAULTS).not.toHaveProperty('ALLOW_REMOTE_MODELS');
+    expect(BUILD_DEFAULTS.ALLOW_REMOTE_MODELS).toBe('true');
+  });
+
+  it('shares the model settings\' defaults with the build step, so both look for the same model in the same place', () => {
+    for (const key of ['EMBEDDING_MODEL', 'MODEL_DIR', 'MODEL_DTYPE', 'INDEX_DIR'] as const) expect(DEFAULTS[key]).toBe(BUILD_DEFAULTS[key]);
   });
 
   it('has no LLM without LLM_BASE_URL, even when other LLM variables are set', () => {
@@ -98,7 +108,6 @@ describe('loadConfig rules', () => {
     ['PORT', '-1', /must be an integer from 0 to 65535/],
     ['PORT', '3000.5', /must be an integer/],
     ['WARMUP', 'maybe', /must be true or false/],
-    ['ALLOW_REMOTE_MODELS', 'sometimes', /must be true or false/],
     ['MODEL_DTYPE', 'int4', /must be one of q8, fp32/],
     ['LOG_LEVEL', 'verbose', /must be one of debug, info, warn, error/],
     ['ABSTAIN_MIN_COVERAGE', '2', /must be a number from 0 to 1/],
@@ -135,10 +144,10 @@ describe('loadConfig rules', () => {
 
 describe('.env.example', () => {
   // Commented out (`# KEY=`) where setting it would change behaviour: the abstention floors, which an index's own calibration supplies unless set.
-  it('lists every variable of DEFAULTS as KEY= or # KEY= at the start of a line', async () => {
+  it('lists every variable of DEFAULTS and of the build step\'s BUILD_DEFAULTS as KEY= or # KEY= at the start of a line', async () => {
     const text = await readFile(path.resolve('.env.example'), 'utf8');
     const listed = new Set(text.split(/\r?\n/).flatMap((line) => /^(?:# )?([A-Z0-9_]+)=/.exec(line)?.[1] ?? []));
-    const missing = Object.keys(DEFAULTS).filter((key) => !listed.has(key));
+    const missing = [...Object.keys(DEFAULTS), ...Object.keys(BUILD_DEFAULTS)].filter((key) => !listed.has(key));
     expect(missing).toEqual([]);
   });
 });

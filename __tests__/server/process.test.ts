@@ -4,7 +4,7 @@ import path from 'node:path';
 import { prebuild } from '../../indexing/prebuild.js';
 import { completion, FakeLlm } from '../helpers/fake-llm.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
-import { mappedLibraries, rssMbOf, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { mappedLibraries, rssMbOf, runBuildIndex, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { tempDir } from '../helpers/temp.js';
 
 const LOG_MODULES = path.resolve('__tests__/fixtures/log-modules.mjs');
@@ -54,6 +54,9 @@ describe('the server as its own process', () => {
     expect(modules.filter((url) => HEAVY.test(url))).toEqual([]);
     expect((await mappedLibraries(pid)).filter((lib) => HEAVY.test(lib))).toEqual([]);
     expect(idleRss).toBeLessThan(100);
+    // The retrieval mode comes from the manifest, before any question and without the model.
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toMatchObject({ ready: true, retrieval: 'hybrid', model: { loaded: false } });
+    expect((await mappedLibraries(pid)).filter((lib) => HEAVY.test(lib))).toEqual([]);
 
     expect((await ask(server.url, 'How do I report a lost laptop?')).status).toBe(200);
     // The same checks now see the model's runtime (in the worker thread): they can fail.
@@ -112,29 +115,52 @@ describe('the server as its own process', () => {
     }
   });
 
-  it('with no model anywhere, builds the sample index lexical-only, serves it, and says so', async () => {
+  it('with no model anywhere, npm start\'s build step builds the sample lexical-only; the server says so before any question', async () => {
     const emptyModels = path.join(dir, 'no-models');
     await mkdir(emptyModels);
-    const env = { SAMPLE_INDEX_DIR: path.join(dir, 'sample-index'), MODEL_DIR: emptyModels };
-    const server = await start(env);
-    expect(server.logs.some((line) => line.includes('lexical-only index instead'))).toBe(true);
+    // No documents folder and no INDEX_DIR: the sample corpus, into the default data/index (here under a temp cwd).
+    const cwd = path.join(dir, 'laptop');
+    await mkdir(cwd);
+    const env = { SAMPLE_CORPUS_DIR: SAMPLE_CORPUS, MODEL_DIR: emptyModels, MODEL_HOST: 'http://127.0.0.1:9' };
+    const built = await runBuildIndex(['--lexical-fallback'], env, cwd);
+    expect(built.code).toBe(0);
+    expect(built.output).toMatch(/KEYWORD SEARCH ONLY/);
+    const server = await start({ ...env, INDEX_DIR: path.join(cwd, 'data/index') });
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { ready: boolean; retrieval: string; reason: string; index: { loaded: boolean } };
+    expect(ready).toMatchObject({ ready: true, retrieval: 'lexical', index: { loaded: false } });
+    expect(ready.reason).toMatch(/keyword search only/);
     const { status, body } = await ask(server.url, 'How many weeks of parental leave do I get?');
     expect(status).toBe(200);
     expect(body.retrieval).toBe('lexical');
     expect(body.mode).toBe('extractive');
     expect(body.citations.length).toBeGreaterThan(0);
     expect(body.notices.join(' ')).toMatch(/keyword search/);
-    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { ready: boolean; retrieval: string; reason: string };
-    expect(ready).toMatchObject({ ready: true, retrieval: 'lexical' });
-    expect(ready.reason).toMatch(/keyword search only/);
     server.child.kill('SIGTERM');
     await server.exited;
 
     // A second start finds the index current and does not rebuild it.
-    const again = await start(env);
-    expect(again.logs.some((line) => line.includes('Index is current'))).toBe(true);
-    again.child.kill('SIGTERM');
-    await again.exited;
+    const again = await runBuildIndex(['--lexical-fallback'], env, cwd);
+    expect(again.output).toContain('Index is current');
+  });
+
+  it('refuses an index whose model is not on disk, at boot, with the reason in /readyz, instead of searching it by keywords', async () => {
+    const server = await start({ INDEX_DIR: indexDir, MODEL_DIR: path.join(dir, 'no-models'), EMBEDDING_MODEL: STATIC_MODEL.model });
+    const res = await fetch(`${server.url}/readyz`);
+    const ready = (await res.json()) as { ready: boolean; retrieval: string; reason: string };
+    expect(res.status).toBe(503);
+    expect(ready).toMatchObject({ ready: false, retrieval: 'hybrid' });
+    expect(ready.reason).toMatch(/built with local\/static-use-wordpiece-512, which is not on disk/);
+    const answer = await ask(server.url, 'How do I report a lost laptop?');
+    expect(answer.status).toBe(503);
+    server.child.kill('SIGTERM');
+    await server.exited;
+
+    const other = await start({ INDEX_DIR: indexDir, MODEL_DIR: SHARED_MODELS, EMBEDDING_MODEL: 'Synthetic/tiny-random-bert' });
+    const mismatch = (await (await fetch(`${other.url}/readyz`)).json()) as { ready: boolean; reason: string };
+    expect(mismatch.ready).toBe(false);
+    expect(mismatch.reason).toMatch(/built for another model \(model local\/static-use-wordpiece-512 in the index, Synthetic\/tiny-random-bert configured\)/);
+    other.child.kill('SIGTERM');
+    await other.exited;
   });
 
   it('refuses to start on a bad variable, naming it and the rule', async () => {

@@ -98,13 +98,24 @@ describe('the search worker', () => {
     expect(value(await run<SearchOutput>(held, { task: 'search', query: 'jury duty pay', topK: 3, sentences: true })).sentenceSimilarity).toBeUndefined();
   });
 
-  it('falls back to lexical search, and says so, when no model can be loaded', async () => {
-    const piscina = open(sampleIndex, { ...STATIC_MODEL, model: 'Nobody/missing-model' });
+  it('falls back to lexical search, and says so, on an index built without vectors when no model can be loaded', async () => {
+    const lexicalIndex = path.join(dir, 'lexical');
+    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: lexicalIndex, embedding: STATIC_MODEL, lexicalOnly: true });
+    const piscina = open(lexicalIndex, { ...STATIC_MODEL, model: 'Nobody/missing-model' });
     const out = value(await run<SearchOutput>(piscina, { task: 'search', query: 'vacation days per year', topK: 3 }));
     expect(out.retrieval).toBe('lexical');
-    expect(out.degradedReason).toContain('MODEL_DIR');
+    expect(out.degradedReason).toContain('without vectors');
     expect(out.hits[0]!.source).toBe('leave/vacation-and-pto.md');
     expect(out.hits[0]!.scores.lexical).toBeDefined();
+  });
+
+  it('refuses an index with vectors whose model cannot be loaded, instead of quietly searching it by keywords', async () => {
+    const piscina = open(sampleIndex, { ...STATIC_MODEL, modelDir: path.join(dir, 'no-models') });
+    const result = await run<SearchOutput>(piscina, { task: 'search', query: 'vacation days per year', topK: 3 });
+    expect(result).toMatchObject({ ok: false, code: 'MODEL_NOT_FOUND' });
+    if (result.ok) return;
+    expect(result.message).toContain('local/static-use-wordpiece-512');
+    expect(result.message).toContain('not searched by keywords alone');
   });
 
   it('refuses an index built for another model, saying what differs and what to run', async () => {

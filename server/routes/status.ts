@@ -2,6 +2,7 @@ import type { AboutResponse, HealthResponse } from '../http/api-types.js';
 import type { Handler } from '../http/router.js';
 import type { MemoryGovernor } from '../memory/governor.js';
 import type { WorkerGate } from '../worker-gate/worker-gate.js';
+import type { IndexCheck } from '../index-check.js';
 import { memoryReport, readiness } from './status-reports.js';
 
 /** What `/readyz` and `/` describe. */
@@ -10,6 +11,8 @@ export interface About {
   indexDir: string;
   embeddingModel: string;
   llmModel: string | null;
+  /** What the boot check read from the index's manifest; absent where no check ran (tests). */
+  index?: IndexCheck | null;
 }
 
 /** What the status routes read: the gate's stats, the governor's snapshot, the shutdown flag. */
@@ -48,7 +51,7 @@ export const healthHandler: Handler = (ctx) => {
 export function readyHandler(deps: StatusDeps): Handler {
   return (ctx) => {
     const { about } = deps;
-    const report = readiness({ stats: deps.gate.snapshot(), memory: deps.memory?.snapshot() ?? null, shuttingDown: deps.isShuttingDown(), indexDir: about.indexDir, embeddingModel: about.embeddingModel, llmModel: about.llmModel });
+    const report = readiness({ stats: deps.gate.snapshot(), memory: deps.memory?.snapshot() ?? null, shuttingDown: deps.isShuttingDown(), indexDir: about.indexDir, embeddingModel: about.embeddingModel, llmModel: about.llmModel, index: about.index ?? null });
     ctx.status = report.ready ? 200 : 503;
     ctx.body = report;
   };

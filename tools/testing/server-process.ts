@@ -22,8 +22,9 @@ export const SERVER_ENTRY = path.join(repoRoot, 'dist/server/index.js');
  * Start a server entry (by default `dist/server/index.js`) as its own process and wait until it
  * logs that it listens. The environment is only `PATH` plus `env`: nothing leaks in from ours.
  */
-export async function startServerProcess(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000, entry = SERVER_ENTRY): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, nodeArgs: string[] = [], timeoutMs = 60_000, entry = SERVER_ENTRY, cwd?: string): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, entry], {
+    ...(cwd ? { cwd } : {}),
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,6 +51,19 @@ export async function startServerProcess(env: Record<string, string>, nodeArgs: 
     });
   });
   return { child, url, logs, exited };
+}
+
+/**
+ * Run the build step (`dist/tools/build-index-cli.js`, what `npm run build:index` runs) in `cwd`
+ * with only `PATH` plus `env`; resolves with its exit code and its output, stdout and stderr together.
+ */
+export function runBuildIndex(args: string[], env: Record<string, string>, cwd: string, timeoutMs = 120_000): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/tools/build-index-cli.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString('utf8')));
+  child.stderr.on('data', (data: Buffer) => (output += data.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, output }))));
 }
 
 /**

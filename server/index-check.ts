@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { locateIndex, readManifest } from '../store/index-files.js';
+import type { Manifest } from '../store/manifest.js';
+import { describeDifference, fingerprintDifferences } from '../store/model-fingerprint.js';
+import { assertModelPresent, hashModelFile, modelFilePath, type EmbeddingConfig } from '../workers/model-config.js';
+
+/** What the boot check found: the index's retrieval mode, read from its manifest, and whether it can be served. */
+export interface IndexCheck {
+  /** False: questions cannot be answered from this index with this configuration (`reason` says why). */
+  ok: boolean;
+  /** What the manifest allows: `hybrid` with vectors and their model, `lexical` (keyword search) without; null without a readable index. */
+  retrieval: 'hybrid' | 'lexical' | null;
+  reason?: string;
+  generation: string | null;
+  chunks: number;
+}
+
+const REBUILD = 'run `npm run build:index` (npm start and the deploy builds run it)';
+
+/** The index's model against the configured one and the file on disk; the refusal, or null when they agree. */
+async function modelRefusal(manifest: Manifest, embedding: EmbeddingConfig): Promise<string | null> {
+  const built = manifest.model!;
+  const byId = fingerprintDifferences(built, { id: embedding.model });
+  if (byId.length) return `the index was built for another model (${byId.map(describeDifference).join('; ')}): set EMBEDDING_MODEL=${built.id}, or ${REBUILD}`;
+  try {
+    assertModelPresent({ ...embedding, allowRemote: false });
+  } catch (error) {
+    return `the index was built with ${built.id}, which is not on disk (${(error as Error).message.split('. ')[0]}): ship the models folder the build step filled, or ${REBUILD}`;
+  }
+  const bySha = fingerprintDifferences(built, { fileSha256: await hashModelFile(embedding) });
+  if (bySha.length) return `the index was built with another file of ${built.id} (${bySha.map(describeDifference).join('; ')}, ${modelFilePath(embedding)}): ${REBUILD}`;
+  return null;
+}
+
+/**
+ * Read the live generation's manifest and check it against the configured model, without loading
+ * the model: the retrieval mode is known before the first question, and an index this server
+ * cannot search as it was built is refused with the reason instead of served by keywords alone.
+ * Cheap: one JSON file and one streamed hash of the ONNX file.
+ */
+export async function checkIndex(indexDir: string, embedding: EmbeddingConfig): Promise<IndexCheck> {
+  let generationDir: string;
+  let manifest: Manifest;
+  try {
+    generationDir = await locateIndex(indexDir);
+    manifest = await readManifest(generationDir);
+  } catch (error) {
+    const detail = (error as { code?: string }).code === 'INDEX_NOT_FOUND' ? `no index in ${indexDir}` : (error as Error).message;
+    return { ok: false, retrieval: null, reason: `${detail}: ${REBUILD}`, generation: null, chunks: 0 };
+  }
+  const found = { generation: path.basename(generationDir), chunks: manifest.corpus.chunks };
+  if (!manifest.model) {
+    return { ok: true, retrieval: 'lexical', reason: 'the index was built without an embedding model; `npm run build:index` adds vectors once the model is available', ...found };
+  }
+  const refusal = await modelRefusal(manifest, embedding);
+  return refusal ? { ok: false, retrieval: 'hybrid', reason: refusal, ...found } : { ok: true, retrieval: 'hybrid', ...found };
+}
