@@ -1,5 +1,5 @@
 import { formatTableRow, isTableRow, tableCells } from '../text/table-rows.js';
-import { htmlTablesToMarkdown } from './html-tables.js';
+import { htmlToMarkdown } from './html-to-markdown.js';
 import { isTableRule, markdownBlocks } from './markdown-blocks.js';
 
 /** A source document reduced to the readable text a person sees, with its section structure. */
@@ -71,22 +71,7 @@ function stripTemplateTags(text: string): string {
     .replace(/\{#[\s\S]*?#\}/g, '');
 }
 
-/**
- * HTML to Markdown: headings become `#` lines, tables pipe rows, list items `- ` lines, block ends
- * paragraph breaks and `<br>` a hard break (two trailing spaces); other tags go. A `<br>` inside a
- * pipe-table row becomes a space, since a row must stay on one line.
- */
-function stripHtml(text: string): string {
-  return htmlTablesToMarkdown(text.replace(/<!--[\s\S]*?-->/g, '').replace(/<(script|style|template|svg)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ''))
-    .replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_, level: string, inner: string) => `\n\n${'#'.repeat(Number(level))} ${inner.replace(/\s+/g, ' ').trim()}\n\n`)
-    .replace(/^.*\|.*$/gm, (row) => row.replace(/<br\s*\/?>/gi, ' '))
-    .replace(/<br\s*\/?>/gi, '  \n')
-    .replace(/<li\b[^>]*>/gi, '\n- ')
-    .replace(/<\/li\s*>/gi, '')
-    .replace(/<\/(p|div|tr|table|ul|ol|section|article|blockquote|pre|dd|dt|summary|details)\s*>/gi, '\n\n')
-    .replace(/<(td|th)\b[^>]*>/gi, ' ')
-    .replace(/<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>/g, '');
-}
+const AUTOLINK = /<((?:https?|mailto):[^<>\s]+|[^\s<>@]+@[^\s<>@]+)>/g;
 
 /** Links and images keep their text and lose their targets; they may wrap across lines. */
 function stripLinkTargets(markup: string): string {
@@ -240,14 +225,12 @@ export function cleanDocument(source: string, format: DocumentFormat, relativePa
     return { title: titleFromPath(relativePath), text, sections: text ? [{ headings: [], start: 0, end: text.length }] : [] };
   }
   const { body, title: metaTitle } = frontMatter(normalized);
-  let markup = stripTemplateTags(body);
-  let htmlTitle: string | undefined;
-  if (format === 'html') {
-    htmlTitle = /<title\b[^>]*>([\s\S]*?)<\/title\s*>/i.exec(markup)?.[1]?.replace(/\s+/g, ' ').trim();
-    markup = markup.replace(/<head\b[^>]*>[\s\S]*?<\/head\s*>/i, '');
-  }
-  markup = stripLinkTargets(stripHtml(markup));
-  const provisional = metaTitle ?? (htmlTitle ? decodeEntities(htmlTitle) : undefined);
+  const templated = stripTemplateTags(body);
+  // In Markdown, an autolink (`<https://…>`, `<someone@example.com>`) is text, not a tag.
+  const converted = format === 'html' ? htmlToMarkdown(templated, 'collapse') : htmlToMarkdown(templated.replace(AUTOLINK, '$1'), 'keep');
+  const markup = stripLinkTargets(converted.markdown);
+  const htmlTitle = format === 'html' ? converted.title : undefined;
+  const provisional = metaTitle ?? (htmlTitle || undefined);
   const parsed = markdownToText(markup, provisional ?? '');
   if (provisional) return { title: parsed.title, text: parsed.text, sections: parsed.sections };
   // A heading further down names a part of the page, not the page: it stays a heading.
