@@ -14,17 +14,12 @@ export interface Section {
   headings: string[];
   start: number;
   end: number;
+  /** The page it is on (1-based), for formats with pages (PDF); such a section never spans two. */
+  page?: number;
 }
 
+/** The text formats `cleanDocument` reads (PDF and DOCX readers end in one of them, or build sections themselves). */
 export type DocumentFormat = 'markdown' | 'html' | 'text';
-
-export function formatOf(file: string): DocumentFormat | undefined {
-  const ext = file.slice(file.lastIndexOf('.')).toLowerCase();
-  if (ext === '.md' || ext === '.markdown') return 'markdown';
-  if (ext === '.html' || ext === '.htm') return 'html';
-  if (ext === '.txt') return 'text';
-  return undefined;
-}
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', mdash: '—', ndash: '–', hellip: '…', rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“', copy: '©' };
 
@@ -206,7 +201,8 @@ function trimSection(text: string, section: Section): Section {
   return { ...section, start, end };
 }
 
-function titleFromPath(relativePath: string): string {
+/** A title from a file name: `remote-work_policy.md` is "Remote work policy". */
+export function titleFromPath(relativePath: string): string {
   const base = relativePath.split('/').pop() ?? relativePath;
   const stem = base.replace(/\.[^.]+$/, '').replace(/[-_]+/g, ' ').trim();
   return stem ? stem[0]!.toUpperCase() + stem.slice(1) : relativePath;
