@@ -138,7 +138,8 @@ class Conversion {
     else if (name === 'li') this.write(this.inline() ? ' ' : '\n- ');
     else if (name === 'pre') {
       this.pre++;
-      this.write(this.inline() ? ' ' : '\n\n');
+      // A code fence: the cleaner keeps its lines as they are instead of joining them as a paragraph.
+      this.write(this.inline() ? ' ' : '\n\n```\n');
     } else if (BLOCKS.has(name)) this.write(this.inline() ? ' ' : '\n\n');
     openTablePart(this.tables[this.tables.length - 1], name);
   }
@@ -168,7 +169,7 @@ class Conversion {
     if (HEADING.test(name) && this.heading) return this.closeHeading();
     if (name === 'pre') {
       this.pre = Math.max(0, this.pre - 1);
-      return this.write(this.inline() ? ' ' : '\n\n');
+      return this.write(this.inline() ? ' ' : '\n```\n\n');
     }
     const table = this.tables[this.tables.length - 1];
     if (name === 'table' && table) return this.closeTable(table);
