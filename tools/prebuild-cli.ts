@@ -115,12 +115,21 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
   };
 }
 
+/** Skipped files in the summary, each with its reason; a long list is cut (every one was also warned about). */
+const MAX_SKIPPED_LINES = 20;
+
+function skippedLines(skipped: PrebuildReport['skipped']): string[] {
+  const lines = skipped.slice(0, MAX_SKIPPED_LINES).map((doc) => `    skipped   ${doc.source}: ${doc.reason}`);
+  if (skipped.length > MAX_SKIPPED_LINES) lines.push(`    skipped   … and ${skipped.length - MAX_SKIPPED_LINES} more`);
+  return lines;
+}
+
 export function formatSummary(report: PrebuildReport): string {
   const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
   return [
     `Index ready: ${report.generationDir}`,
     `  documents   ${report.documents} (${report.skipped.length} skipped, ${report.reusedDocuments} unchanged and reused)`,
-    ...report.skipped.map((doc) => `    skipped   ${doc.source}: ${doc.reason}`),
+    ...skippedLines(report.skipped),
     `  chunks      ${report.chunks} (${report.embeddedChunks} embedded, ${report.reusedChunks} reused)`,
     `  tokens      ${report.tokens}`,
     `  model       ${report.manifest.model ? `${report.manifest.model.id} (${report.manifest.model.dimensions} dims)` : 'none: lexical only'}`,
