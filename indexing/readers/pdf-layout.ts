@@ -60,12 +60,13 @@ export function pageLines(items: PlacedText[]): Line[] {
 }
 
 /**
- * Two lines of one paragraph joined: a word hyphenated at the line end ("infor-" + "mation")
- * is joined whole when the next line goes on in lower case; otherwise a space.
+ * Two lines of one paragraph joined by a space, except at a hyphen after a letter: a word
+ * broken there ("infor-" + "mation") is joined whole when the next line goes on in lower case,
+ * and a compound ("Self-" + "Service") keeps its hyphen, with no space after it.
  */
 function joinLines(before: string, after: string): string {
   if (before.endsWith('\u00ad')) return before.slice(0, -1) + after;
-  if (/\p{L}-$/u.test(before) && /^\p{Ll}/u.test(after)) return before.slice(0, -1) + after;
+  if (/\p{L}-$/u.test(before)) return /^\p{Ll}/u.test(after) ? before.slice(0, -1) + after : before + after;
   return `${before} ${after}`;
 }
 
