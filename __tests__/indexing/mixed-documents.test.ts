@@ -65,6 +65,12 @@ describe('a folder of PDF, Word and HTML documents, built and asked through the 
     expect(body.answer).toContain(answer);
   });
 
+  it('gives the page with each PDF passage a search returns', async () => {
+    const res = await fetch(`${server!.url}/api/search?q=${encodeURIComponent(MIXED_QUESTIONS[0]!.question)}&k=3`);
+    const body = (await res.json()) as { results: { source: string; page?: number; start: number; end: number }[] };
+    expect(body.results[0]).toMatchObject({ source: 'facilities.pdf', page: 2 });
+  });
+
   it('refuses a strict build with skipped files, leaving the live index as it was', async () => {
     const before = await locateIndex(indexDir);
     await expect(prebuild({ docsDir, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false, strict: true })).rejects.toThrow(SkippedDocumentsError);

@@ -27,10 +27,17 @@ function openFailure(error: unknown): string {
   return `unreadable PDF (${errorMessage(error)})`;
 }
 
+/**
+ * The Title of the document's Info dictionary, unless it is what office software fills in by
+ * itself: a file name ("Microsoft Word - leave.docx", "scan0001.pdf") or "Untitled".
+ */
 async function documentTitle(pdf: PdfDocument): Promise<string | undefined> {
   const { info } = await pdf.getMetadata().catch(() => ({ info: undefined }));
   const title = (info as { Title?: unknown } | undefined)?.Title;
-  return typeof title === 'string' && title.trim() ? title.replace(/\s+/g, ' ').trim() : undefined;
+  if (typeof title !== 'string') return undefined;
+  const text = title.replace(/\s+/g, ' ').trim();
+  if (!text || /^untitled$/i.test(text) || /\.(docx?|pdf|odt|rtf|txt|pptx?|xlsx?)$/i.test(text)) return undefined;
+  return text;
 }
 
 /** Each page's text, in page order; a page without text is an empty string. */

@@ -27,9 +27,10 @@ describe('readPdf', () => {
     ]);
   });
 
-  it('titles a PDF without a Title by its file name and leaves out pages with no text', async () => {
+  it('titles a PDF without a Title (or with a file name for one) by its file name, and leaves out pages with no text', async () => {
     const doc = await readOk(makePdf([[], ['Only the second page has text.']]), 'docs/travel-rules.pdf');
     expect(doc.title).toBe('Travel rules');
+    expect((await readOk(makePdf([['Text.']], { title: 'Microsoft Word - travel.docx' }), 'travel-rules.pdf')).title).toBe('Travel rules');
     expect(doc.sections).toEqual([{ headings: [], start: 0, end: doc.text.length, page: 2 }]);
   });
 
