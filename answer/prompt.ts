@@ -31,7 +31,7 @@ export function headingTrail(hit: SearchHit): string {
  */
 export function buildMessages(question: string, passages: SearchHit[], maxPassageChars = 1500): ChatMessage[] {
   const numbered = passages
-    .map((hit, i) => `[${i + 1}] ${headingTrail(hit)} (${hit.source}${hit.page !== undefined ? `, page ${hit.page}` : ''})\n${hit.text.length > maxPassageChars ? `${hit.text.slice(0, maxPassageChars)}…` : hit.text}`)
+    .map((hit, i) => `[${i + 1}] ${headingTrail(hit)} (${hit.source})\n${hit.text.length > maxPassageChars ? `${hit.text.slice(0, maxPassageChars)}…` : hit.text}`)
     .join('\n\n');
   return [
     { role: 'system', content: SYSTEM },
