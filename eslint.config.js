@@ -9,28 +9,32 @@ import tseslint from 'typescript-eslint';
  */
 const HEAVY = ['@huggingface/transformers', 'onnxruntime-node', 'vectra', 'vectra/*'];
 const HTTP_AND_THREADS = ['koa', 'koa/*', 'ky', 'piscina'];
+/** The build's document readers: only indexing/ loads them, and never the server or the worker. */
+const DOCUMENT_READERS = ['pdfjs-dist', 'pdfjs-dist/*', 'mammoth', 'mammoth/*', 'htmlparser2', 'htmlparser2/*'];
 const ours = (...folders) => folders.map((folder) => `**/${folder}/**`);
 
 const importGraph = {
   'server/**/*.ts': [
     { group: [...HEAVY], message: 'The main thread never loads the model or vectra: that lives behind the worker.' },
+    { group: [...DOCUMENT_READERS], message: 'Document readers (PDF, DOCX, HTML) run at build time only, in indexing/.' },
     { group: ours('indexing', 'evaluation', 'tools'), message: 'The server does not depend on the build pipeline, the evaluation or the tools.' },
     { group: [...ours('workers'), '!**/workers/model-config.js'], allowTypeImports: true, message: 'The server imports only types from workers/ (and model-config): the worker\'s code runs in the worker.' },
   ],
   'answer/**/*.ts': [
-    { group: [...HEAVY, ...HTTP_AND_THREADS], message: 'answer/ is pure functions of hits: no HTTP, no threads, no model.' },
+    { group: [...HEAVY, ...HTTP_AND_THREADS, ...DOCUMENT_READERS], message: 'answer/ is pure functions of hits: no HTTP, no threads, no model.' },
     { group: ours('server', 'indexing', 'evaluation', 'tools'), message: 'answer/ defines the ports it needs; the server implements them.' },
     { group: ours('workers'), allowTypeImports: true, message: 'answer/ imports only the protocol\'s types from workers/.' },
   ],
   'text/**/*.ts': [
-    { group: [...HEAVY, ...HTTP_AND_THREADS, '../**'], message: 'text/ (words, stems, sentences) depends on nothing of ours: every thread and the build share it.' },
+    { group: [...HEAVY, ...HTTP_AND_THREADS, ...DOCUMENT_READERS, '../**'], message: 'text/ (words, stems, sentences) depends on nothing of ours: every thread and the build share it.' },
   ],
   'workers/**/*.ts': [
     { group: [...HTTP_AND_THREADS], message: 'The worker thread needs no HTTP client or server.' },
+    { group: [...DOCUMENT_READERS], message: 'Document readers (PDF, DOCX, HTML) run at build time only, in indexing/.' },
     { group: ours('server', 'answer', 'indexing', 'evaluation', 'tools'), message: 'The worker imports only store/ and text/.' },
   ],
   'store/**/*.ts': [
-    { group: [...HEAVY.filter((name) => !name.startsWith('vectra')), ...HTTP_AND_THREADS, '../**'], message: 'store/ (the index on disk) imports nothing of ours.' },
+    { group: [...HEAVY.filter((name) => !name.startsWith('vectra')), ...HTTP_AND_THREADS, ...DOCUMENT_READERS, '../**'], message: 'store/ (the index on disk) imports nothing of ours.' },
   ],
   'indexing/**/*.ts': [
     { group: [...HTTP_AND_THREADS], message: 'The build pipeline runs in its own process: no HTTP, no pool.' },
@@ -71,4 +75,14 @@ export default tseslint.config(
     files: [files],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
   })),
+  {
+    // no-restricted-imports sees only static imports; the readers are loaded with import().
+    files: ['server/**/*.ts', 'workers/**/*.ts', 'answer/**/*.ts', 'store/**/*.ts', 'text/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: 'ImportExpression[source.value=/^(pdfjs-dist|mammoth|htmlparser2)(\\/|$)/]',
+        message: 'Document readers (PDF, DOCX, HTML) run at build time only, in indexing/.',
+      }],
+    },
+  },
 );

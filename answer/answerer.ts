@@ -24,6 +24,8 @@ export interface Citation {
   /** Character span of the passage in the source's cleaned text: `text.slice(start, end)`. */
   start: number;
   end: number;
+  /** The page of a PDF the passage is on (1-based); absent for formats without pages. */
+  page?: number;
   snippet: string;
   score: number;
 }
@@ -87,6 +89,7 @@ function toCitation(hit: SearchHit, n: number): Citation {
     heading: headingOf(hit),
     start: hit.start,
     end: hit.end,
+    ...(hit.page !== undefined ? { page: hit.page } : {}),
     snippet: snippet(hit.text),
     score: Number(hit.score.toFixed(6)),
   };

@@ -23,7 +23,7 @@ interface TableHeader {
 }
 
 /** Bump whenever cleaning or chunking output changes, so incremental builds do not reuse stale chunks. */
-export const CHUNKER_REVISION = 6;
+export const CHUNKER_REVISION = 7;
 
 /** [CLS] and [SEP]: every embedded input carries both. */
 const SPECIAL_TOKENS = 2;
@@ -75,6 +75,7 @@ export function chunkDocument(doc: CleanDocument, source: string, params: Chunki
         end: last.end,
         text,
         tokens: SPECIAL_TOKENS + prefixTokens + groupTokens(group),
+        ...(section.page !== undefined ? { page: section.page } : {}),
       });
     }
   }

@@ -1,5 +1,5 @@
 import { formatTableRow, isTableRow, tableCells } from '../text/table-rows.js';
-import { htmlTablesToMarkdown } from './html-tables.js';
+import { htmlToMarkdown } from './html-to-markdown.js';
 import { isTableRule, markdownBlocks } from './markdown-blocks.js';
 
 /** A source document reduced to the readable text a person sees, with its section structure. */
@@ -14,17 +14,12 @@ export interface Section {
   headings: string[];
   start: number;
   end: number;
+  /** The page it is on (1-based), for formats with pages (PDF); such a section never spans two. */
+  page?: number;
 }
 
+/** The text formats `cleanDocument` reads (PDF and DOCX readers end in one of them, or build sections themselves). */
 export type DocumentFormat = 'markdown' | 'html' | 'text';
-
-export function formatOf(file: string): DocumentFormat | undefined {
-  const ext = file.slice(file.lastIndexOf('.')).toLowerCase();
-  if (ext === '.md' || ext === '.markdown') return 'markdown';
-  if (ext === '.html' || ext === '.htm') return 'html';
-  if (ext === '.txt') return 'text';
-  return undefined;
-}
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', mdash: '—', ndash: '–', hellip: '…', rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“', copy: '©' };
 
@@ -71,22 +66,7 @@ function stripTemplateTags(text: string): string {
     .replace(/\{#[\s\S]*?#\}/g, '');
 }
 
-/**
- * HTML to Markdown: headings become `#` lines, tables pipe rows, list items `- ` lines, block ends
- * paragraph breaks and `<br>` a hard break (two trailing spaces); other tags go. A `<br>` inside a
- * pipe-table row becomes a space, since a row must stay on one line.
- */
-function stripHtml(text: string): string {
-  return htmlTablesToMarkdown(text.replace(/<!--[\s\S]*?-->/g, '').replace(/<(script|style|template|svg)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ''))
-    .replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_, level: string, inner: string) => `\n\n${'#'.repeat(Number(level))} ${inner.replace(/\s+/g, ' ').trim()}\n\n`)
-    .replace(/^.*\|.*$/gm, (row) => row.replace(/<br\s*\/?>/gi, ' '))
-    .replace(/<br\s*\/?>/gi, '  \n')
-    .replace(/<li\b[^>]*>/gi, '\n- ')
-    .replace(/<\/li\s*>/gi, '')
-    .replace(/<\/(p|div|tr|table|ul|ol|section|article|blockquote|pre|dd|dt|summary|details)\s*>/gi, '\n\n')
-    .replace(/<(td|th)\b[^>]*>/gi, ' ')
-    .replace(/<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>/g, '');
-}
+const AUTOLINK = /<((?:https?|mailto):[^<>\s]+|[^\s<>@]+@[^\s<>@]+)>/g;
 
 /** Links and images keep their text and lose their targets; they may wrap across lines. */
 function stripLinkTargets(markup: string): string {
@@ -221,7 +201,8 @@ function trimSection(text: string, section: Section): Section {
   return { ...section, start, end };
 }
 
-function titleFromPath(relativePath: string): string {
+/** A title from a file name: `remote-work_policy.md` is "Remote work policy". */
+export function titleFromPath(relativePath: string): string {
   const base = relativePath.split('/').pop() ?? relativePath;
   const stem = base.replace(/\.[^.]+$/, '').replace(/[-_]+/g, ' ').trim();
   return stem ? stem[0]!.toUpperCase() + stem.slice(1) : relativePath;
@@ -240,14 +221,12 @@ export function cleanDocument(source: string, format: DocumentFormat, relativePa
     return { title: titleFromPath(relativePath), text, sections: text ? [{ headings: [], start: 0, end: text.length }] : [] };
   }
   const { body, title: metaTitle } = frontMatter(normalized);
-  let markup = stripTemplateTags(body);
-  let htmlTitle: string | undefined;
-  if (format === 'html') {
-    htmlTitle = /<title\b[^>]*>([\s\S]*?)<\/title\s*>/i.exec(markup)?.[1]?.replace(/\s+/g, ' ').trim();
-    markup = markup.replace(/<head\b[^>]*>[\s\S]*?<\/head\s*>/i, '');
-  }
-  markup = stripLinkTargets(stripHtml(markup));
-  const provisional = metaTitle ?? (htmlTitle ? decodeEntities(htmlTitle) : undefined);
+  const templated = stripTemplateTags(body);
+  // In Markdown, an autolink (`<https://…>`, `<someone@example.com>`) is text, not a tag.
+  const converted = format === 'html' ? htmlToMarkdown(templated, 'collapse') : htmlToMarkdown(templated.replace(AUTOLINK, '$1'), 'keep');
+  const markup = stripLinkTargets(converted.markdown);
+  const htmlTitle = format === 'html' ? converted.title : undefined;
+  const provisional = metaTitle ?? (htmlTitle || undefined);
   const parsed = markdownToText(markup, provisional ?? '');
   if (provisional) return { title: parsed.title, text: parsed.text, sections: parsed.sections };
   // A heading further down names a part of the page, not the page: it stays a heading.

@@ -1,9 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import { cleanDocument, formatOf, type CleanDocument } from './clean-text.js';
+import type { CleanDocument } from './clean-text.js';
+import { formatOf, READERS } from './readers/formats.js';
+import { errorMessage, isUnreadable } from './readers/read-result.js';
 
-export const DEFAULT_INCLUDE = ['**/*.md', '**/*.markdown', '**/*.txt', '**/*.html', '**/*.htm'];
+export const DEFAULT_INCLUDE = ['**/*.md', '**/*.markdown', '**/*.txt', '**/*.html', '**/*.htm', '**/*.pdf', '**/*.docx'];
 export const DEFAULT_EXCLUDE = ['**/node_modules/**', '**/.*/**', '**/.*'];
 
 export interface SourceDocument extends CleanDocument {
@@ -28,9 +30,11 @@ export async function listDocuments(root: string, include = DEFAULT_INCLUDE, exc
     .sort();
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Read and clean one document; a reason instead when it is binary, empty or unreadable. */
+/**
+ * Read and clean one document with the reader for its format; a reason instead when it is empty,
+ * unreadable, binary where text is expected, scanned, encrypted or corrupt. Never throws for a bad
+ * file: a reader that fails unexpectedly becomes a skip reason too.
+ */
 export async function loadDocument(root: string, source: string): Promise<SourceDocument | SkippedDocument> {
   let bytes: Buffer;
   try {
@@ -39,16 +43,11 @@ export async function loadDocument(root: string, source: string): Promise<Source
     return { source, reason: `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
   if (bytes.length === 0) return { source, reason: 'empty file' };
-  if (bytes.subarray(0, 8192).includes(0)) return { source, reason: 'binary content' };
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { source, reason: 'not UTF-8 text' };
-  }
-  const cleaned = cleanDocument(text, formatOf(source) ?? 'text', source);
-  if (!cleaned.text.trim() || cleaned.sections.length === 0) return { source, reason: 'no readable text after cleaning' };
-  return { source, ...cleaned };
+  const format = formatOf(source) ?? 'text';
+  const read = await READERS[format](bytes, source).catch((error: unknown) => ({ reason: `unreadable ${format} (${errorMessage(error)})` }));
+  if (isUnreadable(read)) return { source, reason: read.reason };
+  if (!read.text.trim() || read.sections.length === 0) return { source, reason: 'no readable text after cleaning' };
+  return { source, ...read };
 }
 
 export function isSkipped(doc: SourceDocument | SkippedDocument): doc is SkippedDocument {

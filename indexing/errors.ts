@@ -11,7 +11,18 @@ export class NoDocumentsError extends Error {
   override name = 'NoDocumentsError';
   readonly code = 'NO_DOCUMENTS';
   constructor(readonly docsDir: string, readonly skipped: number) {
-    super(`No readable .md, .markdown, .txt or .html documents in ${docsDir} (${skipped} skipped); the previous index, if any, is unchanged`);
+    super(`No readable .md, .markdown, .txt, .html, .pdf or .docx documents in ${docsDir} (${skipped} skipped); the previous index, if any, is unchanged`);
+  }
+}
+
+/** A strict build refuses to go live with any document left out. */
+export class SkippedDocumentsError extends Error {
+  override name = 'SkippedDocumentsError';
+  readonly code = 'DOCUMENTS_SKIPPED';
+  constructor(readonly docsDir: string, readonly skipped: { source: string; reason: string }[]) {
+    const listed = skipped.slice(0, 5).map((doc) => `${doc.source} (${doc.reason})`).join(', ');
+    const more = skipped.length > 5 ? ` and ${skipped.length - 5} more` : '';
+    super(`Strict build: ${skipped.length} document(s) in ${docsDir} could not be read: ${listed}${more}; the previous index, if any, is unchanged`);
   }
 }
 

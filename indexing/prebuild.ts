@@ -17,7 +17,7 @@ import type { EmbeddingConfig } from '../workers/model-config.js';
 import { acquireBuildLock } from './build-lock.js';
 import { calibrateRelevance, type CalibrationSettings } from './calibrate.js';
 import { isSkipped, listDocuments, loadDocument, type SkippedDocument, type SourceDocument } from './documents.js';
-import { DocsNotFoundError, NoDocumentsError } from './errors.js';
+import { DocsNotFoundError, NoDocumentsError, SkippedDocumentsError } from './errors.js';
 import { readGateQuestions, runQualityGate, type QualityGateOptions, type QualityVerdict } from './quality-gate.js';
 import { packageVersion } from '../store/package-version.js';
 
@@ -33,6 +33,8 @@ export interface PrebuildOptions {
   overlapTokens?: number;
   include?: string[];
   exclude?: string[];
+  /** Fail the build (SkippedDocumentsError) when any document is skipped, instead of reporting it. */
+  strict?: boolean;
   /** Build without vectors (no model needed); the service then searches lexically. */
   lexicalOnly?: boolean;
   /** Re-embed every document even when an earlier generation has its vectors. */
@@ -178,6 +180,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     const previous = options.full ? undefined : await previousGeneration(outDir, model, chunking);
 
     const { docs, skipped } = await readCorpus(docsDir, options);
+    if (options.strict && skipped.length) throw new SkippedDocumentsError(docsDir, skipped);
     if (docs.length === 0) throw new NoDocumentsError(docsDir, skipped.length);
 
     const chunks: ChunkRecord[] = [];

@@ -12,6 +12,8 @@ export interface ChunkRecord {
   text: string;
   /** Model tokens in the text that was embedded (title and heading trail included). */
   tokens: number;
+  /** The page the passage is on (1-based), for documents with pages (PDF); absent for the others. */
+  page?: number;
 }
 
 /** What the index remembers of each source document, for incremental rebuilds. */

@@ -36,7 +36,7 @@ export async function writeVectraIndex(generationDir: string, chunks: ChunkRecor
     chunks.map((chunk, row) => ({
       id: chunk.id,
       vector: Array.from(vectors.subarray(row * dimensions, (row + 1) * dimensions)),
-      metadata: { source: chunk.source, title: chunk.title, heading: chunk.headings.join(' > '), start: chunk.start, end: chunk.end, text: chunk.text },
+      metadata: { source: chunk.source, title: chunk.title, heading: chunk.headings.join(' > '), start: chunk.start, end: chunk.end, ...(chunk.page !== undefined ? { page: chunk.page } : {}), text: chunk.text },
     })),
   );
   // vectra writes in place without fsync; make its files durable before the generation is committed.

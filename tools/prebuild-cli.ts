@@ -17,7 +17,8 @@ export const EXIT_REFUSED = 3;
 
 export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index folder> [options]
 
-  --docs <folder>         documents to index (.md, .markdown, .txt, .html), searched recursively
+  --docs <folder>         documents to index (.md, .markdown, .txt, .html, .htm, .pdf, .docx), searched recursively;
+                          files that cannot be read (scanned or encrypted PDF, corrupt file) are skipped with a reason
   --out <folder>          index folder; the new generation replaces the live one atomically
   --model <ORG/NAME>      embedding model (env EMBEDDING_MODEL, default ${DEFAULT_EMBEDDING_CONFIG.model})
   --model-dir <folder>    local transformers.js models (env MODEL_DIR, default ./models)
@@ -28,6 +29,7 @@ export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index fo
   --include <glob>        only files matching (repeatable)
   --exclude <glob>        skip files matching (repeatable)
   --lexical-only          no vectors: build the keyword index only (no model needed)
+  --strict                fail the build (exit 1) when any document is skipped
   --full                  re-embed everything instead of reusing unchanged documents
   --no-vectra             skip the vectra LocalIndex export
   --if-stale              do nothing when the index is already current (same documents, model, chunker)
@@ -80,7 +82,7 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
       'allow-remote': { type: 'boolean' }, dtype: { type: 'string' }, 'chunk-tokens': { type: 'string' }, overlap: { type: 'string' },
       include: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true }, 'lexical-only': { type: 'boolean' },
       full: { type: 'boolean' }, 'no-vectra': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
-      'if-stale': { type: 'boolean' }, 'lexical-fallback': { type: 'boolean' },
+      'if-stale': { type: 'boolean' }, 'lexical-fallback': { type: 'boolean' }, strict: { type: 'boolean' },
       eval: { type: 'string' }, 'min-recall5': { type: 'string' }, 'min-mrr10': { type: 'string' }, 'max-drop': { type: 'string' },
     },
     strict: true,
@@ -105,6 +107,7 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
     ...(qualityGate ? { qualityGate } : {}),
     lexicalOnly: values['lexical-only'] ?? false,
     full: values.full ?? false,
+    strict: values.strict ?? false,
     vectraExport: !values['no-vectra'],
     quiet: values.quiet ?? false,
     ifStale: values['if-stale'] ?? false,
@@ -112,11 +115,21 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
   };
 }
 
+/** Skipped files in the summary, each with its reason; a long list is cut (every one was also warned about). */
+const MAX_SKIPPED_LINES = 20;
+
+function skippedLines(skipped: PrebuildReport['skipped']): string[] {
+  const lines = skipped.slice(0, MAX_SKIPPED_LINES).map((doc) => `    skipped   ${doc.source}: ${doc.reason}`);
+  if (skipped.length > MAX_SKIPPED_LINES) lines.push(`    skipped   … and ${skipped.length - MAX_SKIPPED_LINES} more`);
+  return lines;
+}
+
 export function formatSummary(report: PrebuildReport): string {
   const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
   return [
     `Index ready: ${report.generationDir}`,
     `  documents   ${report.documents} (${report.skipped.length} skipped, ${report.reusedDocuments} unchanged and reused)`,
+    ...skippedLines(report.skipped),
     `  chunks      ${report.chunks} (${report.embeddedChunks} embedded, ${report.reusedChunks} reused)`,
     `  tokens      ${report.tokens}`,
     `  model       ${report.manifest.model ? `${report.manifest.model.id} (${report.manifest.model.dimensions} dims)` : 'none: lexical only'}`,

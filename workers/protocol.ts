@@ -62,6 +62,8 @@ export interface SearchHit {
   headings: string[];
   start: number;
   end: number;
+  /** The page of a PDF the passage is on (1-based); absent for formats without pages. */
+  page?: number;
   text: string;
   /** Fused score (see FusionSettings), or the single retriever's score when only one ran. */
   score: number;

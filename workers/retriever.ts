@@ -118,7 +118,7 @@ export class Retriever {
     const fused = lists.length > 1 ? fuse(lists, this.fusion) : singleList(lists[0]!);
     const hits: SearchHit[] = fused.slice(0, topK).map((hit) => {
       const chunk = chunks[hit.row]!;
-      return { id: chunk.id, source: chunk.source, title: chunk.title, headings: chunk.headings, start: chunk.start, end: chunk.end, text: chunk.text, score: hit.score, scores: { ...(hit.vector ? { vector: hit.vector } : {}), ...(hit.lexical ? { lexical: hit.lexical } : {}) } };
+      return { id: chunk.id, source: chunk.source, title: chunk.title, headings: chunk.headings, start: chunk.start, end: chunk.end, ...(chunk.page !== undefined ? { page: chunk.page } : {}), text: chunk.text, score: hit.score, scores: { ...(hit.vector ? { vector: hit.vector } : {}), ...(hit.lexical ? { lexical: hit.lexical } : {}) } };
     });
     const { maxScore, unknownTerms } = keyword.profile;
     const bestKeywordScore = keyword.hits[0]?.score ?? 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { cleanDocument, formatOf } from '../../indexing/clean-text.js';
+import { cleanDocument } from '../../indexing/clean-text.js';
+import { formatOf } from '../../indexing/readers/formats.js';
 
 describe('cleanDocument', () => {
   const markdown = [
@@ -108,6 +109,6 @@ describe('cleanDocument', () => {
   });
 
   it('knows which files it reads', () => {
-    expect(['a.md', 'b.MARKDOWN', 'c.txt', 'd.html', 'e.pdf'].map(formatOf)).toEqual(['markdown', 'markdown', 'text', 'html', undefined]);
+    expect(['a.md', 'b.MARKDOWN', 'c.txt', 'd.html', 'e.PDF', 'f.docx', 'g.doc', 'README'].map(formatOf)).toEqual(['markdown', 'markdown', 'text', 'html', 'pdf', 'docx', undefined, undefined]);
   });
 });

@@ -9,6 +9,8 @@ import { tempDir } from '../helpers/temp.js';
 
 const LOG_MODULES = path.resolve('__tests__/fixtures/log-modules.mjs');
 const HEAVY = /@huggingface\/transformers|onnxruntime|vectra|sharp/;
+/** The build's document readers (and pdf.js's optional canvas): neither thread may ever load them. */
+const DOCUMENT_READERS = /\/node_modules\/(pdfjs-dist|mammoth|htmlparser2|@napi-rs\/canvas)\//;
 
 /** Resolve once `done()` holds, checking every 20 ms: a wait on something that has no event of its own. */
 async function until(done: () => boolean): Promise<void> {
@@ -52,6 +54,7 @@ describe('the server as its own process', () => {
     const modules = (await readFile(moduleLog, 'utf8')).split('\n');
     expect(modules.some((url) => url.includes('/node_modules/koa/'))).toBe(true);
     expect(modules.filter((url) => HEAVY.test(url))).toEqual([]);
+    expect(modules.filter((url) => DOCUMENT_READERS.test(url))).toEqual([]);
     expect((await mappedLibraries(pid)).filter((lib) => HEAVY.test(lib))).toEqual([]);
     expect(idleRss).toBeLessThan(100);
     // The retrieval mode comes from the manifest, before any question and without the model.
@@ -62,6 +65,11 @@ describe('the server as its own process', () => {
     // The same checks now see the model's runtime (in the worker thread): they can fail.
     expect((await mappedLibraries(pid)).some((lib) => lib.includes('onnxruntime'))).toBe(true);
     expect(await rssMbOf(pid)).toBeGreaterThan(idleRss);
+    // Answering loaded the worker's modules too (the hooks log them as well): still no document reader.
+    const afterAsk = (await readFile(moduleLog, 'utf8')).split('\n');
+    expect(afterAsk.some((url) => url.includes('/node_modules/@huggingface/transformers/'))).toBe(true);
+    expect(afterAsk.filter((url) => DOCUMENT_READERS.test(url))).toEqual([]);
+    expect((await mappedLibraries(pid)).filter((lib) => DOCUMENT_READERS.test(lib))).toEqual([]);
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
   });

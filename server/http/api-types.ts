@@ -69,6 +69,8 @@ export interface SearchResult {
   /** Character span in the source's cleaned text. */
   start: number;
   end: number;
+  /** The page of a PDF the passage is on (1-based); absent for formats without pages. */
+  page?: number;
   text: string;
   score: number;
 }

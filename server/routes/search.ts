@@ -26,5 +26,5 @@ export function presentSearch(found: Pick<TaskResult<SearchOutput>, 'value' | 'q
 }
 
 function toResult(hit: SearchHit): SearchResult {
-  return { id: hit.id, source: hit.source, title: hit.title, heading: headingOf(hit), trail: headingTrail(hit), start: hit.start, end: hit.end, text: hit.text, score: hit.score };
+  return { id: hit.id, source: hit.source, title: hit.title, heading: headingOf(hit), trail: headingTrail(hit), start: hit.start, end: hit.end, ...(hit.page !== undefined ? { page: hit.page } : {}), text: hit.text, score: hit.score };
 }
