@@ -61,7 +61,8 @@ export function buildMessages(question: string, passages: SearchHit[], maxPassag
   const numbered = passages
     .map((hit, i) => {
       const text = hit.text.length > maxPassageChars ? `${hit.text.slice(0, maxPassageChars)}…` : hit.text;
-      return `<<passage ${i + 1} ${tag}>>\n${quoted(`${headingTrail(hit)} (${hit.source})\n${text}`)}\n<<end ${tag}>>`;
+      const where = hit.page ? `${hit.source}, page ${hit.page}` : hit.source;
+      return `<<passage ${i + 1} ${tag}>>\n${quoted(`${headingTrail(hit)} (${where})\n${text}`)}\n<<end ${tag}>>`;
     })
     .join('\n\n');
   return [

@@ -39,6 +39,11 @@ describe('buildMessages', () => {
     expect(user!.content.match(new RegExp(`^<<passage \\d+ ${TAG}>>$`, 'gm'))).toHaveLength(1);
   });
 
+  it('names the page of a passage from a PDF', () => {
+    const [, user] = buildMessages('q', [{ ...hit('Pay is normal.', 'policy.pdf'), page: 4 }], 1500, TAG);
+    expect(user!.content).toContain('Leave › Jury duty (policy.pdf, page 4)\nPay is normal.');
+  });
+
   it('bounds each passage', () => {
     const [, user] = buildMessages('q', [hit('x'.repeat(5000))], 100, TAG);
     expect(user!.content).toContain(`${'x'.repeat(100)}…\n<<end ${TAG}>>`);
