@@ -2,18 +2,21 @@ import Koa from 'koa';
 import type { Answerer } from '../answer/answerer.js';
 import { admission } from './http/admission.js';
 import { errorHandler } from './http/error-handler.js';
+import { requestLog } from './http/request-log.js';
 import { router, type RouteTable } from './http/router.js';
 import type { InputLimits } from './http/validate.js';
 import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory/governor.js';
+import type { ServiceMetrics } from './metrics.js';
 import { askHandler } from './routes/ask.js';
+import { metricsHandler } from './routes/metrics.js';
 import { searchHandler } from './routes/search.js';
 import { aboutHandler, healthHandler, memoryHandler, readyHandler, type About } from './routes/status.js';
 import type { WorkerGate } from './worker-gate/worker-gate.js';
 
 export interface AppDeps {
   gate: Pick<WorkerGate, 'search' | 'snapshot'>;
-  answerer: Answerer;
+  answerer: Pick<Answerer, 'ask'>;
   limits: InputLimits;
   log: Logger;
   /** What `/readyz` and `/` describe. */
@@ -21,13 +24,16 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** The memory governor; without one the service is always in normal mode. */
   memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'>;
+  /** Counts every request and serves `GET /metrics`; without it there is no such route. */
+  metrics?: Pick<ServiceMetrics, 'requestDone' | 'exposition'> | undefined;
 }
 
-/** The Koa app: routes, one error handler, no listening and no `process.env` (see `index.ts`). */
+/** The Koa app: a log line per request, routes, one error handler, no listening and no `process.env` (see `index.ts`). */
 export function createApp(deps: AppDeps): Koa {
   const isShuttingDown = deps.isShuttingDown ?? (() => false);
   const status = { gate: deps.gate, memory: deps.memory, about: deps.about, isShuttingDown };
 
+  const { metrics } = deps;
   // The one list of routes. `alwaysOn`: answered while shutting down; `expensive`: shed in degraded memory mode.
   const routes: RouteTable = {
     '/': { methods: { GET: aboutHandler(deps.about) } },
@@ -36,10 +42,12 @@ export function createApp(deps: AppDeps): Koa {
     '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true },
     '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits) }, expensive: true },
     '/api/search': { methods: { GET: searchHandler(deps.gate, deps.limits) }, expensive: true },
+    ...(metrics ? { '/metrics': { methods: { GET: metricsHandler(metrics) }, alwaysOn: true } } : {}),
   };
 
   const app = new Koa();
   app.proxy = true;
+  app.use(requestLog({ log: deps.log, routes, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
   app.use(errorHandler(deps.log));
   app.use(admission({ routes, isShuttingDown, memory: deps.memory }));
   app.use(router(routes));

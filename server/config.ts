@@ -21,6 +21,10 @@ export interface ServerConfig {
   warmup: boolean;
   shutdownTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Human-readable log lines through pino-pretty (a dev dependency) instead of JSON. */
+  logPretty: boolean;
+  /** Serve `GET /metrics` (Prometheus text format). */
+  metrics: boolean;
 }
 
 export interface LlmSettings {
@@ -111,6 +115,9 @@ export const DEFAULTS = {
   WARMUP: 'false',
   SHUTDOWN_TIMEOUT_MS: '10000',
   LOG_LEVEL: 'info',
+  /** Empty: pretty only when NODE_ENV=development. */
+  LOG_PRETTY: '',
+  METRICS: 'true',
 } as const satisfies Record<string, string>;
 
 export type ConfigVariable = keyof typeof DEFAULTS;
@@ -268,5 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     warmup: read.bool('WARMUP'),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),
+    logPretty: read.raw('LOG_PRETTY') === '' ? env.NODE_ENV === 'development' : read.bool('LOG_PRETTY'),
+    metrics: read.bool('METRICS'),
   };
 }

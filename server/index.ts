@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     process.stderr.write(`rag512: invalid configuration: ${error.message}\nSee .env.example for every variable and its default.\n`);
     process.exit(78);
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { pretty: config.logPretty });
   if (config.sampleCorpusDir) {
     // A signal while the index builds stops the build too, instead of leaving it orphaned.
     const booting = new AbortController();

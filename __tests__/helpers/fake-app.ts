@@ -53,8 +53,10 @@ export interface FakeWorld {
   stats: GateStats;
   memory: { mode: GovernorSnapshot['mode']; snapshot: () => GovernorSnapshot };
   shuttingDown: boolean;
-  /** Every log line the app wrote, as written. */
+  /** Every log line the app wrote, as written, but the one per request (those are in `requests`). */
   logs: string[];
+  /** The one line per request, as written. */
+  requests: string[];
 }
 
 export interface FakeApp {
@@ -67,7 +69,7 @@ export interface FakeApp {
 export const LIMITS = { defaultTopK: 5, maxTopK: 20, maxQuestionChars: 2000 };
 export const FLOORS = { minCoverage: 0.33, minKeywordMatch: 0.2, minSimilarity: 0.4, minCorpusSimilarity: 0.17, maxUnknownShare: 0.3 };
 
-function freshWorld(logs: string[]): FakeWorld {
+function freshWorld(logs: string[], requests: string[]): FakeWorld {
   const world: FakeWorld = {
     search: async () => searchResult(LEAVE_HITS),
     searches: [],
@@ -75,6 +77,7 @@ function freshWorld(logs: string[]): FakeWorld {
     memory: { mode: 'normal', snapshot: () => governorSnapshot({ mode: world.memory.mode }) },
     shuttingDown: false,
     logs,
+    requests,
   };
   return world;
 }
@@ -82,10 +85,12 @@ function freshWorld(logs: string[]): FakeWorld {
 /** `createApp` over fakes (no worker, no model, no LLM), listening on an ephemeral loopback port. */
 export async function startFakeApp(options: { withMemory?: boolean } = {}): Promise<FakeApp> {
   const logs: string[] = [];
-  const fake: FakeApp = { url: '', world: freshWorld(logs), reset: () => undefined, close: async () => undefined };
+  const requests: string[] = [];
+  const fake: FakeApp = { url: '', world: freshWorld(logs, requests), reset: () => undefined, close: async () => undefined };
   fake.reset = () => {
     logs.length = 0;
-    fake.world = freshWorld(logs);
+    requests.length = 0;
+    fake.world = freshWorld(logs, requests);
   };
   const gate = {
     search: (request: SearchRequest) => {
@@ -99,7 +104,7 @@ export async function startFakeApp(options: { withMemory?: boolean } = {}): Prom
     gate,
     answerer: new Answerer({ search: (request) => gate.search(request), llm: null, floors: FLOORS, log: silentLogger }),
     limits: LIMITS,
-    log: createLogger('debug', (line) => logs.push(line)),
+    log: createLogger('debug', (line) => (line.endsWith(',"message":"request"}') ? requests : logs).push(line)),
     about: { version: '1.2.3', indexDir: '/index', embeddingModel: 'static', llmModel: null },
     isShuttingDown: () => fake.world.shuttingDown,
     ...(options.withMemory === false ? {} : { memory }),
