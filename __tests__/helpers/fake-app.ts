@@ -4,6 +4,7 @@ import { Answerer } from '../../answer/answerer.js';
 import { createApp } from '../../server/app.js';
 import { createLogger, silentLogger } from '../../server/logger.js';
 import type { GovernorSnapshot } from '../../server/memory/governor.js';
+import { ServiceMetrics } from '../../server/metrics.js';
 import type { GateStats, TaskResult } from '../../server/worker-gate/worker-gate.js';
 import type { SearchHit, SearchOutput, SearchRequest, StatusOutput } from '../../workers/protocol.js';
 
@@ -61,6 +62,8 @@ export interface FakeWorld {
 
 export interface FakeApp {
   url: string;
+  /** The app's metrics, when started `withMetrics`. */
+  metrics: ServiceMetrics | undefined;
   world: FakeWorld;
   reset(): void;
   close(): Promise<void>;
@@ -83,10 +86,10 @@ function freshWorld(logs: string[], requests: string[]): FakeWorld {
 }
 
 /** `createApp` over fakes (no worker, no model, no LLM), listening on an ephemeral loopback port. */
-export async function startFakeApp(options: { withMemory?: boolean } = {}): Promise<FakeApp> {
+export async function startFakeApp(options: { withMemory?: boolean; withMetrics?: boolean } = {}): Promise<FakeApp> {
   const logs: string[] = [];
   const requests: string[] = [];
-  const fake: FakeApp = { url: '', world: freshWorld(logs, requests), reset: () => undefined, close: async () => undefined };
+  const fake: FakeApp = { url: '', metrics: undefined, world: freshWorld(logs, requests), reset: () => undefined, close: async () => undefined };
   fake.reset = () => {
     logs.length = 0;
     requests.length = 0;
@@ -100,6 +103,7 @@ export async function startFakeApp(options: { withMemory?: boolean } = {}): Prom
     snapshot: () => fake.world.stats,
   };
   const memory = { get mode() { return fake.world.memory.mode; }, snapshot: () => fake.world.memory.snapshot() };
+  if (options.withMetrics) fake.metrics = new ServiceMetrics({ gate, memory });
   const app = createApp({
     gate,
     answerer: new Answerer({ search: (request) => gate.search(request), llm: null, floors: FLOORS, log: silentLogger }),
@@ -108,6 +112,7 @@ export async function startFakeApp(options: { withMemory?: boolean } = {}): Prom
     about: { version: '1.2.3', indexDir: '/index', embeddingModel: 'static', llmModel: null },
     isShuttingDown: () => fake.world.shuttingDown,
     ...(options.withMemory === false ? {} : { memory }),
+    metrics: fake.metrics,
   });
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
