@@ -3,7 +3,7 @@ import type { Answerer } from '../answer/answerer.js';
 import { admission } from './http/admission.js';
 import { errorHandler } from './http/error-handler.js';
 import { requestLog } from './http/request-log.js';
-import { router, type RouteTable } from './http/router.js';
+import { createRouting, type RouteTable } from './http/router.js';
 import type { InputLimits } from './http/validate.js';
 import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory/governor.js';
@@ -45,12 +45,13 @@ export function createApp(deps: AppDeps): Koa {
     ...(metrics ? { '/metrics': { methods: { GET: metricsHandler(metrics) }, alwaysOn: true } } : {}),
   };
 
+  const routing = createRouting(routes);
   const app = new Koa();
   app.proxy = true;
-  app.use(requestLog({ log: deps.log, routes, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
+  app.use(requestLog({ log: deps.log, routing, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
   app.use(errorHandler(deps.log));
-  app.use(admission({ routes, isShuttingDown, memory: deps.memory }));
-  app.use(router(routes));
+  app.use(admission({ routing, isShuttingDown, memory: deps.memory }));
+  app.use(routing.middleware);
   // Errors are answered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
   return app;

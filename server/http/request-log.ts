@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logger.js';
-import { routeOf, UNMATCHED_ROUTE, type RouteTable } from './router.js';
+import { UNMATCHED_ROUTE, type Routing } from './router.js';
 
 /**
  * A request id a client or proxy may send (Heroku's router sends one): base64 characters, dashes,
@@ -24,7 +24,7 @@ export interface RequestDone {
 
 export interface RequestLogDeps {
   log: Logger;
-  routes: RouteTable;
+  routing: Pick<Routing, 'routeOf'>;
   /** Told of every request once it is answered (the metrics). */
   onDone?: (request: RequestDone) => void;
 }
@@ -38,7 +38,7 @@ export function requestIdOf(header: string | undefined): string {
  * The outermost middleware: gives every request an id (in `ctx.state.requestId` and the response's
  * `X-Request-Id`), then writes one log line when it is answered: method, route, status, duration.
  */
-export function requestLog({ log, routes, onDone }: RequestLogDeps) {
+export function requestLog({ log, routing, onDone }: RequestLogDeps) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const started = performance.now();
     const requestId = requestIdOf(ctx.get('X-Request-Id') || undefined);
@@ -48,7 +48,7 @@ export function requestLog({ log, routes, onDone }: RequestLogDeps) {
       await next();
     } finally {
       const seconds = (performance.now() - started) / 1000;
-      const route = routeOf(ctx, routes);
+      const route = routing.routeOf(ctx);
       const done: RequestDone = { method: ctx.method, route, status: ctx.status, seconds };
       log.info('request', {
         requestId,

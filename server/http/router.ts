@@ -15,7 +15,10 @@ export interface Route {
   expensive?: boolean;
 }
 
-/** Paths, matched exactly (case and trailing slash included, the query string aside), to their routes. */
+/**
+ * Path patterns (`/api/search`, or with a parameter `/api/documents/:source`, read as `ctx.params`)
+ * to their routes. Matching is exact in case and trailing slash; the query string is aside.
+ */
 export type RouteTable = Record<string, Route>;
 
 /**
@@ -28,12 +31,24 @@ const ROUTED_METHODS = ['HEAD', 'GET', 'PUT', 'PATCH', 'POST', 'DELETE'];
 /** The label for a request no route answered (metrics and logs never carry the raw path as a label). */
 export const UNMATCHED_ROUTE = '(unmatched)';
 
+/** The table on @koa/router: the middleware that dispatches, and lookups by path for what runs before it. */
+export interface Routing {
+  /** Dispatch; 404 for a path no route matches, 405 with `Allow` for a method the path lacks. */
+  middleware: Middleware;
+  /** The pattern of the route whose path matches `path` (whatever the method), or undefined. */
+  patternOf(path: string): string | undefined;
+  /** The route whose path matches `path`, for admission before dispatch. */
+  routeAt(path: string): Route | undefined;
+  /** The label of a request: its route's pattern, or `UNMATCHED_ROUTE`. */
+  routeOf(ctx: Context): string;
+}
+
 /**
- * Dispatch by the table with @koa/router: its `allowedMethods()` decides 405 (with `Allow`) and an
- * unmatched path stays a 404; both are then thrown as our ApiErrors so every refusal has the one
- * error body.
+ * Register the table on a strict, case-sensitive @koa/router: its `allowedMethods()` decides 405
+ * (with `Allow`) and an unmatched path stays a 404; both are then thrown as our ApiErrors so every
+ * refusal has the one error body.
  */
-export function router(routes: RouteTable): Middleware {
+export function createRouting(routes: RouteTable): Routing {
   const table = new Router({ strict: true, sensitive: true, methods: ROUTED_METHODS });
   for (const [path, route] of Object.entries(routes)) {
     for (const [method, handler] of Object.entries(route.methods)) table.register(path, [method], (ctx) => handler(ctx));
@@ -41,17 +56,25 @@ export function router(routes: RouteTable): Middleware {
   // @koa/router types its middleware over its own context, which Koa's becomes once it has run.
   const dispatch = table.routes() as unknown as Middleware;
   const allowedMethods = table.allowedMethods() as unknown as Middleware;
-  // As `app.use(asApiErrors).use(routes()).use(allowedMethods())` would chain them.
-  return (ctx, next) => asApiErrors(ctx, () => dispatch(ctx, () => allowedMethods(ctx, next)));
-}
-
-/** The route a request was matched to: its pattern from the table, or `UNMATCHED_ROUTE`. */
-export function routeOf(ctx: Context, routes: RouteTable): string {
-  // Set by @koa/router when a handler ran; a request refused before routing (admission) or with a
-  // wrong method is labelled by the table, whose paths are exact.
-  const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-  if (typeof matched === 'string') return matched;
-  return Object.hasOwn(routes, ctx.path) ? ctx.path : UNMATCHED_ROUTE;
+  const patternOf = (path: string) => {
+    const pattern = table.match(path, 'GET').path.find((layer) => layer.methods.length > 0)?.path;
+    return typeof pattern === 'string' ? pattern : undefined;
+  };
+  return {
+    // As `app.use(asApiErrors).use(routes()).use(allowedMethods())` would chain them.
+    middleware: (ctx, next) => asApiErrors(ctx, () => dispatch(ctx, () => allowedMethods(ctx, next))),
+    patternOf,
+    routeAt: (path) => {
+      const pattern = patternOf(path);
+      return pattern === undefined ? undefined : routes[pattern];
+    },
+    routeOf: (ctx) => {
+      // Set by @koa/router when a handler ran; a request refused before dispatch (admission) or for
+      // its method is labelled by matching its path.
+      const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      return typeof matched === 'string' ? matched : (patternOf(ctx.path) ?? UNMATCHED_ROUTE);
+    },
+  };
 }
 
 /** The router's own 404/405/501 answers, as the ApiErrors the error handler turns into our error body. */
