@@ -2,20 +2,24 @@ import Koa from 'koa';
 import type { Answerer } from '../answer/answerer.js';
 import { admission } from './http/admission.js';
 import { errorHandler } from './http/error-handler.js';
-import { router, type RouteTable } from './http/router.js';
+import { requestLog } from './http/request-log.js';
+import { createRouting, type RouteTable } from './http/router.js';
 import type { InputLimits } from './http/validate.js';
 import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory/governor.js';
+import type { ServiceMetrics } from './metrics.js';
 import { askHandler } from './routes/ask.js';
 import { pageHandler } from './routes/page.js';
 import { chatCompletionsHandler, modelsHandler } from './routes/openai.js';
+import { metricsHandler } from './routes/metrics.js';
+import { documentHandler } from './routes/documents.js';
 import { searchHandler } from './routes/search.js';
 import { aboutHandler, healthHandler, memoryHandler, readyHandler, type About } from './routes/status.js';
 import type { WorkerGate } from './worker-gate/worker-gate.js';
 
 export interface AppDeps {
-  gate: Pick<WorkerGate, 'search' | 'snapshot'>;
-  answerer: Answerer;
+  gate: Pick<WorkerGate, 'search' | 'snapshot' | 'document'>;
+  answerer: Pick<Answerer, 'ask' | 'askStream'>;
   limits: InputLimits;
   log: Logger;
   /** What `/readyz` and `/` describe. */
@@ -25,13 +29,16 @@ export interface AppDeps {
   memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'>;
   /** How often a streamed answer sends a heartbeat comment (default 15 s). */
   sseHeartbeatMs?: number;
+  /** Counts every request and serves `GET /metrics`; without it there is no such route. */
+  metrics?: Pick<ServiceMetrics, 'requestDone' | 'exposition'> | undefined;
 }
 
-/** The Koa app: routes, one error handler, no listening and no `process.env` (see `index.ts`). */
+/** The Koa app: a log line per request, routes, one error handler, no listening and no `process.env` (see `index.ts`). */
 export function createApp(deps: AppDeps): Koa {
   const isShuttingDown = deps.isShuttingDown ?? (() => false);
   const status = { gate: deps.gate, memory: deps.memory, about: deps.about, isShuttingDown };
 
+  const { metrics } = deps;
   // The one list of routes. `alwaysOn`: answered while shutting down; `expensive`: shed in degraded memory mode.
   const routes: RouteTable = {
     '/': { methods: { GET: pageHandler('/', aboutHandler(deps.about)) } },
@@ -42,16 +49,20 @@ export function createApp(deps: AppDeps): Koa {
     '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true },
     '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
     '/api/search': { methods: { GET: searchHandler(deps.gate, deps.limits) }, expensive: true },
+    '/api/documents/:source': { methods: { GET: documentHandler(deps.gate) }, expensive: true },
     // OpenAI-compatible: answers from the documents in the chat-completions wire format, citations in `citations`.
     '/v1/chat/completions': { methods: { POST: chatCompletionsHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
     '/v1/models': { methods: { GET: modelsHandler() } },
+    ...(metrics ? { '/metrics': { methods: { GET: metricsHandler(metrics) }, alwaysOn: true } } : {}),
   };
 
+  const routing = createRouting(routes);
   const app = new Koa();
   app.proxy = true;
+  app.use(requestLog({ log: deps.log, routing, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
   app.use(errorHandler(deps.log));
-  app.use(admission({ routes, isShuttingDown, memory: deps.memory }));
-  app.use(router(routes));
+  app.use(admission({ routing, isShuttingDown, memory: deps.memory }));
+  app.use(routing.middleware);
   // Errors are answered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
   return app;

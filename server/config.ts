@@ -22,6 +22,10 @@ export interface ServerConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How often a streamed answer sends a `: ping` comment, so proxies keep the connection. */
   sseHeartbeatMs: number;
+  /** Human-readable log lines through pino-pretty (a dev dependency) instead of JSON. */
+  logPretty: boolean;
+  /** Serve `GET /metrics` (Prometheus text format). */
+  metrics: boolean;
 }
 
 export interface LlmSettings {
@@ -114,6 +118,9 @@ export const DEFAULTS = {
   /** The worker's own default (DEFAULT_CACHE_LIMITS in workers/search-cache.ts; a test keeps them equal). */
   SEARCH_CACHE_ENTRIES: '256',
   SSE_HEARTBEAT_MS: '15000',
+  /** Empty: pretty only when NODE_ENV=development. */
+  LOG_PRETTY: '',
+  METRICS: 'true',
 } as const satisfies Record<string, string>;
 
 export type ConfigVariable = keyof typeof DEFAULTS;
@@ -264,5 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),
     sseHeartbeatMs: read.int('SSE_HEARTBEAT_MS', 50, 600_000),
+    logPretty: read.raw('LOG_PRETTY') === '' ? env.NODE_ENV === 'development' : read.bool('LOG_PRETTY'),
+    metrics: read.bool('METRICS'),
   };
 }

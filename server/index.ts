@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     process.stderr.write(`rag512: invalid configuration: ${error.message}\nSee .env.example for every variable and its default.\n`);
     process.exit(78);
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { pretty: config.logPretty });
   const indexCheck = await checkIndex(config.indexDir, config.embedding);
   if (indexCheck.ok) log.info('index', { dir: config.indexDir, generation: indexCheck.generation, chunks: indexCheck.chunks, retrieval: indexCheck.retrieval, ...(indexCheck.reason ? { note: indexCheck.reason } : {}) });
   else log.error('the index cannot be served; /readyz says why and questions get 503', { dir: config.indexDir, reason: indexCheck.reason });

@@ -7,6 +7,8 @@ export interface Completion {
   text: string;
   model: string;
   ms: number;
+  /** Until the response began (its headers): without streaming, the first token arrives with it. */
+  firstTokenMs: number;
 }
 
 /** The LLM call failed; `kind` says how, the message says where. The caller falls back to extractive answers. */
@@ -76,12 +78,15 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
     const started = Date.now();
     const body = { model: settings.model, messages, temperature: 0, max_tokens: settings.maxTokens, stream: false };
     let raw: string;
+    let firstTokenMs: number;
     try {
-      raw = await api.post(url, { json: body, signal }).text();
+      const response = await api.post(url, { json: body, signal });
+      firstTokenMs = Date.now() - started;
+      raw = await response.text();
     } catch (error) {
       throw describe(error, url, settings.totalTimeoutMs, signal);
     }
-    return { ...parseCompletion(raw, url, settings.model), ms: Date.now() - started };
+    return { ...parseCompletion(raw, url, settings.model), ms: Date.now() - started, firstTokenMs };
   }
 
   async function* stream(messages: ChatMessage[], cancel?: AbortSignal): AsyncGenerator<string> {

@@ -10,8 +10,11 @@ import { createLlmClient, type LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory/governor.js';
 import { applyMemoryPolicy, createModelAdmission } from './memory/memory-policy.js';
+import { ServiceMetrics } from './metrics.js';
+import { observedAnswerer, observedLlm, observedSearch } from './observed.js';
 import { shutdown } from './shutdown.js';
 import { WorkerGate } from './worker-gate/worker-gate.js';
+import type { SearchRequest } from '../workers/protocol.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The compiled worker entry, next to this file's folder in dist/. */
@@ -21,6 +24,8 @@ export interface Service {
   server: Server;
   gate: WorkerGate;
   governor: MemoryGovernor;
+  /** Null when `METRICS=false`. */
+  metrics: ServiceMetrics | null;
   url: string;
   /** Stop accepting, let in-flight requests finish, stop the worker. Resolves `true` if that took less than `timeoutMs`. */
   shutdown(timeoutMs: number): Promise<boolean>;
@@ -45,12 +50,15 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const { log } = options;
   const governor = new MemoryGovernor(config.memory, log, options.rss);
   const gate = createGate(config, options, governor);
-  const llm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
+  const metrics = config.metrics ? new ServiceMetrics({ gate, memory: governor }) : null;
+  const plainLlm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
+  const llm = plainLlm && metrics ? observedLlm(plainLlm, metrics) : plainLlm;
+  const search = metrics ? observedSearch((request) => gate.search(request), metrics) : (request: SearchRequest) => gate.search(request);
   applyMemoryPolicy(governor, gate, { maxQueue: config.worker.maxQueue, log });
   governor.start();
   const llmCancel = new AbortController();
   const answerer = new Answerer({
-    search: (request) => gate.search(request),
+    search,
     llm,
     floors: config.answers.floors,
     explicitFloors: config.answers.explicitFloors,
@@ -62,14 +70,15 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   });
   let shuttingDown = false;
   const app = createApp({
-    gate,
-    answerer,
+    gate: { search, snapshot: () => gate.snapshot(), document: (source, around) => gate.document(source, around) },
+    answerer: metrics ? observedAnswerer(answerer, metrics) : answerer,
     limits: config.answers,
     log,
     about: { version: options.version, indexDir: config.indexDir, embeddingModel: config.embedding.model, llmModel: llm?.model ?? null, index: options.indexCheck ?? null },
     isShuttingDown: () => shuttingDown,
     memory: governor,
     sseHeartbeatMs: config.sseHeartbeatMs,
+    metrics: metrics ?? undefined,
   });
   const { server, url } = await listen(app, config);
   if (config.warmup) warmUp(gate, log);
@@ -77,7 +86,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     shuttingDown = true;
     return shutdown({ server, gate, governor, llmCancel }, timeoutMs);
   };
-  return { server, gate, governor, url, shutdown: stop };
+  return { server, gate, governor, metrics, url, shutdown: stop };
 }
 
 /** The gate in front of the worker, its model loads admitted by memory, the governor sampling after every task. */

@@ -1,9 +1,11 @@
+import { ApiError } from '../../server/http/errors.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Answerer } from '../../answer/answerer.js';
 import { createApp } from '../../server/app.js';
 import { createLogger, silentLogger } from '../../server/logger.js';
 import type { GovernorSnapshot } from '../../server/memory/governor.js';
+import { ServiceMetrics } from '../../server/metrics.js';
 import type { GateStats, TaskResult } from '../../server/worker-gate/worker-gate.js';
 import type { SearchHit, SearchOutput, SearchRequest, StatusOutput } from '../../workers/protocol.js';
 
@@ -53,12 +55,16 @@ export interface FakeWorld {
   stats: GateStats;
   memory: { mode: GovernorSnapshot['mode']; snapshot: () => GovernorSnapshot };
   shuttingDown: boolean;
-  /** Every log line the app wrote, as written. */
+  /** Every log line the app wrote, as written, but the one per request (those are in `requests`). */
   logs: string[];
+  /** The one line per request, as written. */
+  requests: string[];
 }
 
 export interface FakeApp {
   url: string;
+  /** The app's metrics, when started `withMetrics`. */
+  metrics: ServiceMetrics | undefined;
   world: FakeWorld;
   reset(): void;
   close(): Promise<void>;
@@ -67,7 +73,7 @@ export interface FakeApp {
 export const LIMITS = { defaultTopK: 5, maxTopK: 20, maxQuestionChars: 2000 };
 export const FLOORS = { minCoverage: 0.33, minKeywordMatch: 0.2, minSimilarity: 0.4, minCorpusSimilarity: 0.17, maxUnknownShare: 0.3 };
 
-function freshWorld(logs: string[]): FakeWorld {
+function freshWorld(logs: string[], requests: string[]): FakeWorld {
   const world: FakeWorld = {
     search: async () => searchResult(LEAVE_HITS),
     searches: [],
@@ -75,17 +81,20 @@ function freshWorld(logs: string[]): FakeWorld {
     memory: { mode: 'normal', snapshot: () => governorSnapshot({ mode: world.memory.mode }) },
     shuttingDown: false,
     logs,
+    requests,
   };
   return world;
 }
 
 /** `createApp` over fakes (no worker, no model, no LLM), listening on an ephemeral loopback port. */
-export async function startFakeApp(options: { withMemory?: boolean } = {}): Promise<FakeApp> {
+export async function startFakeApp(options: { withMemory?: boolean; withMetrics?: boolean } = {}): Promise<FakeApp> {
   const logs: string[] = [];
-  const fake: FakeApp = { url: '', world: freshWorld(logs), reset: () => undefined, close: async () => undefined };
+  const requests: string[] = [];
+  const fake: FakeApp = { url: '', metrics: undefined, world: freshWorld(logs, requests), reset: () => undefined, close: async () => undefined };
   fake.reset = () => {
     logs.length = 0;
-    fake.world = freshWorld(logs);
+    requests.length = 0;
+    fake.world = freshWorld(logs, requests);
   };
   const gate = {
     search: (request: SearchRequest) => {
@@ -93,16 +102,20 @@ export async function startFakeApp(options: { withMemory?: boolean } = {}): Prom
       return fake.world.search(request);
     },
     snapshot: () => fake.world.stats,
+    // The fake index holds no document text (the real one is tested over a real worker).
+    document: () => Promise.reject(new ApiError(404, 'DOCUMENT_NOT_FOUND', 'The fake app holds no documents')),
   };
   const memory = { get mode() { return fake.world.memory.mode; }, snapshot: () => fake.world.memory.snapshot() };
+  if (options.withMetrics) fake.metrics = new ServiceMetrics({ gate, memory });
   const app = createApp({
     gate,
     answerer: new Answerer({ search: (request) => gate.search(request), llm: null, floors: FLOORS, log: silentLogger }),
     limits: LIMITS,
-    log: createLogger('debug', (line) => logs.push(line)),
+    log: createLogger('debug', (line) => (line.endsWith(',"message":"request"}') ? requests : logs).push(line)),
     about: { version: '1.2.3', indexDir: '/index', embeddingModel: 'static', llmModel: null },
     isShuttingDown: () => fake.world.shuttingDown,
     ...(options.withMemory === false ? {} : { memory }),
+    metrics: fake.metrics,
   });
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {

@@ -174,10 +174,10 @@ describe('createApp over a fake gate and a real answerer without an LLM', () => 
         expect(res.headers.get('retry-after')).toBe('3');
         expect(res.text).toBe('{"error":{"code":"QUEUE_FULL","message":"The search queue is full (8 waiting); retry in a moment"}}');
       }
-      // The fields' `message` overwrites the line's own ('request failed'): the line keeps its key order.
+      // The line keeps its own message ('request failed'); the error's is a field, next to the request id.
       expect(logLines(fake.world.logs)).toEqual([
-        '{"level":"warn","message":"The search queue is full (8 waiting); retry in a moment","method":"GET","path":"/api/search","status":503,"code":"QUEUE_FULL"}',
-        '{"level":"warn","message":"The search queue is full (8 waiting); retry in a moment","method":"POST","path":"/api/ask","status":503,"code":"QUEUE_FULL"}',
+        '{"level":"warn","requestId":"*","method":"GET","path":"/api/search","status":503,"code":"QUEUE_FULL","error":"The search queue is full (8 waiting); retry in a moment","message":"request failed"}',
+        '{"level":"warn","requestId":"*","method":"POST","path":"/api/ask","status":503,"code":"QUEUE_FULL","error":"The search queue is full (8 waiting); retry in a moment","message":"request failed"}',
       ]);
     });
 
@@ -198,7 +198,7 @@ describe('createApp over a fake gate and a real answerer without an LLM', () => 
       expect(conflict.headers.get('retry-after')).toBeNull();
       expect(conflict.body).toEqual({ error: { code: 'INDEX_SWAPPING', message: 'The index is being replaced' } });
       // Below 500 the client is at fault: nothing is logged.
-      expect(logLines(fake.world.logs)).toEqual(['{"level":"warn","message":"The search task did not finish within 5000 ms (waiting in the queue included)","method":"GET","path":"/api/search","status":504,"code":"TASK_TIMEOUT"}']);
+      expect(logLines(fake.world.logs)).toEqual(['{"level":"warn","requestId":"*","method":"GET","path":"/api/search","status":504,"code":"TASK_TIMEOUT","error":"The search task did not finish within 5000 ms (waiting in the queue included)","message":"request failed"}']);
     });
 
     it('answers any other error with a 500 that reveals nothing, and logs its stack', async () => {
@@ -216,13 +216,13 @@ describe('createApp over a fake gate and a real answerer without an LLM', () => 
         { level: 'error', message: 'unhandled error', method: 'POST', path: '/api/ask' },
       ]);
       expect(lines[0]!.error).toMatch(/^Error: secret detail: \/srv\/index\/chunks\.jsonl is corrupt\n\s+at /);
-      expect(Object.keys(lines[0]!)).toEqual(['time', 'level', 'message', 'method', 'path', 'error']);
+      expect(Object.keys(lines[0]!)).toEqual(['level', 'time', 'requestId', 'method', 'path', 'error', 'message']);
     });
 
     it('logs a thrown non-Error as its string', async () => {
       fake.world.search = () => Promise.reject('just a string');
       expect((await get('/api/search?q=pto')).status).toBe(500);
-      expect(logLines(fake.world.logs)).toEqual(['{"level":"error","message":"unhandled error","method":"GET","path":"/api/search","error":"just a string"}']);
+      expect(logLines(fake.world.logs)).toEqual(['{"level":"error","requestId":"*","method":"GET","path":"/api/search","error":"just a string","message":"unhandled error"}']);
     });
   });
 
@@ -249,7 +249,7 @@ describe('createApp over a fake gate and a real answerer without an LLM', () => 
       expect(wrong.status).toBe(405);
       expect(wrong.headers.get('connection')).toBe('close');
       expect(logLines(fake.world.logs)).toHaveLength(refused.length);
-      expect(logLines(fake.world.logs)[0]).toBe('{"level":"warn","message":"The server is shutting down; retry on another instance","method":"GET","path":"/","status":503,"code":"SHUTTING_DOWN"}');
+      expect(logLines(fake.world.logs)[0]).toBe('{"level":"warn","requestId":"*","method":"GET","path":"/","status":503,"code":"SHUTTING_DOWN","error":"The server is shutting down; retry on another instance","message":"request failed"}');
     });
 
     it('keeps connections open when not shutting down', async () => {

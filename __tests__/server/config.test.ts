@@ -76,6 +76,16 @@ describe('loadConfig defaults', () => {
   });
 });
 
+describe('loadConfig logs and metrics', () => {
+  it('serves /metrics unless METRICS=false, and logs JSON unless LOG_PRETTY or NODE_ENV=development asks for readable lines', () => {
+    expect(loadConfig({}, CWD)).toMatchObject({ metrics: true, logPretty: false });
+    expect(loadConfig({ METRICS: 'false', NODE_ENV: 'development' }, CWD)).toMatchObject({ metrics: false, logPretty: true });
+    expect(loadConfig({ LOG_PRETTY: 'false', NODE_ENV: 'development' }, CWD).logPretty).toBe(false);
+    expect(loadConfig({ LOG_PRETTY: 'true', NODE_ENV: 'production' }, CWD).logPretty).toBe(true);
+    expect(() => loadConfig({ METRICS: 'sometimes' }, CWD)).toThrow('METRICS must be true or false, got "sometimes"');
+  });
+});
+
 describe('loadConfig LLM settings', () => {
   it('reads the LLM settings, stripping trailing slashes from the base URL', () => {
     const { llm } = loadConfig({ LLM_BASE_URL: 'https://api.example.com/v1//', LLM_API_KEY: 'sk-test' }, CWD);

@@ -5,7 +5,8 @@ import type { Logger } from '../logger.js';
 
 /**
  * The one place errors become responses. ApiErrors keep their status, code and message; anything
- * else is a bug: logged with its stack, answered as a 500 that reveals nothing internal.
+ * else is a bug: logged with its stack, answered as a 500 that reveals nothing internal. Its lines
+ * carry the request id `request-log.ts` gave the request.
  */
 export function errorHandler(log: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
@@ -17,8 +18,9 @@ export function errorHandler(log: Logger) {
       const body: ErrorBody = {
         error: known ? { code: known.code, message: known.message } : { code: 'INTERNAL_ERROR', message: 'The server failed to handle this request; the error is in its log' },
       };
-      if (!known) log.error('unhandled error', { method: ctx.method, path: ctx.path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      else if (status >= 500) log.warn('request failed', { method: ctx.method, path: ctx.path, status, code: known.code, message: known.message });
+      const where = { requestId: ctx.state.requestId as string | undefined, method: ctx.method, path: ctx.path };
+      if (!known) log.error('unhandled error', { ...where, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      else if (status >= 500) log.warn('request failed', { ...where, status, code: known.code, error: known.message });
       ctx.status = status;
       ctx.body = body;
       if (known?.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(known.retryAfterSeconds))));

@@ -64,7 +64,7 @@ export class CrashRecovery {
     stats.crashed(error);
     stats.failed('WORKER_CRASHED', message);
     policy.require('crash');
-    log.warn('search worker crashed', { task: job.task.task, code: (error as { code?: unknown }).code, message, attempt: job.attempts });
+    log.warn('search worker crashed', { task: job.task.task, code: (error as { code?: unknown }).code, error: message, attempt: job.attempts });
     // A fresh worker failing may mean no worker can start at all, or only that this task kills
     // workers. A probe on another fresh worker tells which, before anyone else is failed.
     if (policy.tasksSinceRecycle === 0) this.probeMessage = message;
@@ -100,7 +100,7 @@ export class CrashRecovery {
     this.unavailableReason = message;
     stats.failed('WORKER_UNAVAILABLE', message);
     policy.require('crash');
-    log.error('search worker cannot be started; refusing tasks for a while', { cooldownMs: settings.restartCooldownMs, message });
+    log.error('search worker cannot be started; refusing tasks for a while', { cooldownMs: settings.restartCooldownMs, error: message });
     const unavailable = this.unavailableError({ cause: error });
     for (const queued of queue.takeAll()) queued.settle(unavailable);
   }

@@ -6,6 +6,7 @@
  * benchmark fixture, never a way to run the service, which is why it lives in tools/ and may import
  * both server/ and workers/ (the server itself must not load the model).
  */
+import { ApiError } from '../../server/http/errors.js';
 import path from 'node:path';
 import { Answerer } from '../../answer/answerer.js';
 import { createApp } from '../../server/app.js';
@@ -51,7 +52,8 @@ function snapshot(): GateStats {
 const llm = config.llm ? createLlmClient(config.llm) : null;
 const answerer = new Answerer({ search, llm, floors: config.answers.floors, log });
 const app = createApp({
-  gate: { search, snapshot },
+  // The baseline (the naive design the memory benchmark compares with) shows no documents.
+  gate: { search, snapshot, document: () => Promise.reject(new ApiError(404, 'DOCUMENT_NOT_FOUND', 'The baseline shows no documents')) },
   answerer,
   limits: config.answers,
   log,

@@ -13,8 +13,9 @@ const SETTINGS: GovernorSettings = { limitMb: 500, cautiousAt: 0.78, degradedAt:
 
 function recordingLogger() {
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const log = createLogger('debug', (line, level) => {
-    const { message, ...fields } = JSON.parse(line) as { message: string };
+  const log = createLogger('debug', (line) => {
+    const { message, level, ...fields } = JSON.parse(line) as { message: string; level: string; time?: string };
+    delete fields.time;
     lines.push({ level, message, fields });
   });
   return { log, lines };

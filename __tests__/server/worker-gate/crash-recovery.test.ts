@@ -67,7 +67,7 @@ describe('crash recovery', () => {
     expect(crash.takeProbe()).toBeUndefined();
     expect(stats.snapshot(LIVE)).toMatchObject({ crashes: 2, retried: 1, lastError: { code: 'WORKER_CRASHED', message: 'boom again' } });
     // The log line's own fields carry the error message.
-    expect(lines).toEqual([expect.objectContaining({ level: 'warn', task: 'search', message: 'boom', attempt: 1 }), expect.objectContaining({ level: 'warn', task: 'search', message: 'boom again', attempt: 2 })]);
+    expect(lines).toEqual([expect.objectContaining({ level: 'warn', task: 'search', message: 'search worker crashed', error: 'boom', attempt: 1 }), expect.objectContaining({ level: 'warn', task: 'search', message: 'search worker crashed', error: 'boom again', attempt: 2 })]);
     settleAll(queue);
   });
 
@@ -94,7 +94,7 @@ describe('crash recovery', () => {
     expect(queue.length).toBe(0);
     expect(policy.pending).toBe('crash');
     expect(stats.snapshot(LIVE)).toMatchObject({ outOfMemory: 1, crashes: 0, lastError: { code: 'WORKER_UNAVAILABLE', message: 'cannot load' } });
-    expect(lines).toEqual([expect.objectContaining({ level: 'error', cooldownMs: 5000, message: 'cannot load' })]);
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', cooldownMs: 5000, message: 'search worker cannot be started; refusing tasks for a while', error: 'cannot load' })]);
     clock.now += 3500;
     expect(crash.isUnavailable()).toBe(true);
     expect((crash.unavailableError() as ApiError).retryAfterSeconds).toBe(1.5);
