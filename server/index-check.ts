@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { locateIndex, readManifest } from '../store/index-files.js';
+import { locateIndex, readManifest, verifyGeneration } from '../store/index-files.js';
 import type { Manifest } from '../store/manifest.js';
 import { describeDifference, fingerprintDifferences } from '../store/model-fingerprint.js';
 import { assertModelPresent, hashModelFile, modelFilePath, type EmbeddingConfig } from '../workers/model-config.js';
@@ -36,7 +36,7 @@ async function modelRefusal(manifest: Manifest, embedding: EmbeddingConfig): Pro
  * Read the live generation's manifest and check it against the configured model, without loading
  * the model: the retrieval mode is known before the first question, and an index this server
  * cannot search as it was built is refused with the reason instead of served by keywords alone.
- * Cheap: one JSON file and one streamed hash of the ONNX file.
+ * Cheap: one JSON file, and streamed hashes of the index files (checked against the manifest) and of the ONNX file.
  */
 export async function checkIndex(indexDir: string, embedding: EmbeddingConfig): Promise<IndexCheck> {
   let generationDir: string;
@@ -44,6 +44,8 @@ export async function checkIndex(indexDir: string, embedding: EmbeddingConfig): 
   try {
     generationDir = await locateIndex(indexDir);
     manifest = await readManifest(generationDir);
+    // A truncated or altered file is refused now, with its name, not on the first question.
+    await verifyGeneration(generationDir, manifest);
   } catch (error) {
     const detail = (error as { code?: string }).code === 'INDEX_NOT_FOUND' ? `no index in ${indexDir}` : (error as Error).message;
     return { ok: false, retrieval: null, reason: `${detail}: ${REBUILD}`, generation: null, chunks: 0 };

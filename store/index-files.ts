@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChunkRecord, DocumentRecord } from './chunk-record.js';
@@ -84,9 +85,26 @@ export async function readIndex(indexDir: string, precision: VectorPrecision = '
   return { dir, manifest, chunks, vectors, quantized, lexicalJson };
 }
 
-/** Every data file of a generation against its checksum, without parsing anything; throws IndexCorruptError naming the first that differs. */
+/**
+ * Every data file of a generation against its checksum, streamed (never a whole file in memory),
+ * parsing nothing; throws IndexCorruptError naming the first that differs.
+ */
 export async function verifyGeneration(dir: string, manifest: Manifest): Promise<void> {
-  for (const file of Object.keys(manifest.checksums ?? {})) await readVerified(dir, file, manifest);
+  for (const [file, expected] of Object.entries(manifest.checksums ?? {})) {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    try {
+      for await (const piece of createReadStream(path.join(dir, file)) as AsyncIterable<Buffer>) {
+        hash.update(piece);
+        bytes += piece.length;
+      }
+    } catch (cause) {
+      throw new IndexCorruptError(dir, `${file} is missing`, { cause });
+    }
+    if (hash.digest('hex') !== expected) {
+      throw new IndexCorruptError(dir, `${file} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
+    }
+  }
 }
 
 function sha256(bytes: Uint8Array): string {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { prebuild } from '../../indexing/prebuild.js';
 import { checkIndex } from '../../server/index-check.js';
@@ -35,5 +35,13 @@ describe('checkIndex (the server\'s boot check)', () => {
     await cp(path.join(SHARED_MODELS, TINY_MODEL.model), path.join(altered, TINY_MODEL.model), { recursive: true });
     await writeFile(path.join(altered, TINY_MODEL.model, 'onnx/model_quantized.onnx'), 'not the same weights');
     expect(await checkIndex(hybrid, { ...TINY_MODEL, modelDir: altered })).toMatchObject({ ok: false, reason: expect.stringMatching(/another file of Synthetic\/tiny-random-bert .*model file sha256/) });
+  });
+
+  it('refuses an index whose files were truncated after the build, naming the file, before any question', async () => {
+    const damaged = path.join(dir, 'damaged');
+    await cp(hybrid, damaged, { recursive: true });
+    const generation = path.join(damaged, (await readFile(path.join(damaged, 'CURRENT'), 'utf8')).trim());
+    await truncate(path.join(generation, 'chunks.json'), 100);
+    expect(await checkIndex(damaged, TINY_MODEL)).toMatchObject({ ok: false, retrieval: null, reason: expect.stringMatching(/chunks\.json does not match the checksum in its manifest.*npm run build:index/) });
   });
 });
