@@ -149,6 +149,29 @@ interface Retrieved {
   respond(answer: string, mode: AnswerMode, cited: number[]): AskResponse;
 }
 
+/**
+ * What a client is told of an LLM failure: its kind only. The error's own message (the upstream
+ * URL, its status text, a piece of its reply) goes to the log, never into an answer.
+ */
+export function publicFailure(error: unknown): string {
+  const kind = (error as { kind?: unknown } | null)?.kind;
+  const status = (error as { status?: unknown } | null)?.status;
+  switch (kind) {
+    case 'http':
+      return typeof status === 'number' ? `it answered HTTP ${status}` : 'it answered with an error';
+    case 'timeout':
+      return 'it did not answer in time';
+    case 'response':
+      return 'its reply could not be read';
+    case 'network':
+      return 'it could not be reached';
+    case 'cancelled':
+      return 'the call was cancelled';
+    default:
+      return 'an unexpected error';
+  }
+}
+
 /** Retrieval, then one of: abstain, ask the LLM, or quote the passages; citations checked either way. */
 export class Answerer {
   constructor(private readonly deps: AnswererDeps) {}
@@ -188,7 +211,7 @@ export class Answerer {
           this.deps.log.warn('LLM stream failed midway; answering with the part sent', { error: message });
           found.timings.generateMs = Date.now() - generateStarted;
           const reply = readLlmReply(state.raw, found.hits.length);
-          found.notices.push(...reply.notices, `The language model stopped partway (${message}); this answer is incomplete.`);
+          found.notices.push(...reply.notices, `The language model stopped partway (${publicFailure(error)}); this answer is incomplete.`);
           return yield* finish(found.respond(reply.answer, reply.mode, reply.cited), true);
         }
         this.noteLlmFailure(found, error);
@@ -273,7 +296,7 @@ export class Answerer {
   private noteLlmFailure(found: Retrieved, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.deps.log.warn('LLM call failed; answering extractively', { error: message });
-    found.notices.push(`The language model failed (${message}); this answer quotes the passages that best match the question.`);
+    found.notices.push(`The language model failed (${publicFailure(error)}); this answer quotes the passages that best match the question.`);
   }
 
   private extractive(found: Retrieved, generateStarted: number): AskResponse {

@@ -54,6 +54,8 @@ interface ChatCompletionResponse {
  */
 export function createLlmClient(settings: LlmSettings): LlmClient {
   const url = `${settings.baseUrl}/chat/completions`;
+  /** The URL as messages and logs name it: without a user name or password it may carry. */
+  const shown = withoutCredentials(url);
   const api = ky.create({
     timeout: settings.attemptTimeoutMs,
     headers: settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {},
@@ -82,17 +84,17 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
     try {
       const response = await api.post(url, { json: body, signal });
       firstTokenMs = Date.now() - started;
-      raw = await response.text();
+      raw = await readCapped(response, settings.maxTokens * CHARS_PER_MAX_TOKEN * 2 + REPLY_ENVELOPE_BYTES, shown);
     } catch (error) {
-      throw describe(error, url, settings.totalTimeoutMs, signal);
+      throw describe(error, shown, settings.totalTimeoutMs, signal);
     }
-    return { ...parseCompletion(raw, url, settings.model), ms: Date.now() - started, firstTokenMs };
+    return { ...parseCompletion(raw, shown, settings.model), ms: Date.now() - started, firstTokenMs };
   }
 
   async function* stream(messages: ChatMessage[], cancel?: AbortSignal): AsyncGenerator<string> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new LlmError('timeout', `POST ${url} did not complete within ${settings.totalTimeoutMs} ms`)), settings.totalTimeoutMs);
-    const onCancel = () => controller.abort(new LlmError('cancelled', `POST ${url} was cancelled${cancel?.reason instanceof Error ? `: ${cancel.reason.message}` : ''}`));
+    const timer = setTimeout(() => controller.abort(new LlmError('timeout', `POST ${shown} did not complete within ${settings.totalTimeoutMs} ms`)), settings.totalTimeoutMs);
+    const onCancel = () => controller.abort(new LlmError('cancelled', `POST ${shown} was cancelled${cancel?.reason instanceof Error ? `: ${cancel.reason.message}` : ''}`));
     if (cancel?.aborted) onCancel();
     else cancel?.addEventListener('abort', onCancel, { once: true });
     try {
@@ -101,25 +103,25 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
       try {
         response = await api.post(url, { json: body, signal: controller.signal });
       } catch (error) {
-        throw describe(error, url, settings.totalTimeoutMs, controller.signal);
+        throw describe(error, shown, settings.totalTimeoutMs, controller.signal);
       }
       if (!(response.headers.get('content-type') ?? '').includes('text/event-stream') || !response.body) {
         // A server that ignores `stream: true` answers with one JSON body: take it whole.
-        yield parseCompletion(await readBody(response, url, controller.signal), url, settings.model).text;
+        yield parseCompletion(await readBody(response, shown, controller.signal), shown, settings.model).text;
         return;
       }
       try {
         yield* readChatStream(response.body, { maxLineChars: MAX_STREAM_LINE_CHARS, maxReplyChars: settings.maxTokens * CHARS_PER_MAX_TOKEN });
       } catch (error) {
-        if (controller.signal.aborted) throw describe(error, url, settings.totalTimeoutMs, controller.signal);
-        if (error instanceof StreamFormatError) throw new LlmError('response', `POST ${url} sent a bad stream: ${error.message}`, undefined, { cause: error });
-        throw new LlmError('network', `POST ${url} failed mid-stream: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+        if (controller.signal.aborted) throw describe(error, shown, settings.totalTimeoutMs, controller.signal);
+        if (error instanceof StreamFormatError) throw new LlmError('response', `POST ${shown} sent a bad stream: ${error.message}`, undefined, { cause: error });
+        throw new LlmError('network', `POST ${shown} failed mid-stream: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
       }
     } finally {
       clearTimeout(timer);
       cancel?.removeEventListener('abort', onCancel);
       // A consumer that stops early (its client left) must not leave the upstream request running.
-      controller.abort(new LlmError('cancelled', `POST ${url} was no longer read`));
+      controller.abort(new LlmError('cancelled', `POST ${shown} was no longer read`));
     }
   }
 
@@ -135,8 +137,8 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
           controller.abort(error);
           reject(error);
         };
-        timer = setTimeout(() => stop(new LlmError('timeout', `POST ${url} did not complete within ${settings.totalTimeoutMs} ms`)), settings.totalTimeoutMs);
-        onCancel = () => stop(new LlmError('cancelled', `POST ${url} was cancelled: the server is shutting down`));
+        timer = setTimeout(() => stop(new LlmError('timeout', `POST ${shown} did not complete within ${settings.totalTimeoutMs} ms`)), settings.totalTimeoutMs);
+        onCancel = () => stop(new LlmError('cancelled', `POST ${shown} was cancelled: the server is shutting down`));
         if (cancel?.aborted) onCancel();
         else cancel?.addEventListener('abort', onCancel, { once: true });
       });
@@ -149,6 +151,36 @@ export function createLlmClient(settings: LlmSettings): LlmClient {
       }
     },
   };
+}
+
+/** Bytes of a reply's JSON around its text (ids, usage, and a model's extra fields). */
+const REPLY_ENVELOPE_BYTES = 64 * 1024;
+
+/**
+ * A plain reply's body, refused past `maxBytes` without reading further: a `max_tokens` reply is a
+ * few KB, and a broken or hostile upstream must not fill memory (a 50 MB reply was read whole).
+ */
+async function readCapped(response: Response, maxBytes: number, url: string): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel();
+    throw new LlmError('response', `POST ${url} sent a reply of ${declared} bytes, more than the ${maxBytes} a reply of LLM_MAX_TOKENS can need`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let bytes = 0;
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    bytes += read.value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new LlmError('response', `POST ${url} sent more than the ${maxBytes} bytes a reply of LLM_MAX_TOKENS can need`);
+    }
+    parts.push(decoder.decode(read.value, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
 }
 
 async function readBody(response: Response, url: string, signal: AbortSignal): Promise<string> {
@@ -170,12 +202,13 @@ export function retryAfterMs(header: string | null): number | undefined {
 }
 
 function describe(error: unknown, url: string, totalTimeoutMs: number, signal: AbortSignal): LlmError {
+  if (error instanceof LlmError && !signal.aborted) return error;
   if (signal.aborted) return signal.reason instanceof LlmError ? signal.reason : new LlmError('timeout', `POST ${url} did not complete within ${totalTimeoutMs} ms`, undefined, { cause: error });
   if (error instanceof HTTPError) {
     return new LlmError('http', `Request failed with status code ${error.response.status}: POST ${url}`, error.response.status, { cause: error });
   }
   if (error instanceof TimeoutError) return new LlmError('timeout', `POST ${url} sent no response headers in time`, undefined, { cause: error });
-  return new LlmError('network', `POST ${url} failed: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+  return new LlmError('network', `POST ${url} failed: ${withoutUserInfo(error instanceof Error ? error.message : String(error))}`, undefined, { cause: error });
 }
 
 /** The answer text from a chat-completions body, or an LlmError saying what was wrong with it. */
@@ -191,4 +224,21 @@ export function parseCompletion(raw: string, url: string, requestedModel: string
     throw new LlmError('response', `POST ${url} returned no choices[0].message.content`);
   }
   return { text: content.trim(), model: typeof parsed.model === 'string' ? parsed.model : requestedModel };
+}
+
+/** A URL without the user name and password it may carry (`https://user:key@host/v1` → `https://host/v1`). */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
+/** Any `scheme://user:password@` in a message (fetch's own errors quote the URL whole) without its credentials. */
+function withoutUserInfo(message: string): string {
+  return message.replace(/:\/\/[^/@\s]*@/g, '://');
 }

@@ -68,7 +68,9 @@ describe('Answerer.askStream', () => {
     const { tokens, answer } = await events(answerer(streamingLlm([], new Error('connection reset'))));
     expect(answer.mode).toBe('extractive');
     expect(tokens).toEqual([answer.answer]);
-    expect(answer.notices.join(' ')).toContain('connection reset');
+    // The notice names the kind of failure only; the error's own text stays in the log.
+    expect(answer.notices.join(' ')).toContain('The language model failed (an unexpected error)');
+    expect(answer.notices.join(' ')).not.toContain('connection reset');
   });
 
   it('keeps the part sent, with a notice, when the LLM fails midway', async () => {
@@ -76,7 +78,7 @@ describe('Answerer.askStream', () => {
     expect(answer.mode).toBe('llm');
     expect(tokens.join('')).toBe(answer.answer);
     expect(answer.answer).toBe(`${OPENING}for 15 days [1] and`);
-    expect(answer.notices.join(' ')).toContain('stopped partway (connection reset)');
+    expect(answer.notices.join(' ')).toContain('stopped partway (an unexpected error)');
   });
 
   it('ends with the abort when the caller cancels', async () => {

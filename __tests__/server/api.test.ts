@@ -140,6 +140,8 @@ describe('the HTTP API over a real worker and a fake LLM on loopback', () => {
     expect(body.citations.length).toBeGreaterThan(0);
     expect(body.answer).toMatch(/\[1\]/);
     expect(body.notices.join(' ')).toContain('The language model failed');
+    // The notice says what kind of failure, never where the LLM is or what it sent.
+    expect(body.notices.join(' ')).not.toMatch(/127\.0\.0\.1|localhost|chat\/completions|gateway|slow down/);
     expect(llm.requests).toHaveLength(requests);
     expect(elapsed).toBeLessThan(LLM_BOUND_MS + 1500);
   });

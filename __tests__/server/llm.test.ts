@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { LlmSettings } from '../../server/config.js';
 import type { ChatMessage } from '../../answer/ports.js';
-import { createLlmClient, LlmError, parseCompletion } from '../../server/llm.js';
+import { createLlmClient, LlmError, parseCompletion, withoutCredentials } from '../../server/llm.js';
 import { completion, FakeLlm } from '../helpers/fake-llm.js';
 
 const fake = new FakeLlm();
@@ -144,6 +144,23 @@ describe('createLlmClient', () => {
     expect(error.message).toContain('1000 ms');
     // Well before the 30 s trickle would end; the slack is for a loaded machine.
     expect(ms).toBeLessThan(1000 + 10_000);
+  });
+
+  it('refuses a reply far larger than LLM_MAX_TOKENS can need, without reading it all', async () => {
+    fake.reset([{ body: completion('x'.repeat(500_000)) }]);
+    const { error } = await failure({ retries: 0 });
+    expect(error.kind).toBe('response');
+    expect(error.message).toMatch(/more than the \d+ bytes a reply of LLM_MAX_TOKENS can need/);
+  });
+
+  it('never names the credentials a base URL carries', async () => {
+    const closed = await new FakeLlm().start();
+    await closed.stop();
+    const withCredentials = closed.url.replace('http://', 'http://user:hunter2@');
+    const { error } = await failure({ baseUrl: withCredentials, retries: 0 });
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).not.toContain('user:');
+    expect(withoutCredentials('https://user:key@llm.example/v1/chat/completions')).toBe('https://llm.example/v1/chat/completions');
   });
 
   it('reports a refused connection as a network error', async () => {
