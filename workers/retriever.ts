@@ -106,7 +106,7 @@ export class Retriever {
     let corpusSimilarity: number | null = null;
     let queryVector: Float32Array | undefined;
     if (useVector) {
-      queryVector = await this.cache.vector(query, () => this.embedder!.embed([query]));
+      queryVector = await this.cache.vector(query, () => this.embedder!.embedQuestion(query));
       embedMs = performance.now() - started;
       corpusSimilarity = this.centroid ? dot(this.centroid, queryVector) : null;
       lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: this.nearest(queryVector, depth, accept) });
@@ -166,7 +166,7 @@ export class Retriever {
   async scoreSentences(query: string, hits: SearchHit[]): Promise<Record<string, number> | null> {
     if (!this.embedder) return null;
     const embedder = this.embedder;
-    return this.sentenceSimilarity(hits, await this.cache.vector(query, () => embedder.embed([query])));
+    return this.sentenceSimilarity(hits, await this.cache.vector(query, () => embedder.embedQuestion(query)));
   }
 
   /** Cosine between the query and each distinct quotable sentence of the hits (unit vectors: a dot product). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { pipeline, env } from '@huggingface/transformers';
-import { Embedder } from '../../workers/embedder.js';
+import { Embedder, QUESTION_MAX_TOKENS } from '../../workers/embedder.js';
 import { ModelNotFoundError } from '../../workers/model-config.js';
 import { SHARED_MODELS, STATIC_MODEL, TINY_MODEL } from '../helpers/models.js';
 
@@ -25,6 +25,18 @@ describe('Embedder', () => {
     let batchDiff = 0;
     for (let i = 0; i < reference.length; i++) batchDiff = Math.max(batchDiff, Math.abs(rebatched[i]! - ours[i]!));
     expect(batchDiff).toBeLessThan(1e-3);
+  });
+
+  it('embeds a question from its first QUESTION_MAX_TOKENS tokens only, so a long one costs no more than a short one', async () => {
+    const embedder = await Embedder.load(TINY_MODEL);
+    const words = Array.from({ length: 400 }, (_, i) => `word${i}`).join(' ');
+    const longer = `${words} and then a great deal more text that cannot change the vector`;
+    const a = await embedder.embedQuestion(words);
+    expect(Array.from(await embedder.embedQuestion(longer))).toEqual(Array.from(a));
+    expect(Array.from(await embedder.embed([words], 1, QUESTION_MAX_TOKENS))).toEqual(Array.from(a));
+    // Passages are still embedded up to the model's own limit.
+    expect(embedder.maxTokens).toBeGreaterThan(QUESTION_MAX_TOKENS);
+    expect(Array.from(await embedder.embed([words]))).not.toEqual(Array.from(a));
   });
 
   it('fingerprints the model it loaded', async () => {
