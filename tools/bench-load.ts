@@ -18,11 +18,13 @@ import { completion, FakeLlm } from './testing/fake-llm.js';
 import { procfileCommand, startServerProcess } from './testing/server-process.js';
 
 const { values } = parseArgs({
-  options: { index: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' }, seconds: { type: 'string' }, only: { type: 'string' } },
+  options: { index: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' }, seconds: { type: 'string' }, only: { type: 'string' }, env: { type: 'string', multiple: true } },
 });
-if (!values.index) throw new Error('usage: npm run bench:load -- --index <folder> [--model ORG/NAME] [--model-dir <folder>] [--seconds 60] [--only <scenario name prefix>]');
+if (!values.index) throw new Error('usage: npm run bench:load -- --index <folder> [--model ORG/NAME] [--model-dir <folder>] [--seconds 60] [--only <scenario name prefix>] [--env KEY=VALUE ...]');
 const { model = DEFAULT_EMBEDDING_MODEL, modelDir } = modelSettings(values, process.env);
 const seconds = Number(values.seconds ?? 60);
+/** `--env KEY=VALUE` (repeatable): server settings to try, e.g. WORKER_MAX_TASKS=100000. */
+const extraEnv = Object.fromEntries((values.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 
 /** Questions people ask of a handbook: varied, so the search cache is not what is measured. */
 const QUESTIONS = [
@@ -57,6 +59,7 @@ const server = await startServerProcess({
   EMBEDDING_MODEL: model,
   // Each scenario measures the real cost of a question, not the cache's.
   SEARCH_CACHE_ENTRIES: '0',
+  ...extraEnv,
 }, procfile.nodeArgs, 180_000);
 const sampler = new RssSampler(server.child.pid!, 200).start();
 const withLlm = await startServerProcess({
@@ -67,6 +70,7 @@ const withLlm = await startServerProcess({
   SEARCH_CACHE_ENTRIES: '0',
   LLM_BASE_URL: fakeLlm.url,
   LLM_API_KEY: 'bench',
+  ...extraEnv,
 }, procfile.nodeArgs, 180_000);
 const llmSampler = new RssSampler(withLlm.child.pid!, 200).start();
 
