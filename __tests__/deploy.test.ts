@@ -36,10 +36,13 @@ describe('deploy files', () => {
     expect(pkg.scripts['build:index']).not.toContain('--lexical-fallback');
   });
 
-  it('app.json (the Heroku button) uses the Node buildpack, a 512 MB dyno, and asks only for the LLM and the fallback', () => {
+  it('app.json (the Heroku button) uses the Node buildpack, a 512 MB dyno, and asks only for the LLM, the fallback and the proxy hops', () => {
     expect(appJson.buildpacks).toEqual([{ url: 'heroku/nodejs' }]);
     expect(['eco', 'basic']).toContain(appJson.formation.web.size);
-    expect(Object.keys(appJson.env).sort()).toEqual(['ALLOW_LEXICAL_FALLBACK', 'LLM_API_KEY', 'LLM_BASE_URL', 'LLM_MODEL']);
+    expect(Object.keys(appJson.env).sort()).toEqual(['ALLOW_LEXICAL_FALLBACK', 'LLM_API_KEY', 'LLM_BASE_URL', 'LLM_MODEL', 'TRUST_PROXY_HOPS']);
+    // Heroku's router is one proxy; render.yaml says the same for Render's.
+    expect(appJson.env.TRUST_PROXY_HOPS?.value).toBe('1');
+    expect(render).toContain('- key: TRUST_PROXY_HOPS\n        value: "1"');
     expect(Object.values(appJson.env).every((variable) => variable.required === false)).toBe(true);
     expect(appJson.env.ALLOW_LEXICAL_FALLBACK?.value).toBe('false');
   });

@@ -27,6 +27,8 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** The memory governor; without one the service is always in normal mode. */
   memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'>;
+  /** Proxies in front whose X-Forwarded-For is believed (`TRUST_PROXY_HOPS`); 0 or unset: the peer address is the client's. */
+  trustProxyHops?: number;
   /** How often a streamed answer sends a heartbeat comment (default 15 s). */
   sseHeartbeatMs?: number;
   /** Counts every request and serves `GET /metrics`; without it there is no such route. */
@@ -58,7 +60,15 @@ export function createApp(deps: AppDeps): Koa {
 
   const routing = createRouting(routes);
   const app = new Koa();
-  app.proxy = true;
+  // X-Forwarded-For is believed only as far as the proxies the operator says are in front (TRUST_PROXY_HOPS; Render and Heroku: 1).
+  app.proxy = (deps.trustProxyHops ?? 0) > 0;
+  app.maxIpsCount = deps.trustProxyHops ?? 0;
+  // Responses are data for one client: never sniffed as another type, never cached by a shared cache (the page sets its own).
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
   app.use(requestLog({ log: deps.log, routing, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
   app.use(errorHandler(deps.log));
   app.use(admission({ routing, isShuttingDown, memory: deps.memory }));

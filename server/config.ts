@@ -22,6 +22,8 @@ export interface ServerConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How often a streamed answer sends a `: ping` comment, so proxies keep the connection. */
   sseHeartbeatMs: number;
+  /** Proxies in front of the server whose X-Forwarded-For is believed (Render and Heroku: 1). */
+  trustProxyHops: number;
   /** Human-readable log lines through pino-pretty (a dev dependency) instead of JSON. */
   logPretty: boolean;
   /** Serve `GET /metrics` (Prometheus text format). */
@@ -118,6 +120,7 @@ export const DEFAULTS = {
   /** The worker's own default (DEFAULT_CACHE_LIMITS in workers/search-cache.ts; a test keeps them equal). */
   SEARCH_CACHE_ENTRIES: '256',
   SSE_HEARTBEAT_MS: '15000',
+  TRUST_PROXY_HOPS: '0',
   /** Empty: pretty only when NODE_ENV=development. */
   LOG_PRETTY: '',
   METRICS: 'true',
@@ -271,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),
     sseHeartbeatMs: read.int('SSE_HEARTBEAT_MS', 50, 600_000),
+    trustProxyHops: read.int('TRUST_PROXY_HOPS', 0, 10),
     logPretty: read.raw('LOG_PRETTY') === '' ? env.NODE_ENV === 'development' : read.bool('LOG_PRETTY'),
     metrics: read.bool('METRICS'),
   };

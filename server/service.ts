@@ -78,6 +78,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     isShuttingDown: () => shuttingDown,
     memory: governor,
     sseHeartbeatMs: config.sseHeartbeatMs,
+    trustProxyHops: config.trustProxyHops,
     metrics: metrics ?? undefined,
   });
   const { server, url } = await listen(app, config);

@@ -32,7 +32,9 @@ export class InvalidRequestError extends ApiError {
 export class NotFoundError extends ApiError {
   override name = 'NotFoundError';
   constructor(method: string, path: string) {
-    super(404, 'NOT_FOUND', `No route for ${method} ${path}. Try POST /api/ask, GET /api/search, GET /healthz, GET /readyz or GET /api/memory`);
+    // The path is the client's own text: echo enough to recognise it, never 15 KB of it.
+    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+    super(404, 'NOT_FOUND', `No route for ${method.slice(0, 16)} ${shown}. Try the page at GET /, POST /api/ask, GET /api/search, POST /v1/chat/completions, GET /healthz, GET /readyz or GET /api/memory`);
   }
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { call, post } from '../../helpers/http-call.js';
 import { startFakeApp, type FakeApp } from '../../helpers/fake-app.js';
 
-const NOT_FOUND_HINT = 'Try POST /api/ask, GET /api/search, GET /healthz, GET /readyz or GET /api/memory';
+const NOT_FOUND_HINT = 'Try the page at GET /, POST /api/ask, GET /api/search, POST /v1/chat/completions, GET /healthz, GET /readyz or GET /api/memory';
 
 describe('requests the app refuses, through createApp over fakes', () => {
   let fake: FakeApp;
@@ -21,6 +21,20 @@ describe('requests the app refuses, through createApp over fakes', () => {
       expect(res.status).toBe(404);
       expect(res.text).toBe(JSON.stringify({ error: { code: 'NOT_FOUND', message: `No route for ${method} /api/nothing. ${NOT_FOUND_HINT}` } }));
       expect(res.headers.get('allow')).toBeNull();
+    });
+
+    it('echoes at most 100 characters of a long unknown path, and marks every response nosniff and no-store', async () => {
+      const long = `/${'x'.repeat(15_000)}`;
+      const res = await get(long);
+      expect(res.status).toBe(404);
+      const message = (res.body as { error: { message: string } }).error.message;
+      expect(message).toContain(`No route for GET ${long.slice(0, 100)}…. `);
+      expect(message.length).toBeLessThan(400);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const health = await get('/healthz');
+      expect(health.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(health.headers.get('cache-control')).toBe('no-store');
     });
 
     it.each([
