@@ -166,7 +166,8 @@ export function publicFailure(error: unknown): string {
     case 'network':
       return 'it could not be reached';
     case 'cancelled':
-      return 'the call was cancelled';
+      // A client that leaves gets no answer at all; the one cancellation a notice can report is the server's own shutdown.
+      return 'the call was cancelled: the server is shutting down';
     default:
       return 'an unexpected error';
   }
