@@ -24,6 +24,8 @@ export interface ServerConfig {
   sseHeartbeatMs: number;
   /** Proxies in front of the server whose X-Forwarded-For is believed (Render and Heroku: 1). */
   trustProxyHops: number;
+  /** How long a client may take to send its headers and its whole request, and how many connections are open at once. */
+  connections: { headersTimeoutMs: number; requestTimeoutMs: number; max: number };
   /** Human-readable log lines through pino-pretty (a dev dependency) instead of JSON. */
   logPretty: boolean;
   /** Serve `GET /metrics` (Prometheus text format). */
@@ -121,6 +123,9 @@ export const DEFAULTS = {
   SEARCH_CACHE_ENTRIES: '256',
   SSE_HEARTBEAT_MS: '15000',
   TRUST_PROXY_HOPS: '0',
+  HEADERS_TIMEOUT_MS: '10000',
+  REQUEST_TIMEOUT_MS: '15000',
+  MAX_CONNECTIONS: '512',
   /** Empty: pretty only when NODE_ENV=development. */
   LOG_PRETTY: '',
   METRICS: 'true',
@@ -275,6 +280,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),
     sseHeartbeatMs: read.int('SSE_HEARTBEAT_MS', 50, 600_000),
     trustProxyHops: read.int('TRUST_PROXY_HOPS', 0, 10),
+    connections: {
+      headersTimeoutMs: read.int('HEADERS_TIMEOUT_MS', 100, 600_000),
+      // Node requires the whole-request timeout to be at least the headers' one.
+      requestTimeoutMs: Math.max(read.int('REQUEST_TIMEOUT_MS', 100, 600_000), read.int('HEADERS_TIMEOUT_MS', 100, 600_000)),
+      max: read.int('MAX_CONNECTIONS', 1, 1_000_000),
+    },
     logPretty: read.raw('LOG_PRETTY') === '' ? env.NODE_ENV === 'development' : read.bool('LOG_PRETTY'),
     metrics: read.bool('METRICS'),
   };

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,8 +104,15 @@ function createGate(config: ServerConfig, options: ServiceOptions, governor: Mem
 }
 
 /** Listen on `config.port` (0: any free port) and say where, as a URL a local client can use. */
-async function listen(app: ReturnType<typeof createApp>, config: Pick<ServerConfig, 'port' | 'host'>): Promise<{ server: Server; url: string }> {
-  const server = app.listen(config.port, config.host);
+async function listen(app: ReturnType<typeof createApp>, config: Pick<ServerConfig, 'port' | 'host' | 'connections'>): Promise<{ server: Server; url: string }> {
+  // A client that sends its headers or its body slowly, or never finishes, is cut off (Node keeps
+  // them for minutes by default: a stalled upload 328 s, slow headers 88 s), and connections past
+  // the cap are closed at once, so unfinished uploads cannot fill memory. Node checks the timeouts
+  // every `connectionsCheckingInterval` (30 s by default): a second keeps them close to what is set.
+  const { headersTimeoutMs, requestTimeoutMs, max } = config.connections;
+  const server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) }, app.callback());
+  server.maxConnections = max;
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

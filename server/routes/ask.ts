@@ -7,8 +7,14 @@ import type { Handler } from '../http/router.js';
 import { clientGoneSignal, openSse, streamErrorBody, type SseOptions } from '../http/sse.js';
 import { parseAskBody, type InputLimits } from '../http/validate.js';
 
-/** A question is a few hundred bytes; anything near this is a mistake or an attack. */
-const BODY_LIMIT_BYTES = 64 * 1024;
+/**
+ * A question is a few hundred bytes. The body may hold the longest question allowed
+ * (MAX_QUESTION_CHARS, each character escaped as \uXXXX at worst) and the other fields, no more:
+ * 16 KB at the defaults (it was 64 KB, many times the largest valid request).
+ */
+function bodyLimit(limits: InputLimits): number {
+  return Math.max(16 * 1024, limits.maxQuestionChars * 6 + 4096);
+}
 
 /**
  * `POST /api/ask`: a JSON question in, an answer with its checked citations out. With
@@ -17,8 +23,9 @@ const BODY_LIMIT_BYTES = 64 * 1024;
  * same body as the plain response), then `done`; an error after the headers is an `error` event.
  */
 export function askHandler(answerer: Pick<Answerer, 'ask' | 'askStream'>, limits: InputLimits, streaming: SseOptions = {}): Handler {
+  const maxBytes = bodyLimit(limits);
   return async (ctx) => {
-    const body = await readJson(ctx, BODY_LIMIT_BYTES);
+    const body = await readJson(ctx, maxBytes);
     const { stream, rest } = takeStreamFlag(body);
     const input = parseAskBody(rest, limits);
     if (stream || ctx.get('accept').includes('text/event-stream')) return streamAnswer(ctx, answerer, input, streaming);
