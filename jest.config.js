@@ -40,6 +40,7 @@ const UNIT = [
   'server/metrics.test.ts',
   'server/routes/status-reports.test.ts',
   'server/llm.test.ts',
+  'server/llm-limit.test.ts',
   'server/llm-stream.test.ts',
   'server/stream-errors.test.ts',
   'server/worker-gate/crash-recovery.test.ts',

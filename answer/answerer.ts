@@ -165,6 +165,8 @@ export function publicFailure(error: unknown): string {
       return 'its reply could not be read';
     case 'network':
       return 'it could not be reached';
+    case 'busy':
+      return 'it is busy with other questions';
     case 'cancelled':
       // A client that leaves gets no answer at all; the one cancellation a notice can report is the server's own shutdown.
       return 'the call was cancelled: the server is shutting down';

@@ -43,6 +43,9 @@ export interface LlmSettings {
   retries: number;
   maxRetryAfterMs: number;
   maxTokens: number;
+  /** LLM calls in flight at once (`LLM_MAX_CONCURRENCY`), and calls that may wait for a turn (`LLM_QUEUE_MAX`). */
+  maxConcurrency: number;
+  maxWaiting: number;
 }
 
 export interface WorkerSettings {
@@ -93,6 +96,8 @@ export const DEFAULTS = {
   LLM_RETRIES: '2',
   LLM_MAX_RETRY_AFTER_MS: '5000',
   LLM_MAX_TOKENS: '400',
+  LLM_MAX_CONCURRENCY: '4',
+  LLM_QUEUE_MAX: '16',
   WORKER_MAX_TASKS: '1000',
   WORKER_MAX_TASKS_JITTER: '100',
   WORKER_HEAP_MB: '128',
@@ -206,6 +211,8 @@ function llmSettings(read: Reader): LlmSettings | null {
     retries: read.int('LLM_RETRIES', 0, 10),
     maxRetryAfterMs: read.int('LLM_MAX_RETRY_AFTER_MS', 0, 600_000),
     maxTokens: read.int('LLM_MAX_TOKENS', 16, 32_000),
+    maxConcurrency: read.int('LLM_MAX_CONCURRENCY', 1, 1000),
+    maxWaiting: read.int('LLM_QUEUE_MAX', 0, 10_000),
   };
 }
 

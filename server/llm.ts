@@ -15,7 +15,7 @@ export interface Completion {
 export class LlmError extends Error {
   override name = 'LlmError';
   constructor(
-    readonly kind: 'http' | 'timeout' | 'response' | 'network' | 'cancelled',
+    readonly kind: 'http' | 'timeout' | 'response' | 'network' | 'cancelled' | 'busy',
     message: string,
     readonly status?: number,
     options?: { cause?: unknown },
@@ -52,7 +52,7 @@ interface ChatCompletionResponse {
  * 429 and 5xx are retried with backoff; a `Retry-After` up to `maxRetryAfterMs` is honoured, a longer
  * one ends the call (the caller answers without the LLM rather than wait).
  */
-export function createLlmClient(settings: LlmSettings): LlmClient {
+export function createLlmClient(settings: Omit<LlmSettings, 'maxConcurrency' | 'maxWaiting'>): LlmClient {
   const url = `${settings.baseUrl}/chat/completions`;
   /** The URL as messages and logs name it: without a user name or password it may carry. */
   const shown = withoutCredentials(url);

@@ -13,7 +13,7 @@ export interface MetricsSources {
 }
 
 /** How an LLM call ended: a completion, or an `LlmError`'s kind (`unknown` for anything else). */
-export type LlmOutcome = 'ok' | 'http' | 'timeout' | 'response' | 'network' | 'cancelled' | 'unknown';
+export type LlmOutcome = 'ok' | 'http' | 'timeout' | 'response' | 'network' | 'cancelled' | 'busy' | 'unknown';
 
 const MEMORY_MODES: readonly MemoryMode[] = ['normal', 'cautious', 'degraded'];
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20];

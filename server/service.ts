@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import type { IndexCheck } from './index-check.js';
 import { createLlmClient, type LlmClient } from './llm.js';
+import { limitedLlm } from './llm-limit.js';
 import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory/governor.js';
 import { applyMemoryPolicy, createModelAdmission } from './memory/memory-policy.js';
@@ -51,7 +52,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const governor = new MemoryGovernor(config.memory, log, options.rss);
   const gate = createGate(config, options, governor);
   const metrics = config.metrics ? new ServiceMetrics({ gate, memory: governor }) : null;
-  const plainLlm = options.llm !== undefined ? options.llm : config.llm ? createLlmClient(config.llm) : null;
+  const plainLlm = options.llm !== undefined ? options.llm : config.llm ? limitedLlm(createLlmClient(config.llm), { maxConcurrent: config.llm.maxConcurrency, maxWaiting: config.llm.maxWaiting, maxWaitMs: config.llm.attemptTimeoutMs }) : null;
   const llm = plainLlm && metrics ? observedLlm(plainLlm, metrics) : plainLlm;
   const search = metrics ? observedSearch((request) => gate.search(request), metrics) : (request: SearchRequest) => gate.search(request);
   applyMemoryPolicy(governor, gate, { maxQueue: config.worker.maxQueue, log });

@@ -98,6 +98,8 @@ describe('loadConfig LLM settings', () => {
       retries: 2,
       maxRetryAfterMs: 5000,
       maxTokens: 400,
+      maxConcurrency: 4,
+      maxWaiting: 16,
     });
   });
 

@@ -18,7 +18,7 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 function settings(overrides: Partial<LlmSettings> = {}): LlmSettings {
-  return { baseUrl: fake.url, apiKey: 'sk-test', model: 'test-model', totalTimeoutMs: 5000, attemptTimeoutMs: 3000, retries: 2, maxRetryAfterMs: 300, maxTokens: 100, ...overrides };
+  return { baseUrl: fake.url, apiKey: 'sk-test', model: 'test-model', totalTimeoutMs: 5000, attemptTimeoutMs: 3000, retries: 2, maxRetryAfterMs: 300, maxTokens: 100, maxConcurrency: 4, maxWaiting: 16, ...overrides };
 }
 
 async function collect(stream: AsyncIterable<string>): Promise<string[]> {

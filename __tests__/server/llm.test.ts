@@ -24,7 +24,7 @@ beforeEach(() => {
 
 /** Small timeouts so the whole file runs in seconds. */
 function settings(overrides: Partial<LlmSettings> = {}): LlmSettings {
-  return { baseUrl: fake.url, apiKey: 'sk-test', model: 'test-model', totalTimeoutMs: 3000, attemptTimeoutMs: 2000, retries: 2, maxRetryAfterMs: 300, maxTokens: 100, ...overrides };
+  return { baseUrl: fake.url, apiKey: 'sk-test', model: 'test-model', totalTimeoutMs: 3000, attemptTimeoutMs: 2000, retries: 2, maxRetryAfterMs: 300, maxTokens: 100, maxConcurrency: 4, maxWaiting: 16, ...overrides };
 }
 
 /** The LlmError a call rejects with, and how long it took to reject. */
