@@ -34,6 +34,7 @@ const UNIT = [
   'indexing/calibrate-floors.test.ts',
   'server/app.test.ts',
   'server/config.test.ts',
+  'server/http/admission.test.ts',
   'server/http/request-errors.test.ts',
   'server/http/request-log.test.ts',
   'server/http/router.test.ts',

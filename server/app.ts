@@ -18,7 +18,8 @@ import { aboutHandler, healthHandler, memoryHandler, readyHandler, type About } 
 import type { WorkerGate } from './worker-gate/worker-gate.js';
 
 export interface AppDeps {
-  gate: Pick<WorkerGate, 'search' | 'snapshot' | 'document'>;
+  /** `refusalNow`, when given, lets admission refuse expensive requests before reading them while the worker's queue is full. */
+  gate: Pick<WorkerGate, 'search' | 'snapshot' | 'document'> & Partial<Pick<WorkerGate, 'refusalNow'>>;
   answerer: Pick<Answerer, 'ask' | 'askStream'>;
   limits: InputLimits;
   log: Logger;
@@ -27,6 +28,8 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** The memory governor; without one the service is always in normal mode. */
   memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'>;
+  /** How long a refusal for a full worker queue waits before it is sent (`SHED_DELAY_MS`). */
+  shedDelayMs?: number;
   /** Proxies in front whose X-Forwarded-For is believed (`TRUST_PROXY_HOPS`); 0 or unset: the peer address is the client's. */
   trustProxyHops?: number;
   /** How often a streamed answer sends a heartbeat comment (default 15 s). */
@@ -71,7 +74,8 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(requestLog({ log: deps.log, routing, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
   app.use(errorHandler(deps.log));
-  app.use(admission({ routing, isShuttingDown, memory: deps.memory }));
+  const { gate } = deps;
+  app.use(admission({ routing, isShuttingDown, memory: deps.memory, ...(gate.refusalNow ? { workerRefusal: () => gate.refusalNow!(), shedDelayMs: deps.shedDelayMs ?? 0 } : {}) }));
   app.use(routing.middleware);
   // Errors are answered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;

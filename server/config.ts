@@ -24,6 +24,8 @@ export interface ServerConfig {
   sseHeartbeatMs: number;
   /** Proxies in front of the server whose X-Forwarded-For is believed (Render and Heroku: 1). */
   trustProxyHops: number;
+  /** How long a 503 QUEUE_FULL waits before it is sent, so a loop of refused clients slows down (`SHED_DELAY_MS`). */
+  shedDelayMs: number;
   /** How long a client may take to send its headers and its whole request, and how many connections are open at once. */
   connections: { headersTimeoutMs: number; requestTimeoutMs: number; max: number };
   /** Human-readable log lines through pino-pretty (a dev dependency) instead of JSON. */
@@ -128,6 +130,7 @@ export const DEFAULTS = {
   SEARCH_CACHE_ENTRIES: '256',
   SSE_HEARTBEAT_MS: '15000',
   TRUST_PROXY_HOPS: '0',
+  SHED_DELAY_MS: '250',
   HEADERS_TIMEOUT_MS: '10000',
   REQUEST_TIMEOUT_MS: '15000',
   MAX_CONNECTIONS: '512',
@@ -287,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const),
     sseHeartbeatMs: read.int('SSE_HEARTBEAT_MS', 50, 600_000),
     trustProxyHops: read.int('TRUST_PROXY_HOPS', 0, 10),
+    shedDelayMs: read.int('SHED_DELAY_MS', 0, 10_000),
     connections: {
       headersTimeoutMs: read.int('HEADERS_TIMEOUT_MS', 100, 600_000),
       // Node requires the whole-request timeout to be at least the headers' one.

@@ -71,7 +71,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   });
   let shuttingDown = false;
   const app = createApp({
-    gate: { search, snapshot: () => gate.snapshot(), document: (source, around) => gate.document(source, around) },
+    gate: { search, snapshot: () => gate.snapshot(), document: (source, around) => gate.document(source, around), refusalNow: () => gate.refusalNow() },
     answerer: metrics ? observedAnswerer(answerer, metrics) : answerer,
     limits: config.answers,
     log,
@@ -80,6 +80,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     memory: governor,
     sseHeartbeatMs: config.sseHeartbeatMs,
     trustProxyHops: config.trustProxyHops,
+    shedDelayMs: config.shedDelayMs,
     metrics: metrics ?? undefined,
   });
   const { server, url } = await listen(app, config);

@@ -9,19 +9,32 @@ export interface AdmissionDeps {
   isShuttingDown: () => boolean;
   /** Without a governor the service is always in normal mode. */
   memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'> | undefined;
+  /** The worker's refusal of a task arriving now (queue full, restart cooldown), checked before an expensive route reads its body. */
+  workerRefusal?: () => Error | undefined;
+  /** How long a refusal for a full queue waits before it is sent (0: at once). */
+  shedDelayMs?: number;
 }
 
 /**
  * Who gets in, before routing: while shutting down only the always-on routes (any other path, even
  * an unknown one, gets 503 SHUTTING_DOWN); in degraded memory mode, no expensive route, whatever
- * the method (503 MEMORY_DEGRADED).
+ * the method (503 MEMORY_DEGRADED); while the worker's queue is full, no expensive route (503
+ * QUEUE_FULL), before anything of the request is read.
  */
-export function admission({ routing, isShuttingDown, memory }: AdmissionDeps) {
+export function admission({ routing, isShuttingDown, memory, workerRefusal, shedDelayMs = 0 }: AdmissionDeps) {
   return async function admit(ctx: Context, next: Next): Promise<void> {
     const route = routing.routeAt(ctx.path);
     try {
       if (isShuttingDown() && !route?.alwaysOn) throw new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down; retry on another instance', 5);
       if (memory?.mode === 'degraded' && route?.expensive) throw memoryDegradedError(memory.snapshot());
+      // Refused before the body is read or parsed: O(1), so a flood of refusals cannot starve the answers.
+      const refusal = route?.expensive ? workerRefusal?.() : undefined;
+      if (refusal) {
+        // A client told to retry later is answered a little later: a closed loop of refusals would
+        // otherwise take the CPU the answers need (4,000 refusals a second at 200 connections).
+        if (shedDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, shedDelayMs));
+        throw refusal;
+      }
       await next();
     } finally {
       // A keep-alive connection would hold shutdown open until its idle timeout.

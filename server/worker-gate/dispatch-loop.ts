@@ -64,6 +64,13 @@ export class DispatchLoop {
     return Boolean(this.running) || this.queue.length > 0;
   }
 
+  /** The 503 a task arriving now would get (cooldown, or the queue full), without queueing anything: O(1). */
+  refusalNow(): Error | undefined {
+    const now = this.options.now();
+    if (this.recovery.isUnavailable(now)) return this.recovery.unavailableError();
+    return this.queue.refusal();
+  }
+
   setQueueLimit(limit: number | undefined): void {
     this.queue.setLimit(limit);
   }

@@ -71,6 +71,14 @@ export class WorkerGate {
     return this.run({ task: 'document', source, ...(around ? { around } : {}) });
   }
 
+  /**
+   * The 503 a task would get now, for refusing a request before its body is read or parsed: under
+   * an overload, refusing must cost less than answering, or refusals starve the answers.
+   */
+  refusalNow(): Error | undefined {
+    return this.closing ? new ServiceUnavailableError('SHUTTING_DOWN', 'The server is shutting down', 5) : this.machine.refusalNow();
+  }
+
   /** A task is running or waiting: extra work (scoring sentences by meaning) would delay someone. */
   get busy(): boolean {
     return this.machine.busy;
