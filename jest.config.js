@@ -35,6 +35,7 @@ const UNIT = [
   'server/app.test.ts',
   'server/config.test.ts',
   'server/http/admission.test.ts',
+  'server/http/api-keys.test.ts',
   'server/http/request-errors.test.ts',
   'server/http/request-log.test.ts',
   'server/http/router.test.ts',

@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import type { Answerer } from '../answer/answerer.js';
 import { admission } from './http/admission.js';
+import { apiKeys, type ApiKeySettings } from './http/api-keys.js';
 import { errorHandler } from './http/error-handler.js';
 import { requestLog } from './http/request-log.js';
 import { createRouting, type RouteTable } from './http/router.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** The memory governor; without one the service is always in normal mode. */
   memory?: Pick<MemoryGovernor, 'mode' | 'snapshot'>;
+  /** API keys (`API_KEYS`, `OPERATOR_API_KEYS`); without them every route is open. */
+  apiKeys?: ApiKeySettings;
   /** How long a refusal for a full worker queue waits before it is sent (`SHED_DELAY_MS`). */
   shedDelayMs?: number;
   /** Proxies in front whose X-Forwarded-For is believed (`TRUST_PROXY_HOPS`); 0 or unset: the peer address is the client's. */
@@ -46,19 +49,19 @@ export function createApp(deps: AppDeps): Koa {
   const { metrics } = deps;
   // The one list of routes. `alwaysOn`: answered while shutting down; `expensive`: shed in degraded memory mode.
   const routes: RouteTable = {
-    '/': { methods: { GET: pageHandler('/', aboutHandler(deps.about)) } },
-    '/assets/app.js': { methods: { GET: pageHandler('/assets/app.js') } },
-    '/assets/style.css': { methods: { GET: pageHandler('/assets/style.css') } },
-    '/healthz': { methods: { GET: healthHandler }, alwaysOn: true },
-    '/readyz': { methods: { GET: readyHandler(status) }, alwaysOn: true },
-    '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true },
+    '/': { methods: { GET: pageHandler('/', aboutHandler(deps.about)) }, public: true },
+    '/assets/app.js': { methods: { GET: pageHandler('/assets/app.js') }, public: true },
+    '/assets/style.css': { methods: { GET: pageHandler('/assets/style.css') }, public: true },
+    '/healthz': { methods: { GET: healthHandler }, alwaysOn: true, public: true },
+    '/readyz': { methods: { GET: readyHandler(status) }, alwaysOn: true, public: true },
+    '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true, operator: true },
     '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
     '/api/search': { methods: { GET: searchHandler(deps.gate, deps.limits) }, expensive: true },
     '/api/documents/:source': { methods: { GET: documentHandler(deps.gate) }, expensive: true },
     // OpenAI-compatible: answers from the documents in the chat-completions wire format, citations in `citations`.
     '/v1/chat/completions': { methods: { POST: chatCompletionsHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
     '/v1/models': { methods: { GET: modelsHandler() } },
-    ...(metrics ? { '/metrics': { methods: { GET: metricsHandler(metrics) }, alwaysOn: true } } : {}),
+    ...(metrics ? { '/metrics': { methods: { GET: metricsHandler(metrics) }, alwaysOn: true, operator: true } } : {}),
   };
 
   const routing = createRouting(routes);
@@ -74,6 +77,7 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(requestLog({ log: deps.log, routing, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
   app.use(errorHandler(deps.log));
+  if (deps.apiKeys) app.use(apiKeys(deps.apiKeys, routing));
   const { gate } = deps;
   app.use(admission({ routing, isShuttingDown, memory: deps.memory, ...(gate.refusalNow ? { workerRefusal: () => gate.refusalNow!(), shedDelayMs: deps.shedDelayMs ?? 0 } : {}) }));
   app.use(routing.middleware);

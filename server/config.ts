@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseKeys, type ApiKeySettings } from './http/api-keys.js';
 import type { GovernorSettings } from './memory/governor.js';
 import { DEFAULT_FLOORS, DEFAULT_MEANING_WEIGHT, DEFAULT_TOP_K, FLOOR_VARIABLES } from '../answer/defaults.js';
 import type { RelevanceFloors } from '../answer/relevance.js';
@@ -26,6 +27,8 @@ export interface ServerConfig {
   trustProxyHops: number;
   /** How long a 503 QUEUE_FULL waits before it is sent, so a loop of refused clients slows down (`SHED_DELAY_MS`). */
   shedDelayMs: number;
+  /** Digests of `API_KEYS` and `OPERATOR_API_KEYS`; both empty: every route is open. */
+  access: ApiKeySettings;
   /** How long a client may take to send its headers and its whole request, and how many connections are open at once. */
   connections: { headersTimeoutMs: number; requestTimeoutMs: number; max: number };
   /** Human-readable log lines through pino-pretty (a dev dependency) instead of JSON. */
@@ -131,6 +134,8 @@ export const DEFAULTS = {
   SSE_HEARTBEAT_MS: '15000',
   TRUST_PROXY_HOPS: '0',
   SHED_DELAY_MS: '250',
+  API_KEYS: '',
+  OPERATOR_API_KEYS: '',
   HEADERS_TIMEOUT_MS: '10000',
   REQUEST_TIMEOUT_MS: '15000',
   MAX_CONNECTIONS: '512',
@@ -291,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     sseHeartbeatMs: read.int('SSE_HEARTBEAT_MS', 50, 600_000),
     trustProxyHops: read.int('TRUST_PROXY_HOPS', 0, 10),
     shedDelayMs: read.int('SHED_DELAY_MS', 0, 10_000),
+    access: { keys: parseKeys(read.raw('API_KEYS')), operatorKeys: parseKeys(read.raw('OPERATOR_API_KEYS')) },
     connections: {
       headersTimeoutMs: read.int('HEADERS_TIMEOUT_MS', 100, 600_000),
       // Node requires the whole-request timeout to be at least the headers' one.

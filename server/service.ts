@@ -81,6 +81,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     sseHeartbeatMs: config.sseHeartbeatMs,
     trustProxyHops: config.trustProxyHops,
     shedDelayMs: config.shedDelayMs,
+    apiKeys: config.access,
     metrics: metrics ?? undefined,
   });
   const { server, url } = await listen(app, config);

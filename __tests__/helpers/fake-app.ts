@@ -1,4 +1,5 @@
 import { ApiError } from '../../server/http/errors.js';
+import type { ApiKeySettings } from '../../server/http/api-keys.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Answerer } from '../../answer/answerer.js';
@@ -87,7 +88,7 @@ function freshWorld(logs: string[], requests: string[]): FakeWorld {
 }
 
 /** `createApp` over fakes (no worker, no model, no LLM), listening on an ephemeral loopback port. */
-export async function startFakeApp(options: { withMemory?: boolean; withMetrics?: boolean } = {}): Promise<FakeApp> {
+export async function startFakeApp(options: { withMemory?: boolean; withMetrics?: boolean; apiKeys?: ApiKeySettings } = {}): Promise<FakeApp> {
   const logs: string[] = [];
   const requests: string[] = [];
   const fake: FakeApp = { url: '', metrics: undefined, world: freshWorld(logs, requests), reset: () => undefined, close: async () => undefined };
@@ -116,6 +117,7 @@ export async function startFakeApp(options: { withMemory?: boolean; withMetrics?
     isShuttingDown: () => fake.world.shuttingDown,
     ...(options.withMemory === false ? {} : { memory }),
     metrics: fake.metrics,
+    ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
   });
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {

@@ -13,6 +13,10 @@ export interface Route {
   alwaysOn?: boolean;
   /** Refused in degraded memory mode. */
   expensive?: boolean;
+  /** Open without a key when API keys are set (the page, its files, the health checks). */
+  public?: boolean;
+  /** The operator's: with OPERATOR_API_KEYS set, only those keys open it. */
+  operator?: boolean;
 }
 
 /**
