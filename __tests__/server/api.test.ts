@@ -24,6 +24,7 @@ describe('the HTTP API over a real worker and a fake LLM on loopback', () => {
   const llm = new FakeLlm();
   let service: Service;
   let cleanup: () => Promise<void>;
+  let tempRoot = '';
 
   const ask = async (body: unknown) => {
     const res = await fetch(`${service.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -37,6 +38,7 @@ describe('the HTTP API over a real worker and a fake LLM on loopback', () => {
   beforeAll(async () => {
     let dir: string;
     ({ dir, cleanup } = await tempDir());
+    tempRoot = dir;
     const indexDir = path.join(dir, 'index');
     await prebuild({ docsDir: SAMPLE_CORPUS, outDir: indexDir, embedding: STATIC_MODEL, vectraExport: false });
     await llm.start();
@@ -71,7 +73,9 @@ describe('the HTTP API over a real worker and a fake LLM on loopback', () => {
   it('is ready before the first request without having loaded anything', async () => {
     const ready = await get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ ready: true, worker: 'not-started', index: { loaded: false }, model: { loaded: false } });
+    expect(ready.body).toMatchObject({ ready: true, worker: 'not-started', index: { loaded: false, dir: 'index' }, model: { loaded: false } });
+    // Open to anyone, so it names no folder of the machine.
+    expect(JSON.stringify(ready.body)).not.toContain(tempRoot);
     expect((await get('/healthz')).body).toMatchObject({ status: 'ok' });
     expect((await get('/')).body).toMatchObject({ name: 'rag512' });
   });

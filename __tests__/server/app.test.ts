@@ -78,7 +78,8 @@ describe('createApp over a fake gate and a real answerer without an LLM', () => 
       expect(res.body).toEqual({
         ready: true,
         worker: 'running',
-        index: { loaded: true, dir: '/index', generation: 'g1', chunks: 42 },
+        // The absolute folder stays on the machine: /readyz is open to anyone.
+        index: { loaded: true, dir: 'index', generation: 'g1', chunks: 42 },
         model: { configured: 'static', loaded: true },
         retrieval: 'hybrid',
         llm: { configured: false, model: null },
@@ -90,7 +91,7 @@ describe('createApp over a fake gate and a real answerer without an LLM', () => 
       ['nothing loaded yet', { worker: 'not-started', lastState: null, model: 'none' }, 200, 'the index and model load on the first request (WARMUP=true loads them at boot)'],
       ['keyword search only', { lastState: { indexLoaded: true, modelLoaded: false, retrieval: 'lexical', degradedReason: 'no model files', chunks: 42, model: null, indexDir: '/index', generation: 'g1' } }, 200, 'keyword search only: no model files'],
       ['a worker that cannot start', { worker: 'unavailable', lastState: null, lastError: { code: 'WORKER_UNAVAILABLE', message: 'boom' } }, 503, 'the search worker cannot start: boom'],
-      ['an index that failed to load', { lastState: null, lastError: { code: 'INDEX_MISSING', message: 'no index at /index' } }, 503, 'INDEX_MISSING: no index at /index'],
+      ['an index that failed to load', { lastState: null, lastError: { code: 'INDEX_MISSING', message: 'no index at /index' } }, 503, 'INDEX_MISSING: no index at index'],
     ] as [string, Partial<GateStats>, number, string][])('answers /readyz for %s', async (_what, stats, status, reason) => {
       fake.world.stats = gateStats(stats);
       const res = await get('/readyz');

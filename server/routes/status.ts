@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AboutResponse, HealthResponse } from '../http/api-types.js';
 import type { Handler } from '../http/router.js';
 import type { MemoryGovernor } from '../memory/governor.js';
@@ -47,11 +48,21 @@ export const healthHandler: Handler = (ctx) => {
   ctx.body = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) } satisfies HealthResponse;
 };
 
+/** A folder as anyone may see it: relative to the working directory when inside it, else its last part. */
+export function shownPath(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.basename(dir);
+}
+
 /** `GET /readyz`: 200 when a question asked now gets an answer, else 503; the body says why. */
 export function readyHandler(deps: StatusDeps): Handler {
   return (ctx) => {
     const { about } = deps;
     const report = readiness({ stats: deps.gate.snapshot(), memory: deps.memory?.snapshot() ?? null, shuttingDown: deps.isShuttingDown(), indexDir: about.indexDir, embeddingModel: about.embeddingModel, llmModel: about.llmModel, index: about.index ?? null });
+    // /readyz is open to anyone: the machine's folders are not theirs to read.
+    const shown = shownPath(about.indexDir);
+    report.index.dir = shown;
+    if (report.reason) report.reason = report.reason.split(about.indexDir).join(shown);
     ctx.status = report.ready ? 200 : 503;
     ctx.body = report;
   };
