@@ -83,6 +83,16 @@ describe('connections a client holds open', () => {
     expect(await healthy()).toBe(200);
   }, 20_000);
 
+  it('closes the connection after refusing a request whose body it did not read, instead of reading it all', async () => {
+    const client = await rawClient(service.url);
+    // A declared 100 MB body for a path that does not exist: the 404 must not wait for it.
+    client.socket.write('POST /nothing HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n');
+    client.socket.write('x'.repeat(64 * 1024));
+    await client.closed;
+    expect(client.received()).toMatch(/^HTTP\/1\.1 404/);
+    expect(client.received()).toMatch(/\r\nConnection: close\r\n/i);
+  }, 20_000);
+
   it('refuses a question body many times the largest valid one with 413', async () => {
     const res = await fetch(`${service.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'x'.repeat(20_000) }) });
     expect(res.status).toBe(413);
