@@ -84,7 +84,7 @@ export function createLlmClient(settings: Omit<LlmSettings, 'maxConcurrency' | '
     try {
       const response = await api.post(url, { json: body, signal });
       firstTokenMs = Date.now() - started;
-      raw = await readCapped(response, settings.maxTokens * CHARS_PER_MAX_TOKEN * 2 + REPLY_ENVELOPE_BYTES, shown);
+      raw = await readBody(response, shown, signal, settings.maxTokens);
     } catch (error) {
       throw describe(error, shown, settings.totalTimeoutMs, signal);
     }
@@ -106,8 +106,8 @@ export function createLlmClient(settings: Omit<LlmSettings, 'maxConcurrency' | '
         throw describe(error, shown, settings.totalTimeoutMs, controller.signal);
       }
       if (!(response.headers.get('content-type') ?? '').includes('text/event-stream') || !response.body) {
-        // A server that ignores `stream: true` answers with one JSON body: take it whole.
-        yield parseCompletion(await readBody(response, shown, controller.signal), shown, settings.model).text;
+        // A server that ignores `stream: true` answers with one JSON body: read it within the same bound as a plain reply.
+        yield parseCompletion(await readBody(response, shown, controller.signal, settings.maxTokens), shown, settings.model).text;
         return;
       }
       try {
@@ -183,10 +183,12 @@ async function readCapped(response: Response, maxBytes: number, url: string): Pr
   return parts.join('');
 }
 
-async function readBody(response: Response, url: string, signal: AbortSignal): Promise<string> {
+/** A whole reply body within the bound a reply of `maxTokens` can need (readCapped), as an LlmError when it fails. */
+async function readBody(response: Response, url: string, signal: AbortSignal, maxTokens: number): Promise<string> {
   try {
-    return await response.text();
+    return await readCapped(response, maxTokens * CHARS_PER_MAX_TOKEN * 2 + REPLY_ENVELOPE_BYTES, url);
   } catch (error) {
+    if (error instanceof LlmError) throw error;
     if (signal.aborted && signal.reason instanceof LlmError) throw signal.reason;
     throw new LlmError('network', `POST ${url} failed while reading the body: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
   }

@@ -11,21 +11,12 @@ export function vectorSearch(
   limit: number,
   accept?: (row: number) => boolean,
 ): { row: number; score: number }[] {
-  const rows = vectors.length / dimensions;
-  const best: { row: number; score: number }[] = [];
-  for (let row = 0; row < rows; row++) {
-    if (accept && !accept(row)) continue;
+  return bestRows(vectors.length / dimensions, limit, accept, (row) => {
     let dot = 0;
     const base = row * dimensions;
     for (let d = 0; d < dimensions; d++) dot += vectors[base + d]! * query[d]!;
-    if (best.length < limit) {
-      best.push({ row, score: dot });
-      if (best.length === limit) best.sort((a, b) => b.score - a.score);
-    } else if (dot > best[limit - 1]!.score) {
-      insertSorted(best, { row, score: dot });
-    }
-  }
-  return best.sort((a, b) => b.score - a.score);
+    return dot;
+  });
 }
 
 /**
@@ -34,18 +25,25 @@ export function vectorSearch(
  */
 export function quantizedSearch(vectors: QuantizedVectors, query: Float32Array, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
   const { codes, scales, dimensions, rows } = vectors;
-  const best: { row: number; score: number }[] = [];
-  for (let row = 0; row < rows; row++) {
-    if (accept && !accept(row)) continue;
+  return bestRows(rows, limit, accept, (row) => {
     let dot = 0;
     const base = row * dimensions;
     for (let d = 0; d < dimensions; d++) dot += codes[base + d]! * query[d]!;
-    dot *= scales[row]!;
+    return dot * scales[row]!;
+  });
+}
+
+/** The `limit` accepted rows of highest score, best first, in one pass keeping a sorted list of that length. */
+function bestRows(rows: number, limit: number, accept: ((row: number) => boolean) | undefined, scoreOf: (row: number) => number): { row: number; score: number }[] {
+  const best: { row: number; score: number }[] = [];
+  for (let row = 0; row < rows; row++) {
+    if (accept && !accept(row)) continue;
+    const score = scoreOf(row);
     if (best.length < limit) {
-      best.push({ row, score: dot });
+      best.push({ row, score });
       if (best.length === limit) best.sort((a, b) => b.score - a.score);
-    } else if (dot > best[limit - 1]!.score) {
-      insertSorted(best, { row, score: dot });
+    } else if (score > best[limit - 1]!.score) {
+      insertSorted(best, { row, score });
     }
   }
   return best.sort((a, b) => b.score - a.score);

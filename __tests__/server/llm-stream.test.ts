@@ -61,6 +61,13 @@ describe('LlmClient.stream', () => {
     expect(await collect(createLlmClient(settings()).stream(MESSAGES))).toEqual(['All at once [1].']);
   });
 
+  it('refuses such a JSON body when it is far larger than LLM_MAX_TOKENS can need, as a plain reply is', async () => {
+    fake.respond = () => ({ body: JSON.stringify(completion('x'.repeat(500_000))), headers: { 'content-type': 'application/json' } });
+    const error = await failure(createLlmClient(settings({ retries: 0 })).stream(MESSAGES));
+    expect(error.kind).toBe('response');
+    expect(error.message).toMatch(/more than the \d+ bytes a reply of LLM_MAX_TOKENS can need/);
+  });
+
   it('reads CRLF lines, comments and events split anywhere', async () => {
     const text = `: keep-alive\r\n\r\n${chunkEvent({ content: 'One ' }).replace(/\n/g, '\r\n')}${chunkEvent({ content: 'two.' })}data: [DONE]\n\n`;
     fake.reset([{ raw: Array.from({ length: Math.ceil(text.length / 7) }, (_, i) => text.slice(i * 7, i * 7 + 7)) }]);

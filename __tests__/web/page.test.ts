@@ -84,7 +84,8 @@ describe('the web page in a real browser', () => {
 
   it('streams an answer from the LLM as it is written, then shows its checked citations', async () => {
     const first = 'Full-time employees accrue 20 days of PTO every year';
-    llm.script = [{ chunks: [first, ' [1]. New hires can book it after 60 days [2].'], chunkDelayMs: 1500 }];
+    // The second piece comes 5 s after the first: long enough that a busy machine still sees the page between them.
+    llm.script = [{ chunks: [first, ' [1]. New hires can book it after 60 days [2].'], chunkDelayMs: 5000 }];
     await page.goto(services.withLlm.url);
     await page.fill('#question', 'How many PTO days do full-time employees get each year?');
     await page.click('#submit');
