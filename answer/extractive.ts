@@ -75,8 +75,13 @@ export function extractiveAnswer(question: string, passages: SearchHit[], meanin
   chosen.sort((a, b) => a.passage - b.passage || a.position - b.position);
   return chosen
     .filter((c) => !steps || c === steps.anchor || !sameList(c, steps.anchor))
-    .map((c) => `${c === steps?.anchor ? steps.text : clip(c.text)} [${c.passage + 1}]`)
+    .map((c) => `${unescapePipes(c === steps?.anchor ? steps.text : clip(c.text))} [${c.passage + 1}]`)
     .join(' ');
+}
+
+/** A pipe inside a table cell is escaped (`\|`) in the cleaned text, so it is no border; a quotation shows it plain. */
+function unescapePipes(text: string): string {
+  return text.replace(/\\\|/g, '|');
 }
 
 function sameList(a: Candidate, b: Candidate): boolean {

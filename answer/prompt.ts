@@ -87,10 +87,35 @@ export interface MarkerReading {
   rest: string;
 }
 
-/** Find {@link NO_ANSWER_MARKER} anywhere in an untrusted reply, in one linear scan. */
+/** How far back over blanks a marker's start is looked for: a bound, so the scan stays linear. */
+const MAX_LOOKBACK = 64;
+
+/**
+ * Whether the marker found at `at` is said as the reply's answer rather than named in a sentence:
+ * it opens the reply, a line, or a sentence (after `.`, `!`, `?` or a citation's `]`), and the bare
+ * token (no brackets) also ends there, at the end of its line or with its own stop. "I would
+ * reply NOT_IN_PASSAGES, but …" and "the marker [NOT_IN_PASSAGES] does not apply" are prose.
+ */
+function standsAsAnswer(reply: string, at: number, match: string): boolean {
+  let before = at - 1;
+  while (before >= 0 && at - before <= MAX_LOOKBACK && (reply[before] === ' ' || reply[before] === '\t')) before--;
+  const opens = before < 0 || reply[before] === '\n' || '.!?]'.includes(reply[before]!);
+  if (!opens) return false;
+  if (match.includes('[')) return true;
+  if (/[.!:;]$/.test(match)) return true;
+  let after = at + match.length;
+  while (after < reply.length && after - at - match.length < MAX_LOOKBACK && (reply[after] === ' ' || reply[after] === '\t' || reply[after] === '\r')) after++;
+  return after >= reply.length || reply[after] === '\n';
+}
+
+/**
+ * Find {@link NO_ANSWER_MARKER} in an untrusted reply, in one linear scan. Only the marker given
+ * as an answer counts (see `standsAsAnswer`); one merely named in prose is left in the text.
+ */
 export function readNoAnswerMarker(reply: string): MarkerReading {
   let said = false;
-  const rest = reply.replace(MARKER_FORMS, () => {
+  const rest = reply.replace(MARKER_FORMS, (match: string, at: number) => {
+    if (!standsAsAnswer(reply, at, match)) return match;
     said = true;
     return '';
   });

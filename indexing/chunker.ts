@@ -23,7 +23,7 @@ interface TableHeader {
 }
 
 /** Bump whenever cleaning or chunking output changes, so incremental builds do not reuse stale chunks. */
-export const CHUNKER_REVISION = 7;
+export const CHUNKER_REVISION = 8;
 
 /** [CLS] and [SEP]: every embedded input carries both. */
 const SPECIAL_TOKENS = 2;

@@ -87,8 +87,23 @@ function cleanInline(line: string): string {
       .replace(/(^|[^\w])_(?=\S)([^_]*?\S)_(?!\w)/g, '$1$2')
       .replace(/~~(.+?)~~/g, '$1'),
   )
+    .replace(/\\\|/g, '|')
     .replace(/[ \t]+/g, ' ')
     .trim();
+}
+
+/** A cell's text in the cleaned row shape: its pipes escaped (`\|`), so that they are no border to the chunker and the sentence reader. */
+function cellText(cell: string): string {
+  return cleanInline(cell).replace(/\|/g, '\\|');
+}
+
+/**
+ * A line of code as cleaned text: a line that the chunker and the sentence reader would take for a
+ * table row (`| a | b |`) or a row of cells (`ls | wc -l`) gets its pipes escaped (`\|`), so code is
+ * never read, repeated or quoted as a table; other code stays as it is.
+ */
+function codeLine(line: string): string {
+  return isTableRow(line) || line.includes(' | ') ? line.replace(/\|/g, '\\|') : line;
 }
 
 const HEADING = /^(#{1,6})[ \t]+(.*)$/;
@@ -162,7 +177,7 @@ function markdownToText(body: string, title: string): CleanDocument & { leadingT
       inFence = !inFence;
       return;
     }
-    if (inFence) return emitBody(raw.trimEnd());
+    if (inFence) return emitBody(codeLine(raw.trimEnd()));
     const next = lines[i + 1] ?? '';
     const setext = raw.trim() !== '' && !/^[ \t]*([-*+]|\d+\.)[ \t]/.test(raw) && /^[ \t]*(=+|-+)[ \t]*$/.test(next) && !isTableRule(raw);
     const atx = HEADING.exec(raw);
@@ -181,7 +196,7 @@ function markdownToText(body: string, title: string): CleanDocument & { leadingT
       return;
     }
     if (isTableRule(raw) || HORIZONTAL_RULE.test(raw) || LINK_DEFINITION.test(raw) || ATTRIBUTE_LINE.test(raw)) return;
-    emitBody(isTableRow(raw) ? formatTableRow(tableCells(raw).map(cleanInline)) : cleanInline(raw));
+    emitBody(isTableRow(raw) ? formatTableRow(tableCells(raw).map(cellText)) : cleanInline(raw));
   });
   while (out.length && out[out.length - 1] === '') {
     out.pop();

@@ -41,6 +41,9 @@ function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/[\u00a0\ue000]/g, ' ');
 }
 
+/** `|`: see `ontextentity`. */
+const PIPE = 0x7c;
+
 /** Where a `<br>` stood, until its line is known: see `resolveBreaks`. */
 const BREAK = '\ue000';
 
@@ -77,7 +80,7 @@ export function htmlToMarkdown(html: string, whitespace: WhitespaceMode): HtmlCo
       onselfclosingtag: () => state.open(tagName),
       onclosetag: (start, end) => state.close(html.slice(start, end).toLowerCase()),
       ontext: (start, end) => state.text(html.slice(start, end)),
-      ontextentity: (codepoint) => state.text(String.fromCodePoint(codepoint)),
+      ontextentity: (codepoint) => (codepoint === PIPE ? state.pipe() : state.text(String.fromCodePoint(codepoint))),
       onattribdata: noop, onattribentity: noop, onattribend: noop, onattribname: noop, oncdata: noop,
       oncomment: noop, ondeclaration: noop, onend: noop, onprocessinginstruction: noop,
     },
@@ -154,6 +157,15 @@ class Conversion {
     this.write(escapeText(keep ? text : text.replace(/\s+/g, ' ')));
   }
 
+  /**
+   * A pipe written as an entity (`&#124;`, `&vert;`) is text, never a table border: it is written
+   * escaped (`\|`), as GFM writes a pipe inside a cell, and the cleaner unescapes it once the
+   * cells are split. Inside `<pre>` it is code, written as it is.
+   */
+  pipe(): void {
+    this.text(this.pre > 0 && !this.inline() ? '|' : '\\|');
+  }
+
   close(name: string): void {
     if (name === 'title' && this.title) {
       this.titleText = this.title.join('').replace(/\s+/g, ' ').trim();
@@ -216,7 +228,7 @@ function openTablePart(table: OpenTable | undefined, name: string): void {
 function closeTablePart(table: OpenTable | undefined, name: string): void {
   if (!table) return;
   if ((name === 'td' || name === 'th') && table.cell && table.row) {
-    table.row.cells.push(table.cell.join('').replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim());
+    table.row.cells.push(table.cell.join('').replace(/\s+/g, ' ').replace(/(?<!\\)\|/g, '\\|').trim());
     table.cell = undefined;
   } else if (name === 'tr' && table.row) {
     closeTablePart(table, 'td');

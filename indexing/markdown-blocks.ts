@@ -28,9 +28,16 @@ function standsAlone(line: string): boolean {
   return ATX_HEADING.test(line.trimStart()) || HORIZONTAL_RULE.test(line) || LINK_DEFINITION.test(line) || ATTRIBUTE_LINE.test(line) || SETEXT_UNDERLINE.test(line);
 }
 
-/** A table starts at a row with pipes over a rule line (GFM), or at a line with outer pipes. */
+/**
+ * A table starts at a row with pipes over a rule line with as many cells (GFM: a header and its
+ * delimiter row must match, or there is no table), or at a line with outer pipes that no rule
+ * line follows. "Input | Output" over `---` is a setext heading, and so is `| a | b |` over a
+ * rule of one cell.
+ */
 function startsTable(line: string, next: string | undefined): boolean {
-  return !isTableRule(line) && ((line.includes('|') && next !== undefined && isTableRule(next)) || OUTER_PIPES.test(line));
+  if (isTableRule(line) || !line.includes('|')) return false;
+  if (next !== undefined && (isTableRule(next) || SETEXT_UNDERLINE.test(next))) return isTableRule(next) && tableCells(next).length === tableCells(line).length;
+  return OUTER_PIPES.test(line);
 }
 
 /**
@@ -47,18 +54,19 @@ export function markdownBlocks(source: string[]): string[] {
     if (paragraph.length) out.push(paragraph.join(' '));
     paragraph = [];
   };
+  const unquoted = (at: number) => source[at]!.replace(QUOTE_MARKS, '');
   for (let i = 0; i < source.length; i++) {
-    const raw = source[i]!;
-    if (FENCE.test(raw)) {
+    const line = unquoted(i);
+    // A fence in a block quote (`> ````) is a fence too: its code is never a table or a paragraph.
+    if (FENCE.test(line)) {
       flush();
       let end = i + 1;
-      while (end < source.length && !FENCE.test(source[end]!)) end++;
+      while (end < source.length && !FENCE.test(unquoted(end))) end++;
       end = Math.min(source.length, end + 1);
-      out.push(...source.slice(i, end));
+      for (let at = i; at < end; at++) out.push(unquoted(at));
       i = end - 1;
       continue;
     }
-    const line = raw.replace(QUOTE_MARKS, '');
     if (startsTable(line, source[i + 1]?.replace(QUOTE_MARKS, ''))) {
       flush();
       i = table(source, i, out) - 1;
@@ -86,6 +94,8 @@ function table(source: string[], from: number, out: string[]): number {
   let i = from;
   for (; i < source.length; i++) {
     const line = source[i]!.replace(QUOTE_MARKS, '');
+    // The delimiter row of a one-column table may have no pipe (`---`); after it, a line without one ends the table.
+    if (i === from + 1 && isTableRule(line)) continue;
     if (!line.trim() || !line.includes('|') || FENCE.test(line) || ATX_HEADING.test(line.trimStart())) break;
     if (i > from && isTableRule(line)) continue;
     out.push(formatTableRow(tableCells(line)));

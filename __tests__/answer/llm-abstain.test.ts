@@ -109,6 +109,22 @@ describe('an LLM reply without the marker', () => {
   });
 });
 
+describe('an LLM reply that names the marker in its prose', () => {
+  it.each([
+    ['in the middle of a sentence, bare', 'I would reply NOT_IN_PASSAGES if they did not, but your full regular pay continues for up to 15 working days [1].'],
+    ['in the middle of a sentence, bracketed', 'The marker [NOT_IN_PASSAGES] does not apply: your full regular pay continues for up to 15 working days [1].'],
+    ['opening a sentence it goes on with', 'NOT_IN_PASSAGES does not apply here; your full regular pay continues for up to 15 working days [1].'],
+  ])('is the answer, unchanged, with no partly-answered notice: %s', async (_where, reply) => {
+    const answer = await askWithReply(reply);
+    expect(answer).toMatchObject({ answer: reply, mode: 'llm', notices: [] });
+    expect(answer.citations.map((c) => c.source)).toEqual(['jury.md']);
+  });
+
+  it('still abstains when the marker is the reply, whatever prose follows it', async () => {
+    expectAbstention(await askWithReply('NOT_IN_PASSAGES.\nThe passages only describe jury pay.'));
+  });
+});
+
 describe('an LLM reply with the marker and a cited answer', () => {
   it('keeps the cited answer without the marker, and says part went unanswered', async () => {
     const answer = await askWithReply('You keep your full regular pay for up to 15 working days [1].\n\n[NOT_IN_PASSAGES]');
@@ -139,9 +155,9 @@ describe('reading the marker in untrusted text', () => {
     ['bracketed words that almost match', '[not in passagez] '.repeat(55_000)],
   ])('scans a megabyte of %s in linear time', (_kind, text) => {
     const started = performance.now();
-    // The bar keeps the marker from ending the text's last attempt: every attempt must fail on its own.
-    expect(readNoAnswerMarker(`${text}|${NO_ANSWER_MARKER}`).said).toBe(true);
-    expect(readLlmReply(`${text.replace(/\s/g, 'x')}|${NO_ANSWER_MARKER}`, 1).mode).toBe('abstain');
+    // The line break keeps the marker from ending the text's last attempt (every attempt must fail on its own) and starts the marker's line, so it counts.
+    expect(readNoAnswerMarker(`${text}\n${NO_ANSWER_MARKER}`).said).toBe(true);
+    expect(readLlmReply(`${text.replace(/\s/g, 'x')}\n${NO_ANSWER_MARKER}`, 1).mode).toBe('abstain');
     // Linear is tens of milliseconds here, a quadratic scan of a megabyte minutes: the bound leaves room for a busy machine.
     expect(performance.now() - started).toBeLessThan(10_000);
   });
