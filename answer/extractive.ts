@@ -38,12 +38,27 @@ export interface SentenceMeaning {
 }
 
 /**
+ * How sentences are picked, beyond their own words and meaning; `eval/experiments/` fits these
+ * leaving one corpus out. `rankBonus / (1 + rank)` favours better-ranked passages; `passageCoverage`
+ * times the share of the question's words found in the passage (its title and headings included)
+ * favours sentences of a passage that is about the question as a whole; `perPassage` caps how many
+ * of the (at most three) sentences come from one passage.
+ */
+export interface ExtractiveTuning {
+  rankBonus: number;
+  passageCoverage: number;
+  perPassage: number;
+}
+
+export const DEFAULT_EXTRACTIVE_TUNING: Readonly<ExtractiveTuning> = Object.freeze({ rankBonus: 0.05, passageCoverage: 0, perPassage: MAX_PER_PASSAGE });
+
+/**
  * An answer made of the passages' own sentences: those sharing the most (rarer) words with the
  * question, and with `meaning` those closest to it in meaning too, at most three, each followed
  * by the `[n]` of its passage. Used when no LLM is configured or the LLM fails, so every claim is
  * a quotation.
  */
-export function extractiveAnswer(question: string, passages: SearchHit[], meaning?: SentenceMeaning): string {
+export function extractiveAnswer(question: string, passages: SearchHit[], meaning?: SentenceMeaning, tuning: Readonly<ExtractiveTuning> = DEFAULT_EXTRACTIVE_TUNING): string {
   const wanted = contentStems(question);
   const wantsNumber = WANTS_NUMBER.test(question);
   const candidates: Candidate[] = passages.flatMap((hit, passage) => quotables(hit.text).map(({ text, step }, position) => ({ passage, position, text, score: 0, ...(step ? { step } : {}) })));
@@ -52,21 +67,29 @@ export function extractiveAnswer(question: string, passages: SearchHit[], meanin
   const stemsOf = candidates.map((c) => stemSet(c.text));
   const documentFrequency = new Map<string, number>();
   for (const stems of stemsOf) for (const s of wanted) if (stems.has(s)) documentFrequency.set(s, (documentFrequency.get(s) ?? 0) + 1);
+  const coverage = tuning.passageCoverage > 0 ? passages.map((hit) => passageCoverage(wanted, hit)) : [];
+  const relevance: number[] = [];
   candidates.forEach((candidate, i) => {
     let matched = 0;
     for (const s of wanted) if (stemsOf[i]!.has(s)) matched += Math.log(1 + candidates.length / documentFrequency.get(s)!);
-    // Prefer better-ranked passages a little, and do not reward sheer length.
+    // Do not reward sheer length.
     const numeric = wantsNumber && matched > 0 && /\d/.test(candidate.text) ? 1.5 : 1;
-    candidate.score = (numeric * matched) / Math.sqrt(1 + Math.log(1 + words(candidate.text).length)) + 0.05 / (1 + candidate.passage);
+    let own = (numeric * matched) / Math.sqrt(1 + Math.log(1 + words(candidate.text).length));
     // A paraphrase shares meaning but few words: "picked for a jury" against "jury service".
-    if (meaning) candidate.score += meaning.weight * Math.max(0, meaning.similarity[candidate.text] ?? 0);
+    if (meaning) own += meaning.weight * Math.max(0, meaning.similarity[candidate.text] ?? 0);
+    relevance[i] = own;
+    // Prefer better-ranked passages, and passages about the whole question.
+    candidate.score = own + tuning.rankBonus / (1 + candidate.passage) + tuning.passageCoverage * (coverage[candidate.passage] ?? 0);
   });
+  const order = candidates.map((_, i) => i).sort((a, b) => candidates[b]!.score - candidates[a]!.score);
   const chosen: Candidate[] = [];
   const perPassage = new Map<number, number>();
-  for (const candidate of [...candidates].sort((a, b) => b.score - a.score)) {
+  for (const i of order) {
+    const candidate = candidates[i]!;
     if (chosen.length === MAX_SENTENCES) break;
-    if (chosen.length > 0 && candidate.score <= 0.05) break;
-    if ((perPassage.get(candidate.passage) ?? 0) >= MAX_PER_PASSAGE) continue;
+    // A sentence sharing neither a word nor any meaning with the question is never added to one that does.
+    if (chosen.length > 0 && relevance[i]! <= 0) break;
+    if ((perPassage.get(candidate.passage) ?? 0) >= tuning.perPassage) continue;
     if (chosen.some((c) => c.text === candidate.text)) continue;
     chosen.push(candidate);
     perPassage.set(candidate.passage, (perPassage.get(candidate.passage) ?? 0) + 1);
@@ -82,6 +105,13 @@ export function extractiveAnswer(question: string, passages: SearchHit[], meanin
 /** A pipe inside a table cell is escaped (`\|`) in the cleaned text, so it is no border; a quotation shows it plain. */
 function unescapePipes(text: string): string {
   return text.replace(/\\\|/g, '|');
+}
+
+/** The share of the question's content words found in a passage, its title and headings included. */
+function passageCoverage(wanted: string[], hit: SearchHit): number {
+  if (!wanted.length) return 0;
+  const stems = stemSet(`${hit.title}\n${hit.headings.join('\n')}\n${hit.text}`);
+  return wanted.filter((s) => stems.has(s)).length / wanted.length;
 }
 
 function sameList(a: Candidate, b: Candidate): boolean {
