@@ -48,9 +48,16 @@ export interface ExtractiveTuning {
   rankBonus: number;
   passageCoverage: number;
   perPassage: number;
+  /**
+   * A sentence gains this share of the score of the sentence just before it in its passage (and,
+   * with `neighbourBoth`, of the one just after): the fact often follows the sentence that names
+   * the topic ("You do not need a doctor's note for short absences. We ask for one only when…").
+   */
+  neighbour: number;
+  neighbourBoth: boolean;
 }
 
-export const DEFAULT_EXTRACTIVE_TUNING: Readonly<ExtractiveTuning> = Object.freeze({ rankBonus: 0.05, passageCoverage: 0, perPassage: MAX_PER_PASSAGE });
+export const DEFAULT_EXTRACTIVE_TUNING: Readonly<ExtractiveTuning> = Object.freeze({ rankBonus: 0.05, passageCoverage: 0, perPassage: MAX_PER_PASSAGE, neighbour: 0, neighbourBoth: false });
 
 /**
  * An answer made of the passages' own sentences: those sharing the most (rarer) words with the
@@ -81,6 +88,13 @@ export function extractiveAnswer(question: string, passages: SearchHit[], meanin
     // Prefer better-ranked passages, and passages about the whole question.
     candidate.score = own + tuning.rankBonus / (1 + candidate.passage) + tuning.passageCoverage * (coverage[candidate.passage] ?? 0);
   });
+  if (tuning.neighbour > 0) {
+    const next = (i: number) => candidates[i + 1]?.passage === candidates[i]!.passage;
+    candidates.forEach((candidate, i) => {
+      if (i > 0 && next(i - 1)) candidate.score += tuning.neighbour * relevance[i - 1]!;
+      if (tuning.neighbourBoth && next(i)) candidate.score += tuning.neighbour * relevance[i + 1]!;
+    });
+  }
   const order = candidates.map((_, i) => i).sort((a, b) => candidates[b]!.score - candidates[a]!.score);
   const chosen: Candidate[] = [];
   const perPassage = new Map<number, number>();
