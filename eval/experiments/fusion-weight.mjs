@@ -21,7 +21,7 @@ const SETS = [
   ['18f', 'eval/18f-questions.json'],
 ];
 const WEIGHTS = [0.3, 0.4];
-const f = (x) => (x === null || x === undefined ? '—' : x.toFixed(3));
+const f = (x) => (x === null || x === undefined ? '—' : x.toFixed(4));
 const verdict = { mrr: true, older: true, abstention: true };
 console.log('| set | weight | Recall@5 | MRR@10 | answerable refused | off-topic refused |');
 console.log('| --- | --- | --- | --- | --- | --- |');
