@@ -92,14 +92,21 @@ const MAX_LOOKBACK = 64;
 
 /**
  * Whether the marker found at `at` is said as the reply's answer rather than named in a sentence:
- * it opens the reply, a line, or a sentence (after `.`, `!`, `?` or a citation's `]`), and the bare
- * token (no brackets) also ends there, at the end of its line or with its own stop. "I would
- * reply NOT_IN_PASSAGES, but …" and "the marker [NOT_IN_PASSAGES] does not apply" are prose.
+ * it opens the reply, a line (after a list or quote marker too), or a sentence (after `.`, `!`,
+ * `?`, `:` or a citation's `]`), and the bare token (no brackets) also ends there, at the end of
+ * its line or with its own stop. "I would reply NOT_IN_PASSAGES, but …" and "the marker
+ * [NOT_IN_PASSAGES] does not apply" are prose.
  */
 function standsAsAnswer(reply: string, at: number, match: string): boolean {
-  let before = at - 1;
-  while (before >= 0 && at - before <= MAX_LOOKBACK && (reply[before] === ' ' || reply[before] === '\t')) before--;
-  const opens = before < 0 || reply[before] === '\n' || '.!?]'.includes(reply[before]!);
+  const blankBefore = (from: number) => {
+    let i = from;
+    while (i >= 0 && at - i <= MAX_LOOKBACK && (reply[i] === ' ' || reply[i] === '\t')) i--;
+    return i;
+  };
+  const before = blankBefore(at - 1);
+  // A list marker or a quote mark opening its line ("- [NOT_IN_PASSAGES]") opens the marker too.
+  const lineStart = (i: number) => i < 0 || reply[i] === '\n';
+  const opens = lineStart(before) || '.!?]:'.includes(reply[before]!) || ('-*+>'.includes(reply[before]!) && lineStart(blankBefore(before - 1)));
   if (!opens) return false;
   if (match.includes('[')) return true;
   if (/[.!:;]$/.test(match)) return true;

@@ -88,6 +88,9 @@ describe('an LLM reply of the no-answer marker', () => {
     ['followed by a bare citation', '[NOT_IN_PASSAGES] [1]'],
     ['followed by text citing no retrieved passage', '[NOT_IN_PASSAGES] A bonus of 100 dollars is paid [7].'],
     ['said twice', '[NOT_IN_PASSAGES]\n[NOT_IN_PASSAGES]'],
+    ['after a label and a colon', 'Answer: [NOT_IN_PASSAGES]'],
+    ['as a list item', '- [NOT_IN_PASSAGES]'],
+    ['as a quoted line', '> NOT_IN_PASSAGES'],
   ])('abstains on the marker %s', async (_form, reply) => {
     expectAbstention(await askWithReply(reply));
   });
