@@ -54,16 +54,18 @@ export function markdownBlocks(source: string[]): string[] {
     if (paragraph.length) out.push(paragraph.join(' '));
     paragraph = [];
   };
-  const unquoted = (at: number) => source[at]!.replace(QUOTE_MARKS, '');
   for (let i = 0; i < source.length; i++) {
-    const line = unquoted(i);
+    const raw = source[i]!;
+    const line = raw.replace(QUOTE_MARKS, '');
     // A fence in a block quote (`> ````) is a fence too: its code is never a table or a paragraph.
+    // Only there do its lines lose their quote marks; in a plain fence, `>>>>` is code.
     if (FENCE.test(line)) {
       flush();
+      const code = line === raw ? (at: number) => source[at]! : (at: number) => source[at]!.replace(QUOTE_MARKS, '');
       let end = i + 1;
-      while (end < source.length && !FENCE.test(unquoted(end))) end++;
+      while (end < source.length && !FENCE.test(code(end))) end++;
       end = Math.min(source.length, end + 1);
-      for (let at = i; at < end; at++) out.push(unquoted(at));
+      for (let at = i; at < end; at++) out.push(code(at));
       i = end - 1;
       continue;
     }

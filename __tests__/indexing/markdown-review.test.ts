@@ -47,6 +47,10 @@ describe('pipes inside a code fence', () => {
     expect(doc.text.split('\n').filter((line) => /^\|.*\|$/.test(line))).toEqual([]);
   });
 
+  it('keep a plain fence\'s lines that start like a quote as they are', () => {
+    expect(clean('```\n>>>> FORWARD TO SECURITY <<<<\n> not a quote\n```').text).toBe('>>>> FORWARD TO SECURITY <<<<\n> not a quote');
+  });
+
   it('are code in a block quote too', () => {
     const doc = clean('> ```\n> a | b\n> --- | ---\n> c | d\n> ```');
     expect(doc.text).toBe('a \\| b\n--- \\| ---\nc \\| d');
