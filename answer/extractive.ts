@@ -52,6 +52,7 @@ export interface ExtractiveTuning {
    * A sentence gains this share of the score of the sentence just before it in its passage (and,
    * with `neighbourBoth`, of the one just after): the fact often follows the sentence that names
    * the topic ("You do not need a doctor's note for short absences. We ask for one only when…").
+   * A sentence sharing neither a word nor any meaning with the question is still never added.
    */
   neighbour: number;
   neighbourBoth: boolean;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { extractiveAnswer } from '../../answer/extractive.js';
+import { DEFAULT_EXTRACTIVE_TUNING, extractiveAnswer, type ExtractiveTuning } from '../../answer/extractive.js';
 import type { SearchHit } from '../../workers/protocol.js';
 
 function hit(text: string, index = 0): SearchHit {
@@ -189,5 +189,36 @@ describe('extractive answers from cleaned structure', () => {
     const answer = extractiveAnswer('How do I return a visitor lanyard?', [passage(long)]);
     expect(answer).toContain('Return the visitor lanyard at reception. [1]');
     expect(answer).not.toMatch(/\d\. Complete/);
+  });
+});
+
+describe('extractive selection knobs (eval/experiments; the defaults are today\'s picker)', () => {
+  const tuned = (changes: Partial<ExtractiveTuning>): ExtractiveTuning => ({ ...DEFAULT_EXTRACTIVE_TUNING, ...changes });
+
+  it('takes a third sentence from one passage when perPassage allows it', () => {
+    const passages = hits(
+      'Expense reports need receipts. Expense reports are due monthly. Expense reports go to finance. Late expense reports are rejected.',
+      'The cafeteria opens at noon on weekdays.',
+    );
+    const question = 'When are expense reports due to finance?';
+    expect(pieces(extractiveAnswer(question, passages), passages)).toHaveLength(2);
+    const found = pieces(extractiveAnswer(question, passages, undefined, tuned({ perPassage: 3 })), passages);
+    expect(found.map((p) => p.n)).toEqual([1, 1, 1]);
+  });
+
+  it('with a neighbour share, quotes the sentence after the one naming the topic', () => {
+    const sentences = ['You do not need a doctor note for short absences.', 'We ask for one after three consecutive working days off.', 'Holidays are listed on the calendar page.', 'The office closes early on Fridays in summer.'];
+    const passages = hits(sentences.join(' '));
+    // The fact shares no word with the question and is no closer in meaning than the noise after it.
+    const meaning = { similarity: Object.fromEntries(sentences.map((s, i) => [s, i === 1 ? 0.05 : 0.1])), weight: 1 };
+    const two = (tuning: ExtractiveTuning) => pieces(extractiveAnswer('When do I need a doctor note?', passages, meaning, tuning), passages).map((p) => p.sentence);
+    expect(two(tuned({}))).not.toContain(sentences[1]);
+    expect(two(tuned({ neighbour: 1 }))).toEqual(sentences.slice(0, 2));
+  });
+
+  it('with a rank bonus, prefers the first passage over an equal match in a later one', () => {
+    const passages = hits('Parking permits are issued by facilities.', 'Parking permits are issued by security staff.');
+    const answer = extractiveAnswer('Who issues parking permits?', passages, undefined, tuned({ rankBonus: 2, perPassage: 1 }));
+    expect(answer.startsWith('Parking permits are issued by facilities. [1]')).toBe(true);
   });
 });
