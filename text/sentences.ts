@@ -77,8 +77,8 @@ function clean(sentence: string): string {
 function bareCells(line: string): string {
   if (!line.includes(' | ') && !/^\|.*\|$/.test(line)) return line;
   return line
-    .replace(/^\||\|$/g, '')
-    .split('|')
+    .replace(/^\||(?<!\\)\|$/g, '')
+    .split(/(?<!\\)\|/)
     .map((cell) => cell.trim())
     .filter((cell) => cell && !/^:?-+:?$/.test(cell))
     .join(', ');

@@ -82,3 +82,10 @@ describe('a line with pipes over a --- line', () => {
     expect(clean('| Input |\n---\n| A |').text).toBe('| Input |\n| A |');
   });
 });
+
+describe('a line of bare cells (an HTML table with no header row)', () => {
+  it('keeps an escaped pipe inside its cell when read as "cell, cell"', () => {
+    const sentences = quotableSentences('Shift codes in use this year | A \\| B | either code is accepted on the timesheet');
+    expect(sentences).toEqual(['Shift codes in use this year, A \\| B, either code is accepted on the timesheet']);
+  });
+});
