@@ -2,6 +2,7 @@ import Koa from 'koa';
 import type { Answerer } from '../answer/answerer.js';
 import { admission } from './http/admission.js';
 import { apiKeys, operatorLoopbackOnly, type ApiKeySettings } from './http/api-keys.js';
+import { requireHost } from './http/client-errors.js';
 import { corsFor } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
 import { FairShare } from './http/fair-share.js';
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps): Koa {
   const cors = corsFor(deps.corsOrigins ?? []);
   if (cors) app.use(cors);
   app.use(errorHandler(deps.log, refusals));
+  app.use(requireHost);
   const keys = deps.apiKeys ?? { keys: [], operatorKeys: [] };
   if (keys.keys.length === 0 && keys.operatorKeys.length === 0) app.use(operatorLoopbackOnly(routing));
   else app.use(apiKeys(keys, routing));

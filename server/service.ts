@@ -121,7 +121,7 @@ async function listen(app: ReturnType<typeof createApp>, config: Pick<ServerConf
   // the cap are closed at once, so unfinished uploads cannot fill memory. Node checks the timeouts
   // every `connectionsCheckingInterval` (30 s by default): a second keeps them close to what is set.
   const { headersTimeoutMs, requestTimeoutMs, max } = config.connections;
-  const server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) }, app.callback());
+  const server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs), requireHostHeader: false }, app.callback());
   server.maxConnections = max;
   answerClientErrors(server);
   server.listen(config.port, config.host);
