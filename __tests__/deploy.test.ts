@@ -22,8 +22,10 @@ describe('deploy files', () => {
       expect(render).toContain(`- key: ${key}\n        value: "${value}"`);
       expect(pkg.scripts.start).toContain(`${key}=${value}`);
     }
-    expect(render).toContain(`startCommand: node ${nodeArgs.join(' ')} dist/server/index.js`);
-    expect(pkg.scripts.start).toContain(`node ${nodeArgs.join(' ')} dist/server/index.js`);
+    // Each runs the server under bin/supervise, which restarts it after a native crash (README, "Security on a public URL").
+    expect(render).toContain(`startCommand: bin/supervise node ${nodeArgs.join(' ')} dist/server/index.js`);
+    expect(pkg.scripts.start).toContain(`bin/supervise node ${nodeArgs.join(' ')} dist/server/index.js`);
+    expect(readFileSync('Procfile', 'utf8')).toContain(' bin/supervise node ');
     expect(render).toMatch(/healthCheckPath: \/healthz/);
   });
 
