@@ -19,8 +19,9 @@ describe('rateLimit', () => {
     await expect(limit(context('10.0.0.3').ctx, next)).rejects.toBeInstanceOf(RateLimitedError);
   });
 
-  it('gives each client its own budget with the default slots, and leaves cheap routes and a limit of 0 alone', async () => {
-    const limit = rateLimit({ perMinute: 1 }, routing);
+  it('gives each client its own budget, and leaves cheap routes and a limit of 0 alone', async () => {
+    // 2^32 slots: two clients share one only if 32 bits of their keyed hashes collide.
+    const limit = rateLimit({ perMinute: 1, slots: 2 ** 32 }, routing);
     const next = async () => undefined;
     const first = context('10.0.0.1');
     await limit(first.ctx, next);
