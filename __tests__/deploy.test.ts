@@ -22,8 +22,10 @@ describe('deploy files', () => {
       expect(render).toContain(`- key: ${key}\n        value: "${value}"`);
       expect(pkg.scripts.start).toContain(`${key}=${value}`);
     }
-    expect(render).toContain(`startCommand: node ${nodeArgs.join(' ')} dist/server/index.js`);
-    expect(pkg.scripts.start).toContain(`node ${nodeArgs.join(' ')} dist/server/index.js`);
+    // Each runs the server under bin/supervise, which restarts it after a native crash (README, "Security on a public URL").
+    expect(render).toContain(`startCommand: bin/supervise node ${nodeArgs.join(' ')} dist/server/index.js`);
+    expect(pkg.scripts.start).toContain(`bin/supervise node ${nodeArgs.join(' ')} dist/server/index.js`);
+    expect(readFileSync('Procfile', 'utf8')).toContain(' bin/supervise node ');
     expect(render).toMatch(/healthCheckPath: \/healthz/);
   });
 
@@ -39,7 +41,9 @@ describe('deploy files', () => {
   it('app.json (the Heroku button) uses the Node buildpack, a 512 MB dyno, and asks only for the LLM, the fallback and the proxy hops', () => {
     expect(appJson.buildpacks).toEqual([{ url: 'heroku/nodejs' }]);
     expect(['eco', 'basic']).toContain(appJson.formation.web.size);
-    expect(Object.keys(appJson.env).sort()).toEqual(['ALLOW_LEXICAL_FALLBACK', 'LLM_API_KEY', 'LLM_BASE_URL', 'LLM_MODEL', 'TRUST_PROXY_HOPS']);
+    expect(Object.keys(appJson.env).sort()).toEqual(['ALLOW_LEXICAL_FALLBACK', 'LLM_API_KEY', 'LLM_BASE_URL', 'LLM_MODEL', 'RATE_LIMIT_PER_MINUTE', 'TRUST_PROXY_HOPS']);
+    expect(appJson.env.RATE_LIMIT_PER_MINUTE?.value).toBe('60');
+    expect(render).toContain('- key: RATE_LIMIT_PER_MINUTE\n        value: "60"');
     // Heroku's router is one proxy; render.yaml says the same for Render's.
     expect(appJson.env.TRUST_PROXY_HOPS?.value).toBe('1');
     expect(render).toContain('- key: TRUST_PROXY_HOPS\n        value: "1"');

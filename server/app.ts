@@ -1,8 +1,13 @@
 import Koa from 'koa';
 import type { Answerer } from '../answer/answerer.js';
 import { admission } from './http/admission.js';
-import { apiKeys, type ApiKeySettings } from './http/api-keys.js';
+import { apiKeys, operatorLoopbackOnly, type ApiKeySettings } from './http/api-keys.js';
+import { requireHost } from './http/client-errors.js';
+import { corsFor } from './http/cors.js';
 import { errorHandler } from './http/error-handler.js';
+import { FairShare } from './http/fair-share.js';
+import { rateLimit } from './http/rate-limit.js';
+import { RefusalLog } from './http/refusal-log.js';
 import { requestLog } from './http/request-log.js';
 import { createRouting, type RouteTable } from './http/router.js';
 import type { InputLimits } from './http/validate.js';
@@ -39,6 +44,14 @@ export interface AppDeps {
   sseHeartbeatMs?: number;
   /** Counts every request and serves `GET /metrics`; without it there is no such route. */
   metrics?: Pick<ServiceMetrics, 'requestDone' | 'exposition'> | undefined;
+  /** Expensive requests per client per minute (`RATE_LIMIT_PER_MINUTE`); 0 or unset: no limit. */
+  ratePerMinute?: number;
+  /** Expensive requests one client may have in flight or queued (`CLIENT_MAX_IN_FLIGHT`); unset: no cap. */
+  clientMaxInFlight?: number;
+  /** Origins allowed to call the API from a browser (`CORS_ORIGINS`); empty or unset: no CORS. */
+  corsOrigins?: readonly string[];
+  /** The interval refusals are logged by sample in (see `refusal-log.ts`); 0 or unset: every refusal is logged. */
+  refusalLogIntervalMs?: number;
 }
 
 /** The Koa app: a log line per request, routes, one error handler, no listening and no `process.env` (see `index.ts`). */
@@ -75,11 +88,20 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  app.use(requestLog({ log: deps.log, routing, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
-  app.use(errorHandler(deps.log));
-  if (deps.apiKeys) app.use(apiKeys(deps.apiKeys, routing));
+  const refusals = new RefusalLog(deps.log, { intervalMs: deps.refusalLogIntervalMs ?? 0 });
+  app.use(requestLog({ log: deps.log, routing, refusals, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
+  // Before the error handler, so its answers (429s included) carry the CORS headers a page needs to read them.
+  const cors = corsFor(deps.corsOrigins ?? []);
+  if (cors) app.use(cors);
+  app.use(errorHandler(deps.log, refusals));
+  app.use(requireHost);
+  const keys = deps.apiKeys ?? { keys: [], operatorKeys: [] };
+  if (keys.keys.length === 0 && keys.operatorKeys.length === 0) app.use(operatorLoopbackOnly(routing));
+  else app.use(apiKeys(keys, routing));
+  app.use(rateLimit({ perMinute: deps.ratePerMinute ?? 0 }, routing));
   const { gate } = deps;
-  app.use(admission({ routing, isShuttingDown, memory: deps.memory, ...(gate.refusalNow ? { workerRefusal: () => gate.refusalNow!(), shedDelayMs: deps.shedDelayMs ?? 0 } : {}) }));
+  const fairShare = deps.clientMaxInFlight ? new FairShare(deps.clientMaxInFlight) : undefined;
+  app.use(admission({ routing, isShuttingDown, memory: deps.memory, fairShare, shedDelayMs: deps.shedDelayMs ?? 0, ...(gate.refusalNow ? { workerRefusal: () => gate.refusalNow!() } : {}) }));
   app.use(routing.middleware);
   // Errors are answered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;

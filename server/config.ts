@@ -35,6 +35,18 @@ export interface ServerConfig {
   logPretty: boolean;
   /** Serve `GET /metrics` (Prometheus text format). */
   metrics: boolean;
+  /** Issue 15: rate limits, fair share and CORS (`RATE_LIMIT_PER_MINUTE`, `CLIENT_MAX_IN_FLIGHT`, `CORS_ORIGINS`). */
+  abuse: AbuseSettings;
+}
+
+/** How much one client may ask, and which web pages on other origins may call the API. */
+export interface AbuseSettings {
+  /** Expensive requests (questions, searches, documents) per client per minute; 0: no rate limit. */
+  ratePerMinute: number;
+  /** Expensive requests one client may have in flight or queued at once (the fair share of the worker queue). */
+  clientMaxInFlight: number;
+  /** Origins (`https://example.org`) whose pages may call the API from a browser; empty: no CORS at all. */
+  corsOrigins: string[];
 }
 
 export interface LlmSettings {
@@ -142,6 +154,11 @@ export const DEFAULTS = {
   /** Empty: pretty only when NODE_ENV=development. */
   LOG_PRETTY: '',
   METRICS: 'true',
+  /** Issue 15: off in code (local use, tests, benchmarks); render.yaml and app.json set 60 for a public URL. */
+  RATE_LIMIT_PER_MINUTE: '0',
+  /** Empty: a quarter of WORKER_QUEUE_MAX, at least 2. */
+  CLIENT_MAX_IN_FLIGHT: '',
+  CORS_ORIGINS: '',
 } as const satisfies Record<string, string>;
 
 export type ConfigVariable = keyof typeof DEFAULTS;
@@ -305,5 +322,30 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     },
     logPretty: read.raw('LOG_PRETTY') === '' ? env.NODE_ENV === 'development' : read.bool('LOG_PRETTY'),
     metrics: read.bool('METRICS'),
+    abuse: abuseSettings(read),
+  };
+}
+
+/** Rate limit, fair share and CORS allow-list (issue 15). */
+function abuseSettings(read: Reader): AbuseSettings {
+  const maxQueue = read.int('WORKER_QUEUE_MAX', 1, 10_000);
+  const inFlight = read.raw('CLIENT_MAX_IN_FLIGHT');
+  const corsOrigins = read.raw('CORS_ORIGINS').split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // An origin is scheme, host and port, exactly as a browser sends it in `Origin`: no path, no wildcard.
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+      throw new ConfigError('CORS_ORIGINS', 'must be a comma-separated list of origins such as https://example.org (scheme, host and port only; no path, no *)', origin);
+    }
+  }
+  return {
+    ratePerMinute: read.int('RATE_LIMIT_PER_MINUTE', 0, 1_000_000),
+    clientMaxInFlight: inFlight === '' ? Math.max(2, Math.floor(maxQueue / 4)) : read.int('CLIENT_MAX_IN_FLIGHT', 1, 100_000),
+    corsOrigins,
   };
 }

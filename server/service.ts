@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Answerer } from '../answer/answerer.js';
 import { createApp } from './app.js';
+import { answerClientErrors } from './http/client-errors.js';
 import type { ServerConfig } from './config.js';
 import type { IndexCheck } from './index-check.js';
 import { createLlmClient, type LlmClient } from './llm.js';
@@ -20,6 +21,9 @@ import type { SearchRequest } from '../workers/protocol.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The compiled worker entry, next to this file's folder in dist/. */
 export const WORKER_FILE = path.join(here, '../workers/worker.js');
+
+/** Refused requests log the first of each kind per this interval, and a count of the rest (`refusal-log.ts`). */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 export interface Service {
   server: Server;
@@ -83,6 +87,10 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     shedDelayMs: config.shedDelayMs,
     apiKeys: config.access,
     metrics: metrics ?? undefined,
+    ratePerMinute: config.abuse.ratePerMinute,
+    clientMaxInFlight: config.abuse.clientMaxInFlight,
+    corsOrigins: config.abuse.corsOrigins,
+    refusalLogIntervalMs: REFUSAL_LOG_INTERVAL_MS,
   });
   const { server, url } = await listen(app, config);
   if (config.warmup) warmUp(gate, log);
@@ -113,8 +121,9 @@ async function listen(app: ReturnType<typeof createApp>, config: Pick<ServerConf
   // the cap are closed at once, so unfinished uploads cannot fill memory. Node checks the timeouts
   // every `connectionsCheckingInterval` (30 s by default): a second keeps them close to what is set.
   const { headersTimeoutMs, requestTimeoutMs, max } = config.connections;
-  const server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) }, app.callback());
+  const server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs), requireHostHeader: false }, app.callback());
   server.maxConnections = max;
+  answerClientErrors(server);
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

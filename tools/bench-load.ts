@@ -59,6 +59,7 @@ const server = await startServerProcess({
   EMBEDDING_MODEL: model,
   // Each scenario measures the real cost of a question, not the cache's.
   SEARCH_CACHE_ENTRIES: '0',
+  TRUST_PROXY_HOPS: '1',
   ...extraEnv,
 }, procfile.nodeArgs, 180_000);
 const sampler = new RssSampler(server.child.pid!, 200).start();
@@ -70,6 +71,7 @@ const withLlm = await startServerProcess({
   SEARCH_CACHE_ENTRIES: '0',
   LLM_BASE_URL: fakeLlm.url,
   LLM_API_KEY: 'bench',
+  TRUST_PROXY_HOPS: '1',
   ...extraEnv,
 }, procfile.nodeArgs, 180_000);
 const llmSampler = new RssSampler(withLlm.child.pid!, 200).start();
@@ -82,8 +84,16 @@ for (const url of [server.url, withLlm.url]) {
 
 let next = 0;
 const question = () => QUESTIONS[next++ % QUESTIONS.length]!;
-const search = (url: string) => ({ method: 'GET' as const, path: `/api/search?q=${encodeURIComponent(question())}&k=5`, url });
-const ask = (text = question()) => ({ method: 'POST' as const, path: '/api/ask', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: text }) });
+/**
+ * Each request comes from one of 200 client addresses in turn (X-Forwarded-For, believed with
+ * TRUST_PROXY_HOPS=1 as on Render and Heroku): the fair share per client (CLIENT_MAX_IN_FLIGHT)
+ * then applies as it would to 200 people, not to one client holding every connection.
+ */
+const CLIENTS = 200;
+let nextClient = 0;
+const from = () => ({ 'x-forwarded-for': `10.0.${Math.floor((nextClient % CLIENTS) / 250)}.${(nextClient++ % CLIENTS) % 250 + 1}` });
+const search = (url: string) => ({ method: 'GET' as const, path: `/api/search?q=${encodeURIComponent(question())}&k=5`, url, headers: from() });
+const ask = (text = question(), headers: Record<string, string> = from()) => ({ method: 'POST' as const, path: '/api/ask', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ question: text }) });
 
 async function run(name: string, url: string, connections: number, request: () => { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }, rss: RssSampler): Promise<Figures> {
   const statuses: Record<string, number> = {};
@@ -118,7 +128,7 @@ function startAbuse(url: string): { stop: () => void; done: Promise<unknown> } {
     });
   };
   for (let i = 0; i < 3; i++) stall();
-  const nonsense = autocannon({ url, connections: 2, duration: seconds, timeout: 30, requests: [{ setupRequest: (req) => ({ ...req, ...ask(NONSENSE) }) }] });
+  const nonsense = autocannon({ url, connections: 2, duration: seconds, timeout: 30, requests: [{ setupRequest: (req) => ({ ...req, ...ask(NONSENSE, { 'x-forwarded-for': '10.66.0.1' }) }) }] });
   return {
     stop: () => {
       stopped = true;

@@ -3,7 +3,7 @@ import type { ApiKeySettings } from '../../server/http/api-keys.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Answerer } from '../../answer/answerer.js';
-import { createApp } from '../../server/app.js';
+import { createApp, type AppDeps } from '../../server/app.js';
 import { createLogger, silentLogger } from '../../server/logger.js';
 import type { GovernorSnapshot } from '../../server/memory/governor.js';
 import { ServiceMetrics } from '../../server/metrics.js';
@@ -88,7 +88,7 @@ function freshWorld(logs: string[], requests: string[]): FakeWorld {
 }
 
 /** `createApp` over fakes (no worker, no model, no LLM), listening on an ephemeral loopback port. */
-export async function startFakeApp(options: { withMemory?: boolean; withMetrics?: boolean; apiKeys?: ApiKeySettings } = {}): Promise<FakeApp> {
+export async function startFakeApp(options: { withMemory?: boolean; withMetrics?: boolean; apiKeys?: ApiKeySettings; extra?: Partial<AppDeps> } = {}): Promise<FakeApp> {
   const logs: string[] = [];
   const requests: string[] = [];
   const fake: FakeApp = { url: '', metrics: undefined, world: freshWorld(logs, requests), reset: () => undefined, close: async () => undefined };
@@ -118,6 +118,7 @@ export async function startFakeApp(options: { withMemory?: boolean; withMetrics?
     ...(options.withMemory === false ? {} : { memory }),
     metrics: fake.metrics,
     ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
+    ...options.extra,
   });
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {

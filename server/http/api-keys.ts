@@ -27,12 +27,35 @@ function digest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-/** Whether `presented` is one of `allowed`: every digest is compared, in constant time. */
-function matches(presented: string, allowed: Buffer[]): boolean {
+/** The digest of `presented` if it is one of `allowed` (every digest is compared, in constant time), else undefined. */
+function matches(presented: string, allowed: Buffer[]): Buffer | undefined {
   const candidate = digest(presented);
   let found = false;
   for (const key of allowed) found = timingSafeEqual(candidate, key) || found;
-  return found;
+  return found ? candidate : undefined;
+}
+
+class ForbiddenError extends ApiError {
+  override name = 'ForbiddenError';
+  constructor(message: string) {
+    super(403, 'FORBIDDEN', message);
+  }
+}
+
+const LOOPBACK = /^(?:127\.|::1$|::ffff:127\.)/;
+
+/**
+ * Without any key configured, the operator's routes (`/api/memory`, `/metrics`: the process's
+ * internal state) answer only a client on the machine itself: a loopback peer that no proxy
+ * forwarded. Anyone else gets 403 saying how to open them (set OPERATOR_API_KEYS or API_KEYS).
+ */
+export function operatorLoopbackOnly(routing: Pick<Routing, 'routeAt'>) {
+  return async function requireLocal(ctx: Context, next: Next): Promise<void> {
+    if (!routing.routeAt(ctx.path)?.operator) return next();
+    const peer = ctx.req.socket.remoteAddress ?? '';
+    if (!LOOPBACK.test(peer) || ctx.get('x-forwarded-for')) throw new ForbiddenError('This route shows the server\'s internal state: it answers only on the machine itself unless OPERATOR_API_KEYS (or API_KEYS) is set; then send Authorization: Bearer <key>');
+    return next();
+  };
 }
 
 class UnauthorizedError extends ApiError {
@@ -59,7 +82,10 @@ export function apiKeys(settings: ApiKeySettings, routing: Pick<Routing, 'routeA
     const header = ctx.get('authorization');
     const presented = /^Bearer\s+(\S{1,512})$/i.exec(header)?.[1];
     if (!presented) throw new UnauthorizedError(`This ${operator ? 'route needs the operator key' : 'service needs an API key'}: send Authorization: Bearer <key>`);
-    if (!matches(presented, allowed)) throw new UnauthorizedError('The key is not valid here');
+    const matched = matches(presented, allowed);
+    if (!matched) throw new UnauthorizedError('The key is not valid here');
+    // Rate limits and the fair share count per key (never the key itself: a prefix of its digest).
+    ctx.state.clientKey = `key:${matched.subarray(0, 8).toString('hex')}`;
     return next();
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logger.js';
+import { isRefusal, type RefusalLog } from './refusal-log.js';
 import { UNMATCHED_ROUTE, type Routing } from './router.js';
 
 /**
@@ -27,6 +28,8 @@ export interface RequestLogDeps {
   routing: Pick<Routing, 'routeOf'>;
   /** Told of every request once it is answered (the metrics). */
   onDone?: (request: RequestDone) => void;
+  /** Samples the lines of refused requests; without it every request is logged. */
+  refusals?: RefusalLog | undefined;
 }
 
 /** The `X-Request-Id` to use: the client's if it is sane, else a new UUID. */
@@ -38,7 +41,7 @@ export function requestIdOf(header: string | undefined): string {
  * The outermost middleware: gives every request an id (in `ctx.state.requestId` and the response's
  * `X-Request-Id`), then writes one log line when it is answered: method, route, status, duration.
  */
-export function requestLog({ log, routing, onDone }: RequestLogDeps) {
+export function requestLog({ log, routing, onDone, refusals }: RequestLogDeps) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const started = performance.now();
     const requestId = requestIdOf(ctx.get('X-Request-Id') || undefined);
@@ -50,7 +53,8 @@ export function requestLog({ log, routing, onDone }: RequestLogDeps) {
       const seconds = (performance.now() - started) / 1000;
       const route = routing.routeOf(ctx);
       const done: RequestDone = { method: ctx.method, route, status: ctx.status, seconds };
-      log.info('request', {
+      const code = ctx.state.errorCode as string | undefined;
+      if (!refusals || !isRefusal(done.status) || refusals.admit(`${done.status} ${code ?? '-'} ${route}`)) log.info('request', {
         requestId,
         method: done.method,
         route,

@@ -1,11 +1,10 @@
 import type { Context } from 'koa';
 import type { Answerer, AskInput } from '../../answer/answerer.js';
 import type { AskResponse } from '../http/api-types.js';
-import { InvalidRequestError } from '../http/errors.js';
 import { readJson } from '../http/read-json.js';
 import type { Handler } from '../http/router.js';
 import { clientGoneSignal, openSse, streamErrorBody, type SseOptions } from '../http/sse.js';
-import { parseAskBody, type InputLimits } from '../http/validate.js';
+import { inputParsers, type InputLimits } from '../http/validate.js';
 
 /**
  * A question is a few hundred bytes. The body may hold the longest question allowed
@@ -24,21 +23,13 @@ function bodyLimit(limits: InputLimits): number {
  */
 export function askHandler(answerer: Pick<Answerer, 'ask' | 'askStream'>, limits: InputLimits, streaming: SseOptions = {}): Handler {
   const maxBytes = bodyLimit(limits);
+  const parse = inputParsers(limits);
   return async (ctx) => {
     const body = await readJson(ctx, maxBytes);
-    const { stream, rest } = takeStreamFlag(body);
-    const input = parseAskBody(rest, limits);
+    const { input, stream } = parse.ask(body);
     if (stream || ctx.get('accept').includes('text/event-stream')) return streamAnswer(ctx, answerer, input, streaming);
     ctx.body = (await answerer.ask(input, clientGoneSignal(ctx))) satisfies AskResponse;
   };
-}
-
-/** The `stream` field is this route's own; the rest of the body is the question. */
-function takeStreamFlag(body: unknown): { stream: boolean; rest: unknown } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('stream' in body)) return { stream: false, rest: body };
-  const { stream, ...rest } = body as Record<string, unknown>;
-  if (typeof stream !== 'boolean') throw new InvalidRequestError(`stream must be true or false, got ${JSON.stringify(stream)}`);
-  return { stream, rest };
 }
 
 /** Open the event stream now and write the answer into it as it comes; the handler returns at once. */

@@ -133,7 +133,16 @@ export interface WireErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-const ERROR_TYPES: Record<number, string> = { 400: 'invalid_request_error', 404: 'not_found_error', 405: 'invalid_request_error', 413: 'invalid_request_error', 415: 'invalid_request_error', 429: 'rate_limit_error' };
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  404: 'not_found_error',
+  405: 'invalid_request_error',
+  408: 'invalid_request_error',
+  413: 'invalid_request_error',
+  415: 'invalid_request_error',
+  429: 'rate_limit_error',
+};
 
 /** Our error as OpenAI clients read it; `undefined` known means a bug, answered without internals. */
 export function wireError(known: ApiError | undefined): { status: number; body: WireErrorBody } {

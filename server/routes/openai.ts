@@ -6,30 +6,12 @@ import { readJson } from '../http/read-json.js';
 import type { Handler } from '../http/router.js';
 import { clientGoneSignal, openSse, type SseOptions } from '../http/sse.js';
 import type { InputLimits } from '../http/validate.js';
-import type { Logger } from '../logger.js';
 import { extrasOf, MODEL_ID, parseChatRequest, usageOf, wireError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from './openai-wire.js';
 
 /** A conversation carries its earlier turns: more than a single question, still small. */
 const BODY_LIMIT_BYTES = 256 * 1024;
 /** `created` of the one model: when this server started. */
 const STARTED = Math.floor(Date.now() / 1000);
-
-/** Errors on the `/v1` routes in OpenAI's shape, so OpenAI clients raise them as they would OpenAI's own. */
-function openAiErrors(handler: Handler, log: Logger | undefined): Handler {
-  return async (ctx) => {
-    try {
-      await handler(ctx);
-    } catch (error) {
-      const known = error instanceof ApiError ? error : undefined;
-      if (!known) log?.error('unhandled error', { method: ctx.method, path: ctx.path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      const { status, body } = wireError(known);
-      ctx.status = status;
-      ctx.body = body;
-      if (known?.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(known.retryAfterSeconds))));
-      if (known) ctx.set(known.headers);
-    }
-  };
-}
 
 /** `GET /v1/models`: the one model, our answerer. */
 export function modelsHandler(): Handler {
@@ -44,7 +26,8 @@ export function modelsHandler(): Handler {
  * citations in an extra top-level `citations` (of the response, or of the stream's last chunk).
  */
 export function chatCompletionsHandler(answerer: Pick<Answerer, 'ask' | 'askStream'>, limits: InputLimits, streaming: SseOptions = {}): Handler {
-  return openAiErrors(async (ctx) => {
+  // Errors thrown here are answered in OpenAI's shape by the one error handler (every /v1 path is).
+  return async (ctx) => {
     const request = parseChatRequest(await readJson(ctx, BODY_LIMIT_BYTES), limits.maxQuestionChars);
     const input: AskInput = { question: request.question, topK: limits.defaultTopK, ...(request.history.length ? { history: request.history } : {}) };
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
@@ -60,7 +43,7 @@ export function chatCompletionsHandler(answerer: Pick<Answerer, 'ask' | 'askStre
       usage: usageOf(request.promptChars, answer.answer),
       ...extrasOf(answer),
     } satisfies ChatCompletion;
-  }, streaming.log);
+  };
 }
 
 /** The answer as `chat.completion.chunk` events: the role, the text as it is written, the finish with the citations, `[DONE]`. */

@@ -2,13 +2,14 @@ import { headingOf, headingTrail } from '../../answer/prompt.js';
 import type { SearchHit, SearchOutput } from '../../workers/protocol.js';
 import type { SearchResponse, SearchResult } from '../http/api-types.js';
 import type { Handler } from '../http/router.js';
-import { parseSearchQuery, type InputLimits } from '../http/validate.js';
+import { inputParsers, type InputLimits } from '../http/validate.js';
 import type { TaskResult, WorkerGate } from '../worker-gate/worker-gate.js';
 
 /** `GET /api/search?q=&k=&source=`: the ranked passages only, no answer. */
 export function searchHandler(gate: Pick<WorkerGate, 'search'>, limits: InputLimits): Handler {
+  const parse = inputParsers(limits);
   return async (ctx) => {
-    const input = parseSearchQuery(ctx.query, limits);
+    const input = parse.search(ctx.query);
     const found = await gate.search({ query: input.question, topK: input.topK, ...(input.filter ? { filter: input.filter } : {}) });
     ctx.body = presentSearch(found);
   };

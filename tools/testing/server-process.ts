@@ -76,6 +76,8 @@ export function procfileCommand(procfile = path.join(repoRoot, 'Procfile')): { e
   const env: Record<string, string> = {};
   let at = 0;
   for (let match; (match = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(tokens[at] ?? '')); at++) env[match[1]!] = match[2]!;
+  // bin/supervise runs the rest of the line (and restarts it after a crash).
+  if (tokens[at] === 'bin/supervise') at++;
   const nodeArgs = tokens[at] === 'node' ? tokens.slice(at + 1).filter((t) => t.startsWith('--')) : [];
   return { env, nodeArgs };
 }

@@ -147,7 +147,7 @@ describe('requests the app refuses, through createApp over fakes', () => {
     it.each([
       ['no q', '', 'q must be a string, got nothing'],
       ['an empty q', '?q=%20', 'q must not be empty'],
-      ['k 0', '?q=pto&k=0', 'k must be an integer from 1 to 20, got "0"'],
+      ['k 0', '?q=pto&k=0', 'k must be an integer from 1 to 20, got 0'],
       ['k not a number', '?q=pto&k=two', 'k must be an integer from 1 to 20, got "two"'],
       ['q twice', '?q=a&q=b', 'q must be given once'],
       ['a source too long', `?q=pto&source=${'s'.repeat(501)}`, 'source must be a path prefix (such as "leave/") of at most 500 characters'],
