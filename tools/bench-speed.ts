@@ -32,12 +32,15 @@ const { values } = parseArgs({
     'model-dir': { type: 'string', default: path.join(root, '../shared/models') },
     seconds: { type: 'string', default: '30' },
     clients: { type: 'string', default: '1,8,30,100' },
+    /** Each scenario's seconds are split into this many slices per build, taking turns, so a busy moment of a shared machine falls on both. */
+    rounds: { type: 'string', default: '3' },
     endpoints: { type: 'string', default: 'search,ask' },
     out: { type: 'string', default: path.join(root, 'docs') },
     env: { type: 'string', multiple: true },
   },
 });
 const seconds = Number(values.seconds);
+const rounds = Math.max(1, Number(values.rounds));
 const clientCounts = values.clients.split(',').map(Number);
 const endpoints = values.endpoints.split(',') as Endpoint[];
 const embedding = { model: values.model, modelDir: path.resolve(values['model-dir']), allowRemote: false, dtype: 'q8' as const };
@@ -89,7 +92,7 @@ interface Target {
 
 async function startTarget(build: Build): Promise<Target> {
   const procfile = procfileCommand();
-  const env = { ...procfile.env, INDEX_DIR: path.resolve(values.index), MODEL_DIR: embedding.modelDir, EMBEDDING_MODEL: embedding.model, LOG_LEVEL: 'warn', ...(build === 'naive' ? NAIVE_ENV : extraEnv) };
+  const env = { ...procfile.env, INDEX_DIR: path.resolve(values.index), MODEL_DIR: embedding.modelDir, EMBEDDING_MODEL: embedding.model, ...(build === 'naive' ? NAIVE_ENV : extraEnv) };
   const server = await startServerProcess(env, procfile.nodeArgs, 180_000);
   // The first question starts the worker and loads the model and index: not part of any scenario.
   const res = await fetch(`${server.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'warm-up' }) });
@@ -102,26 +105,57 @@ function requestFor(endpoint: Endpoint, question: string): { method: 'GET' | 'PO
   return { method: 'POST', path: '/api/ask', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) };
 }
 
-async function scenario(target: Target, endpoint: Endpoint, clients: number): Promise<Row> {
+/** What the slices of one build in one scenario add up to. */
+class Tally {
+  readonly latencies: number[] = [];
+  readonly statuses: Record<string, number> = {};
+  cpuMs = 0;
+  wallMs = 0;
+  peakRssMb = 0;
+
+  row(endpoint: Endpoint, clients: number, build: Build): Row {
+    const ok = this.statuses['200'] ?? 0;
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+    return {
+      endpoint, clients, build, requests: sorted.length, ok, rps: round(ok / (this.wallMs / 1000)), p50Ms: round(at(50)), p99Ms: round(at(99)),
+      cpuMsPerRequest: round(this.cpuMs / Math.max(1, ok), 2), peakRssMb: round(this.peakRssMb), statuses: this.statuses,
+    };
+  }
+}
+
+/** One slice of a scenario against one build: autocannon for `sliceSeconds`, every response's latency kept. */
+async function slice(target: Target, endpoint: Endpoint, clients: number, sliceSeconds: number, tally: Tally): Promise<void> {
   const pid = target.server.child.pid!;
   const from = target.rss.now;
   const cpuBefore = await cpuMsOf(pid);
-  const result = await autocannon({
+  const started = performance.now();
+  await autocannon({
     url: target.server.url,
     connections: clients,
-    duration: seconds,
+    duration: sliceSeconds,
     timeout: 30,
     requests: [{ setupRequest: (req) => ({ ...req, ...requestFor(endpoint, target.question()) }) }],
+    setupClient: (client) => {
+      client.on('response', (status: number, _bytes: number, ms: number) => {
+        tally.latencies.push(ms);
+        tally.statuses[String(status)] = (tally.statuses[String(status)] ?? 0) + 1;
+      });
+    },
   });
-  const cpuMs = (await cpuMsOf(pid)) - cpuBefore;
-  const statuses: Record<string, number> = {};
-  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = (stats as { count: number }).count;
-  const ok = statuses['200'] ?? 0;
-  return {
-    endpoint, clients, build: target.build, requests: result.requests.total, ok,
-    rps: round(ok / seconds), p50Ms: result.latency.p50, p99Ms: result.latency.p99,
-    cpuMsPerRequest: round(cpuMs / Math.max(1, ok), 2), peakRssMb: round(target.rss.peak(from, target.rss.now)), statuses,
-  };
+  tally.wallMs += performance.now() - started;
+  tally.cpuMs += (await cpuMsOf(pid)) - cpuBefore;
+  tally.peakRssMb = Math.max(tally.peakRssMb, target.rss.peak(from, target.rss.now));
+}
+
+/** A scenario on every build, in `rounds` turns that alternate which build goes first. */
+async function scenario(endpoint: Endpoint, clients: number): Promise<Row[]> {
+  const tallies = new Map(targets.map((t) => [t, new Tally()]));
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [...targets].reverse() : targets;
+    for (const target of order) await slice(target, endpoint, clients, seconds / rounds, tallies.get(target)!);
+  }
+  return targets.map((t) => tallies.get(t)!.row(endpoint, clients, t.build));
 }
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -133,10 +167,8 @@ try {
   for (const build of ['naive', 'batched'] as const) targets.push(await startTarget(build));
   for (const endpoint of endpoints) {
     for (const clients of clientCounts) {
-      for (const target of targets) {
-        process.stderr.write(`${endpoint}, ${clients} clients, ${target.build}: ${seconds} s…\n`);
-        rows.push(await scenario(target, endpoint, clients));
-      }
+      process.stderr.write(`${endpoint}, ${clients} clients: ${seconds} s on each build, in ${rounds} turns…\n`);
+      rows.push(...(await scenario(endpoint, clients)));
     }
   }
 } finally {
