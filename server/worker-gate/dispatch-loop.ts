@@ -136,7 +136,14 @@ export class DispatchLoop {
         const crashMessage = this.recovery.takeProbe();
         if (crashMessage !== undefined) await this.probe(crashMessage);
         if (this.policy.pending) await this.recycle(this.policy.pending);
-        const jobs = await this.nextJobs();
+        let jobs = this.nextJobs(true);
+        if (!jobs) {
+          // A lone search: give others `batchWaitMs` to join it. Its deadline may pass meanwhile (it
+          // leaves the queue), or a recycle be asked for, which goes first.
+          await new Promise((resolve) => setTimeout(resolve, this.options.settings.batchWaitMs));
+          if (this.policy.pending) continue;
+          jobs = this.nextJobs(false)!;
+        }
         if (!jobs.length) break;
         if (jobs.length === 1) await this.execute(jobs[0]!);
         else await this.executeBatch(jobs);
@@ -148,21 +155,16 @@ export class DispatchLoop {
   }
 
   /**
-   * The next task: the head job alone, or the searches waiting in a row from the head (a batch).
-   * With `batchWaitMs`, a lone search first waits that long for others to join it.
+   * The next task, taken off the queue at once (so a caller sees it running in the same tick): the
+   * head job alone, or the searches waiting in a row from the head (a batch). Undefined when
+   * `mayWait` and a lone search should first wait `batchWaitMs` for others to join it.
    */
-  private async nextJobs(): Promise<Job[]> {
-    const max = this.options.settings.batchMax ?? 1;
+  private nextJobs(mayWait: boolean): Job[] | undefined {
+    // No batch runs past the worker's routine recycle: it happens after exactly its count of searches.
+    const max = Math.min(this.options.settings.batchMax ?? 1, Math.max(1, this.policy.recycleAfter - this.policy.tasksSinceRecycle));
     const head = this.queue.peek();
     if (!head || max <= 1 || !batchable(head)) return head ? [this.queue.next()!] : [];
-    const waitMs = this.options.settings.batchWaitMs ?? 0;
-    if (waitMs > 0 && this.queue.countWhile(batchable, max) < max) {
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-      // While it waited, its deadline may have passed (the job left the queue) or a recycle been asked.
-      if (this.policy.pending) return [];
-      const first = this.queue.peek();
-      if (!first || !batchable(first)) return first ? [this.queue.next()!] : [];
-    }
+    if (mayWait && (this.options.settings.batchWaitMs ?? 0) > 0 && this.queue.countWhile(batchable, 2) < 2) return undefined;
     return this.queue.takeWhile(batchable, max);
   }
 
@@ -278,10 +280,10 @@ export class DispatchLoop {
   }
 }
 
+/** A search task as one of a batch's searches (its `task` name rides along; the worker ignores it). */
 function searchRequestOf(task: WorkerTask): SearchRequest {
   if (task.task !== 'search') throw new Error(`a ${task.task} task cannot join a search batch`);
-  const { task: _name, ...request } = task;
-  return request;
+  return task;
 }
 
 /** The batch's result for its `index`th search, as a lone search's result would be (the batch's memory and state). */

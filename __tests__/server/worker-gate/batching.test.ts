@@ -78,14 +78,25 @@ describe('micro-batching in the worker gate', () => {
   });
 
   it('drops a search whose deadline passed while it waited, before the batch is sent', async () => {
-    const gate = open({ taskTimeoutMs: 400 });
-    const blocker = search(gate, 'sleep:600');
+    const gate = open({ taskTimeoutMs: 1500 });
+    const blocker = search(gate, 'sleep:10000');
     // Queued behind a task that outlives their deadline: both expire waiting, so no batch carries them.
     const late = ['a', 'b'].map((q) => failure(search(gate, q)));
     expect((await failure(blocker)).status).toBe(504);
     for (const error of await Promise.all(late)) expect(error.status).toBe(504);
-    const after = await search(gate, 'c');
-    expect(after.batchSize).toBe(1);
+    // Nothing came back from the worker: the blocker was aborted, the two never sent.
+    expect(gate.snapshot()).toMatchObject({ tasksTotal: 0, queued: 0 });
+  });
+
+  it('aborts a running batch once every search in it is past its deadline, and starts a fresh worker', async () => {
+    const gate = open({ taskTimeoutMs: 3000 });
+    const blocker = search(gate, 'sleep:100');
+    const stuck = ['sleep:20000', 'b'].map((q) => failure(search(gate, q)));
+    await blocker;
+    for (const error of await Promise.all(stuck)) expect(error.status).toBe(504);
+    const next = await search(gate, 'c');
+    expect(next.batchSize).toBe(1);
+    expect(gate.snapshot().recyclesByReason.timeout).toBe(1);
   });
 
   it('when the worker dies under a batch, retries its searches one by one, so only the one that kills the worker fails', async () => {
@@ -111,14 +122,14 @@ describe('micro-batching in the worker gate', () => {
     expect(gate.snapshot()).toMatchObject({ crashes: 1, recycles: 1 });
   });
 
-  it('counts each search of a batch towards the routine recycle', async () => {
-    const gate = open({ maxTasks: 5 });
+  it('counts each search of a batch towards the routine recycle, and cuts a batch so the recycle comes after exactly that many', async () => {
+    const gate = open({ maxTasks: 4 });
     const blocker = search(gate, 'sleep:300');
-    const outputs = await Promise.all(['a', 'b', 'c', 'd'].map((q) => search(gate, q)));
+    const outputs = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((q) => search(gate, q)));
     await blocker;
-    expect(outputs.map((out) => out.batchSize)).toEqual([4, 4, 4, 4]);
-    const next = await search(gate, 'e');
+    // 1 (the blocker) + 3 reach the 4 tasks; the fourth search waits for the fresh worker.
+    expect(outputs.map((out) => out.batchSize)).toEqual([3, 3, 3, 2, 2]);
     expect(gate.snapshot().recyclesByReason.tasks).toBe(1);
-    expect(next.threadId).not.toBe(outputs[0]!.threadId);
+    expect(outputs[3]!.threadId).not.toBe(outputs[0]!.threadId);
   });
 });
