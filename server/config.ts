@@ -139,7 +139,7 @@ export const DEFAULTS = {
   SEARCH_CACHE_ENTRIES: '256',
   /** The worker's own default (DEFAULT_CACHE_LIMITS.vectorBytes). */
   QUESTION_CACHE_KB: '1024',
-  WORKER_BATCH_MAX: '16',
+  WORKER_BATCH_MAX: '8',
   WORKER_BATCH_WAIT_MS: '0',
   SSE_HEARTBEAT_MS: '15000',
   TRUST_PROXY_HOPS: '0',
