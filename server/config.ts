@@ -67,7 +67,7 @@ export interface WorkerSettings {
   questionCacheBytes?: number;
   /** Most waiting searches sent to the worker as one task (`WORKER_BATCH_MAX`); unset or 1: one task at a time. */
   batchMax?: number;
-  /** How long an idle worker waits for a search to gather company (`WORKER_BATCH_WAIT_MS`); 0: never. */
+  /** How long a lone search waits for company right after a batch of several (`WORKER_BATCH_WAIT_MS`); 0: never. An idle worker never waits. */
   batchWaitMs?: number;
 }
 
@@ -140,7 +140,7 @@ export const DEFAULTS = {
   /** The worker's own default (DEFAULT_CACHE_LIMITS.vectorBytes). */
   QUESTION_CACHE_KB: '1024',
   WORKER_BATCH_MAX: '8',
-  WORKER_BATCH_WAIT_MS: '0',
+  WORKER_BATCH_WAIT_MS: '2',
   SSE_HEARTBEAT_MS: '15000',
   TRUST_PROXY_HOPS: '0',
   SHED_DELAY_MS: '250',

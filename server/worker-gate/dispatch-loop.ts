@@ -41,6 +41,8 @@ export class DispatchLoop {
   private running: Job[] = [];
   /** Aborts a running batch once every search in it is past its deadline. */
   private batchAbort: AbortController | undefined;
+  /** Searches in the last task sent: more than one means questions are arriving together (load). */
+  private lastBatchSize = 0;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private readonly stats = new GateCounters();
@@ -157,15 +159,22 @@ export class DispatchLoop {
   /**
    * The next task, taken off the queue at once (so a caller sees it running in the same tick): the
    * head job alone, or the searches waiting in a row from the head (a batch). Undefined when
-   * `mayWait` and a lone search should first wait `batchWaitMs` for others to join it.
+   * `mayWait` and a lone search should first wait `batchWaitMs` for others to join it: only right
+   * after a batch of several, when the clients it answered are about to ask again. One client, or
+   * an idle worker, never waits.
    */
   private nextJobs(mayWait: boolean): Job[] | undefined {
     // No batch runs past the worker's routine recycle: it happens after exactly its count of searches.
     const max = Math.min(this.options.settings.batchMax ?? 1, Math.max(1, this.policy.recycleAfter - this.policy.tasksSinceRecycle));
     const head = this.queue.peek();
-    if (!head || max <= 1 || !batchable(head)) return head ? [this.queue.next()!] : [];
-    if (mayWait && (this.options.settings.batchWaitMs ?? 0) > 0 && this.queue.countWhile(batchable, 2) < 2) return undefined;
-    return this.queue.takeWhile(batchable, max);
+    if (!head || max <= 1 || !batchable(head)) {
+      this.lastBatchSize = head ? 1 : this.lastBatchSize;
+      return head ? [this.queue.next()!] : [];
+    }
+    if (mayWait && this.lastBatchSize > 1 && (this.options.settings.batchWaitMs ?? 0) > 0 && this.queue.countWhile(batchable, 2) < 2) return undefined;
+    const jobs = this.queue.takeWhile(batchable, max);
+    this.lastBatchSize = jobs.length;
+    return jobs;
   }
 
   private async execute(job: Job): Promise<void> {

@@ -45,6 +45,26 @@ describe('micro-batching in the worker gate', () => {
     expect(gate.snapshot()).toMatchObject({ tasksTotal: 10, tasksSinceRecycle: 10 });
   });
 
+  it('with batchWaitMs, holds a lone search for company only right after a batch of several, never on an idle worker', async () => {
+    const gate = open({ batchWaitMs: 2000 });
+    const nextTick = () => new Promise((resolve) => setImmediate(resolve));
+    // A fresh, idle worker: the first search goes at once, alone, and the next one after it.
+    const idle = [search(gate, 'sleep:300')];
+    await nextTick();
+    idle.push(search(gate, 'a'));
+    expect((await Promise.all(idle)).map((out) => out.batchSize)).toEqual([1, 1]);
+    // Load: two searches queued behind a third went together...
+    const blocker = search(gate, 'sleep:300');
+    const pair = await Promise.all(['b', 'c'].map((q) => search(gate, q)));
+    await blocker;
+    expect(pair.map((out) => out.batchSize)).toEqual([2, 2]);
+    // ...so the next lone search waits, and the one asked a moment later joins it.
+    const first = search(gate, 'd');
+    await nextTick();
+    const second = search(gate, 'e');
+    expect((await Promise.all([first, second])).map((out) => out.batchSize)).toEqual([2, 2]);
+  });
+
   it('runs one task at a time with batchMax 1 (the naive build)', async () => {
     const gate = open({ batchMax: 1 });
     const outputs = await Promise.all(['sleep:100', 'a', 'b', 'c'].map((q) => search(gate, q)));
