@@ -75,6 +75,12 @@ export interface WorkerSettings {
   restartCooldownMs: number;
   /** Identical searches the worker answers again from memory (`SEARCH_CACHE_ENTRIES`; 0: none). */
   searchCacheEntries: number;
+  /** Bytes of question vectors the worker remembers (`QUESTION_CACHE_KB`); entries: twice `searchCacheEntries`. */
+  questionCacheBytes?: number;
+  /** Most waiting searches sent to the worker as one task (`WORKER_BATCH_MAX`); unset or 1: one task at a time. */
+  batchMax?: number;
+  /** How long a lone search waits for company right after a batch of several (`WORKER_BATCH_WAIT_MS`); 0: never. An idle worker never waits. */
+  batchWaitMs?: number;
 }
 
 export interface MemorySettings extends GovernorSettings {
@@ -143,6 +149,10 @@ export const DEFAULTS = {
   LOG_LEVEL: 'info',
   /** The worker's own default (DEFAULT_CACHE_LIMITS in workers/search-cache.ts; a test keeps them equal). */
   SEARCH_CACHE_ENTRIES: '256',
+  /** The worker's own default (DEFAULT_CACHE_LIMITS.vectorBytes). */
+  QUESTION_CACHE_KB: '1024',
+  WORKER_BATCH_MAX: '8',
+  WORKER_BATCH_WAIT_MS: '2',
   SSE_HEARTBEAT_MS: '15000',
   TRUST_PROXY_HOPS: '0',
   SHED_DELAY_MS: '250',
@@ -298,6 +308,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
       taskTimeoutMs: read.int('TASK_TIMEOUT_MS', 100, 600_000),
       restartCooldownMs: read.int('WORKER_RESTART_COOLDOWN_MS', 0, 600_000),
       searchCacheEntries: read.int('SEARCH_CACHE_ENTRIES', 0, 100_000),
+      questionCacheBytes: 1024 * read.int('QUESTION_CACHE_KB', 0, 1_048_576),
+      batchMax: read.int('WORKER_BATCH_MAX', 1, 256),
+      batchWaitMs: read.int('WORKER_BATCH_WAIT_MS', 0, 1000),
     },
     answers: {
       defaultTopK,

@@ -44,7 +44,16 @@ export interface DocumentTask {
 /** A search as the main thread asks for it: the task without its name. */
 export type SearchRequest = Omit<SearchTask, 'task'>;
 
-export type WorkerTask = EmbedTask | SearchTask | StatusTask | DocumentTask;
+/**
+ * Several waiting searches at once (the gate's micro-batch): their questions are embedded in one
+ * model call, then each is searched. Each search succeeds or fails on its own.
+ */
+export interface SearchBatchTask {
+  task: 'searchBatch';
+  searches: SearchRequest[];
+}
+
+export type WorkerTask = EmbedTask | SearchTask | StatusTask | DocumentTask | SearchBatchTask;
 
 /** Memory as seen from inside the worker: its own V8 heap, and the process RSS. */
 export interface WorkerMemory {
@@ -143,9 +152,22 @@ export interface DocumentOutput {
   truncated: boolean;
 }
 
+/** One search of a batch: its output, or why it failed (the codes a lone search fails with). */
+export type BatchItem<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+export interface SearchBatchOutput {
+  /** In the order of the task's `searches`. */
+  results: BatchItem<SearchOutput>[];
+  /** The one model call for the batch's questions not already known (0 when none was needed). */
+  embedMs: number;
+  /** Questions embedded in that call. */
+  embedded: number;
+}
+
 export interface TaskOutputs {
   embed: EmbedOutput;
   search: SearchOutput;
+  searchBatch: SearchBatchOutput;
   status: StatusOutput;
   /** Null when no chunk of the index comes from that source. */
   document: DocumentOutput | null;
@@ -177,6 +199,8 @@ export interface WorkerConfig {
   fusion?: FusionSettings;
   /** Searches remembered for identical repeats (`SEARCH_CACHE_ENTRIES`; 0: none); default DEFAULT_CACHE_LIMITS. */
   searchCacheEntries?: number;
+  /** Bytes the remembered question vectors may take (`QUESTION_CACHE_KB`); default DEFAULT_CACHE_LIMITS. */
+  questionCacheBytes?: number;
   /** Set when the model admission keeps this worker from loading the model: why. It then searches by keyword. */
   withoutModel?: string;
   /** Process RSS just before this worker was created: what it adds is measured from here. */

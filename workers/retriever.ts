@@ -25,6 +25,8 @@ export interface RetrieverOptions {
   fusion?: FusionSettings;
   /** Whole searches remembered for identical repeats (question vectors: twice as many); 0 remembers nothing. Default DEFAULT_CACHE_LIMITS. */
   cacheEntries?: number;
+  /** Bytes the question vectors may take; default DEFAULT_CACHE_LIMITS. */
+  questionCacheBytes?: number;
   /** `int8` (default): vectors held as int8 and the best candidates rescored exactly from disk; `float32`: all held exactly. */
   precision?: VectorPrecision;
   /**
@@ -59,7 +61,7 @@ export class Retriever {
    * Open the live generation of `indexDir`. Refuses (ManifestMismatchError) an index built by
    * another model than the embedder, or than `configuredModel`.
    */
-  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, requireModel = false, cacheEntries, precision = 'int8' }: RetrieverOptions): Promise<Retriever> {
+  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, requireModel = false, cacheEntries, questionCacheBytes, precision = 'int8' }: RetrieverOptions): Promise<Retriever> {
     const index = await readIndex(indexDir, precision);
     const built = index.manifest.model;
     const known: KnownModel | undefined = embedder ? embedder.fingerprint : configuredModel ? { id: configuredModel } : undefined;
@@ -75,7 +77,8 @@ export class Retriever {
     let reason = withoutModelReason;
     if (!built) reason = 'the index was built without vectors (lexical only)';
     const dimensions = built?.dimensions ?? 0;
-    const cache = new SearchCache(cacheEntries === undefined ? DEFAULT_CACHE_LIMITS : { ...DEFAULT_CACHE_LIMITS, resultEntries: cacheEntries, vectorEntries: 2 * cacheEntries });
+    const entries = cacheEntries === undefined ? {} : { resultEntries: cacheEntries, vectorEntries: 2 * cacheEntries };
+    const cache = new SearchCache({ ...DEFAULT_CACHE_LIMITS, ...entries, ...(questionCacheBytes === undefined ? {} : { vectorBytes: questionCacheBytes }) });
     return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.quantized?.centroid ?? (index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null), cache);
   }
 
@@ -83,16 +86,24 @@ export class Retriever {
     return this.embedder && this.hasVectors ? 'hybrid' : 'lexical';
   }
 
-  /** Search the index; `mode` forces one side (default hybrid, or lexical without a model). An identical recent search is answered from the cache. */
-  async search(request: SearchRequest): Promise<SearchOutput> {
+  /** Whether `request` would embed its question (a batch embeds those together first). */
+  wantsVector(request: SearchRequest): boolean {
+    return Boolean(this.embedder && this.hasVectors) && request.mode !== 'lexical';
+  }
+
+  /**
+   * Search the index; `mode` forces one side (default hybrid, or lexical without a model). An identical
+   * recent search is answered from the cache. `vector`: the question's, already embedded (a batch's).
+   */
+  async search(request: SearchRequest, vector?: Float32Array): Promise<SearchOutput> {
     const known = this.cache.result(request);
     if (known) return known;
-    const output = await this.searchIndex(request);
+    const output = await this.searchIndex(request, vector);
     this.cache.remember(request, output);
     return output;
   }
 
-  private async searchIndex({ query, topK, filter, mode, sentences }: SearchRequest): Promise<SearchOutput> {
+  private async searchIndex({ query, topK, filter, mode, sentences }: SearchRequest, vector?: Float32Array): Promise<SearchOutput> {
     const { chunks } = this.index;
     const prefix = filter?.source;
     const accept = prefix ? (row: number) => chunks[row]!.source.startsWith(prefix) : undefined;
@@ -106,7 +117,7 @@ export class Retriever {
     let corpusSimilarity: number | null = null;
     let queryVector: Float32Array | undefined;
     if (useVector) {
-      queryVector = await this.cache.vector(query, () => this.embedder!.embedQuestion(query));
+      queryVector = vector ?? (await this.cache.vector(query, () => this.embedder!.embedQuestion(query)));
       embedMs = performance.now() - started;
       corpusSimilarity = this.centroid ? dot(this.centroid, queryVector) : null;
       lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: this.nearest(queryVector, depth, accept) });

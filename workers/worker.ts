@@ -6,6 +6,7 @@ import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { loadEmbedderOrReason, type Embedder } from './embedder.js';
 import type { EmbedOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from './protocol.js';
+import { failureOf, searchBatch } from './batch-search.js';
 import { documentText } from './document-text.js';
 import { Retriever } from './retriever.js';
 
@@ -37,6 +38,7 @@ function loadRetriever(): Promise<Retriever> {
         withoutModelReason: error,
         fusion: config.fusion,
         ...(config.searchCacheEntries !== undefined ? { cacheEntries: config.searchCacheEntries } : {}),
+        ...(config.questionCacheBytes !== undefined ? { questionCacheBytes: config.questionCacheBytes } : {}),
         configuredModel: config.embedding.model,
         requireModel: !config.withoutModel,
       }),
@@ -82,6 +84,8 @@ async function run(task: WorkerTask): Promise<TaskOutputs[keyof TaskOutputs]> {
   switch (task.task) {
     case 'search':
       return (await loadRetriever()).search(task);
+    case 'searchBatch':
+      return searchBatch(await loadRetriever(), task.searches);
     case 'embed':
       return embed(task.texts);
     case 'status':
@@ -99,8 +103,6 @@ export default async function handle(task: WorkerTask): Promise<WorkerResult<Tas
     const value = await run(task);
     return { ok: true, value, memory: memoryReport(), state: await status(false) };
   } catch (error) {
-    const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'WORKER_ERROR';
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, code, message, memory: memoryReport(), state: await status(false) };
+    return { ok: false, ...failureOf(error), memory: memoryReport(), state: await status(false) };
   }
 }

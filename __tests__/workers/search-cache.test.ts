@@ -35,7 +35,7 @@ describe('SearchCache', () => {
   });
 
   it('is bounded in entries and in bytes, dropping the least recently used first', async () => {
-    const cache = new SearchCache({ vectorEntries: 2, resultEntries: 3, resultBytes: 20_000 });
+    const cache = new SearchCache({ vectorEntries: 2, vectorBytes: 1_000_000, resultEntries: 3, resultBytes: 20_000 });
     for (const q of ['a', 'b', 'c']) await cache.vector(q, async () => new Float32Array(384));
     expect(cache.size.vectors).toBe(2);
     cache.remember({ query: 'a', topK: 5 }, output('x'));
@@ -56,11 +56,32 @@ describe('SearchCache', () => {
   });
 
   it('remembers nothing with zero entries, for benchmarks of the uncached cost', async () => {
-    const cache = new SearchCache({ vectorEntries: 0, resultEntries: 0, resultBytes: 0 });
+    const cache = new SearchCache({ vectorEntries: 0, vectorBytes: 0, resultEntries: 0, resultBytes: 0 });
     let embedded = 0;
     for (let i = 0; i < 2; i++) await cache.vector('q', async () => (embedded++, new Float32Array(2)));
     cache.remember({ query: 'q', topK: 5 }, output('x'));
     expect(embedded).toBe(2);
     expect(cache.result({ query: 'q', topK: 5 })).toBeUndefined();
+  });
+
+  it('bounds the question vectors in bytes too: long questions of a big model push the oldest out', () => {
+    // 768 floats (3,072 bytes) and a 500-character question (1,000 bytes) each: two fit in 10,000 bytes, not three.
+    const cache = new SearchCache({ vectorEntries: 100, vectorBytes: 10_000, resultEntries: 1, resultBytes: 1 });
+    const question = (n: number) => `${n} ${'x'.repeat(498)}`;
+    for (const n of [1, 2, 3]) cache.rememberVector(question(n), new Float32Array(768).fill(n));
+    expect(cache.size.vectors).toBe(2);
+    expect(cache.size.vectorBytes).toBeLessThanOrEqual(10_000);
+    expect(cache.knownVector(question(1))).toBeUndefined();
+    expect(cache.knownVector(question(3))?.[0]).toBe(3);
+  });
+
+  it('keeps its own copy of a vector handed over from a batch, not the batch\'s whole buffer', () => {
+    const cache = new SearchCache();
+    const packed = new Float32Array(8 * 384).fill(0.5);
+    cache.rememberVector('q', packed.subarray(384, 768));
+    const kept = cache.knownVector('q')!;
+    expect(kept.length).toBe(384);
+    expect(kept.buffer.byteLength).toBe(384 * 4);
+    expect(cache.hasResult({ query: 'q', topK: 5 })).toBe(false);
   });
 });

@@ -54,7 +54,7 @@ export class CrashRecovery {
    * the worker crashed: count it, and put the task back for one more attempt or fail it.
    */
   taskFailed(job: Job, error: unknown): void {
-    const { stats, policy, queue, log } = this.options;
+    const { stats, policy, log } = this.options;
     const message = error instanceof Error ? error.message : String(error);
     if (job.abort.signal.aborted) {
       // Piscina terminates a worker whose running task is aborted: start clean next time.
@@ -68,10 +68,36 @@ export class CrashRecovery {
     // A fresh worker failing may mean no worker can start at all, or only that this task kills
     // workers. A probe on another fresh worker tells which, before anyone else is failed.
     if (policy.tasksSinceRecycle === 0) this.probeMessage = message;
+    this.retryOrFail(job, error, message);
+  }
+
+  /**
+   * A batch's run failed. Aborted (every search in it past its deadline): recycle. Otherwise the
+   * worker crashed under several searches, and which one killed it is unknown: each goes back to
+   * the head of the queue, in order, to run alone on a fresh worker, so the one that kills it
+   * again fails alone and the others are answered.
+   */
+  batchFailed(jobs: Job[], error: unknown, aborted: boolean): void {
+    const { stats, policy, log } = this.options;
+    if (aborted) {
+      policy.requestIfNone('timeout');
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    stats.crashed(error);
+    stats.failed('WORKER_CRASHED', message);
+    policy.require('crash');
+    log.warn('search worker crashed under a batch', { tasks: jobs.length, code: (error as { code?: unknown }).code, error: message });
+    if (policy.tasksSinceRecycle === 0) this.probeMessage = message;
+    for (const job of [...jobs].reverse()) if (!job.done) this.retryOrFail(job, error, message);
+  }
+
+  private retryOrFail(job: Job, error: unknown, message: string): void {
     if (job.attempts < 2) {
       // Once, on a fresh worker: an out-of-memory or crash is usually the worker's state, not the task.
-      stats.retriedOnce();
-      queue.putBack(job);
+      this.options.stats.retriedOnce();
+      job.solo = true;
+      this.options.queue.putBack(job);
       return;
     }
     job.settle(new ServiceUnavailableError('WORKER_CRASHED', `The search worker crashed twice on this request: ${message}`, 1, { cause: error }));

@@ -1,5 +1,5 @@
 import type { Piscina } from 'piscina';
-import type { TaskOutputs, WorkerConfig, WorkerResult, WorkerTask } from '../../workers/protocol.js';
+import type { SearchBatchOutput, SearchRequest, TaskOutputs, WorkerConfig, WorkerResult, WorkerTask } from '../../workers/protocol.js';
 import type { WorkerSettings } from '../config.js';
 import { TaskTimeoutError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
@@ -25,14 +25,24 @@ export interface DispatchOptions {
   admission?: ModelAdmission;
 }
 
+/** A search that may share a batch: a retry after a crash runs alone. */
+const batchable = (job: Job): boolean => job.task.task === 'search' && !job.solo;
+
 /**
- * The machine behind `WorkerGate`: one loop hands the queued tasks to the one worker, one at a
- * time, and between tasks does what the other parts decided: probe after a fresh worker crashed,
- * recycle when the policy says so. The loop runs while there is work and stops when idle.
+ * The machine behind `WorkerGate`: one loop hands the queued tasks to the one worker, one task at
+ * a time, and between tasks does what the other parts decided: probe after a fresh worker crashed,
+ * recycle when the policy says so. Searches waiting in a row at the head of the queue go as one
+ * batch (up to `batchMax`), so their questions share one model call. The loop runs while there is
+ * work and stops when idle.
  */
 export class DispatchLoop {
   private worker: Piscina | undefined;
-  private running: Job | undefined;
+  /** The task on the worker now: one job, or a batch's jobs. */
+  private running: Job[] = [];
+  /** Aborts a running batch once every search in it is past its deadline. */
+  private batchAbort: AbortController | undefined;
+  /** Searches in the last task sent: more than one means questions are arriving together (load). */
+  private lastBatchSize = 0;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private readonly stats = new GateCounters();
@@ -61,7 +71,7 @@ export class DispatchLoop {
   }
 
   get busy(): boolean {
-    return Boolean(this.running) || this.queue.length > 0;
+    return this.running.length > 0 || this.queue.length > 0;
   }
 
   /** The 503 a task arriving now would get (cooldown, or the queue full), without queueing anything: O(1). */
@@ -85,7 +95,7 @@ export class DispatchLoop {
   requestRecycle(reason: RecycleReason): void {
     if (reason === 'memory') this.model.memoryRecycleAsked();
     this.policy.request(reason);
-    if (!this.running) void this.pump();
+    if (!this.running.length) void this.pump();
   }
 
   snapshot(stopped: boolean): GateStats {
@@ -96,7 +106,7 @@ export class DispatchLoop {
       tasksSinceRecycle: this.policy.tasksSinceRecycle,
       recycleAfter: this.policy.recycleAfter,
       queued: this.queue.length,
-      running: Boolean(this.running),
+      running: this.running.length > 0,
       model: this.model.current(this.worker !== undefined),
       admission: this.model.admissionSnapshot(),
     });
@@ -112,12 +122,12 @@ export class DispatchLoop {
 
   /** Idle: nothing running or queued, and the loop stopped (it may be mid-recycle or mid-probe, starting a worker). */
   private whenIdle(): Promise<void> {
-    if (!this.running && !this.pumping && this.queue.length === 0) return Promise.resolve();
+    if (!this.running.length && !this.pumping && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private wakeIfIdle(): void {
-    if (!this.running && !this.pumping && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (!this.running.length && !this.pumping && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private async pump(): Promise<void> {
@@ -128,9 +138,17 @@ export class DispatchLoop {
         const crashMessage = this.recovery.takeProbe();
         if (crashMessage !== undefined) await this.probe(crashMessage);
         if (this.policy.pending) await this.recycle(this.policy.pending);
-        const job = this.queue.next();
-        if (!job) break;
-        await this.execute(job);
+        let jobs = this.nextJobs(true);
+        if (!jobs) {
+          // A lone search: give others `batchWaitMs` to join it. Its deadline may pass meanwhile (it
+          // leaves the queue), or a recycle be asked for, which goes first.
+          await new Promise((resolve) => setTimeout(resolve, this.options.settings.batchWaitMs));
+          if (this.policy.pending) continue;
+          jobs = this.nextJobs(false)!;
+        }
+        if (!jobs.length) break;
+        if (jobs.length === 1) await this.execute(jobs[0]!);
+        else await this.executeBatch(jobs);
       }
     } finally {
       this.pumping = false;
@@ -138,12 +156,33 @@ export class DispatchLoop {
     }
   }
 
+  /**
+   * The next task, taken off the queue at once (so a caller sees it running in the same tick): the
+   * head job alone, or the searches waiting in a row from the head (a batch). Undefined when
+   * `mayWait` and a lone search should first wait `batchWaitMs` for others to join it: only right
+   * after a batch of several, when the clients it answered are about to ask again. One client, or
+   * an idle worker, never waits.
+   */
+  private nextJobs(mayWait: boolean): Job[] | undefined {
+    // No batch runs past the worker's routine recycle: it happens after exactly its count of searches.
+    const max = Math.min(this.options.settings.batchMax ?? 1, Math.max(1, this.policy.recycleAfter - this.policy.tasksSinceRecycle));
+    const head = this.queue.peek();
+    if (!head || max <= 1 || !batchable(head)) {
+      this.lastBatchSize = head ? 1 : this.lastBatchSize;
+      return head ? [this.queue.next()!] : [];
+    }
+    if (mayWait && this.lastBatchSize > 1 && (this.options.settings.batchWaitMs ?? 0) > 0 && this.queue.countWhile(batchable, 2) < 2) return undefined;
+    const jobs = this.queue.takeWhile(batchable, max);
+    this.lastBatchSize = jobs.length;
+    return jobs;
+  }
+
   private async execute(job: Job): Promise<void> {
     if (this.recovery.isUnavailable()) {
       job.settle(this.recovery.unavailableError());
       return;
     }
-    this.running = job;
+    this.running = [job];
     job.attempts++;
     const started = this.options.now();
     try {
@@ -159,7 +198,42 @@ export class DispatchLoop {
     } catch (error) {
       this.recovery.taskFailed(job, error);
     } finally {
-      this.running = undefined;
+      this.running = [];
+      this.options.onTaskDone?.();
+    }
+  }
+
+  /**
+   * Several searches as one task: the worker embeds their questions in one call and answers each.
+   * Each job is settled with its own result; a crash sends them back to run one by one.
+   */
+  private async executeBatch(jobs: Job[]): Promise<void> {
+    if (this.recovery.isUnavailable()) {
+      for (const job of jobs) job.settle(this.recovery.unavailableError());
+      return;
+    }
+    this.running = jobs;
+    const abort = (this.batchAbort = new AbortController());
+    for (const job of jobs) job.attempts++;
+    const started = this.options.now();
+    try {
+      this.worker ??= this.spawn();
+      const searches = jobs.map(({ task }) => searchRequestOf(task));
+      const result = (await this.worker.run({ task: 'searchBatch', searches } satisfies WorkerTask, { signal: abort.signal })) as WorkerResult<SearchBatchOutput>;
+      const runMs = this.options.now() - started;
+      jobs.forEach((job, i) => {
+        const own = itemResult(result, i);
+        this.stats.taskDone(own);
+        job.settle(undefined, own, runMs);
+      });
+      for (let i = 0; i < jobs.length; i++) this.policy.taskDone();
+      if (this.model.noteState(result.state, this.policy.pending !== undefined)) this.policy.requestIfNone('model');
+      this.policy.checkAfterTask();
+    } catch (error) {
+      this.recovery.batchFailed(jobs, error, abort.signal.aborted);
+    } finally {
+      this.running = [];
+      this.batchAbort = undefined;
       this.options.onTaskDone?.();
     }
   }
@@ -201,11 +275,31 @@ export class DispatchLoop {
     this.policy.requestIfNone('crash');
   }
 
-  /** A job's deadline passed: off the queue if it waits, aborted (the worker terminated) if it runs; 504 either way. */
+  /**
+   * A job's deadline passed: off the queue if it waits, aborted (the worker terminated) if it runs
+   * alone; 504 either way. In a running batch, the others still want their answers: the batch is
+   * aborted only once every one of its searches is past its deadline.
+   */
   private expire(job: Job): void {
     this.queue.remove(job);
-    if (this.running === job) job.abort.abort(new Error('task deadline passed'));
     job.settle(new TaskTimeoutError(job.task.task, this.options.settings.taskTimeoutMs));
+    if (this.running.length === 1 && this.running[0] === job) job.abort.abort(new Error('task deadline passed'));
+    else if (this.running.includes(job) && this.running.every((j) => j.done)) this.batchAbort?.abort(new Error('task deadline passed'));
     this.wakeIfIdle();
   }
+}
+
+/** A search task as one of a batch's searches (its `task` name rides along; the worker ignores it). */
+function searchRequestOf(task: WorkerTask): SearchRequest {
+  if (task.task !== 'search') throw new Error(`a ${task.task} task cannot join a search batch`);
+  return task;
+}
+
+/** The batch's result for its `index`th search, as a lone search's result would be (the batch's memory and state). */
+function itemResult(result: WorkerResult<SearchBatchOutput>, index: number): WorkerResult<unknown> {
+  const { memory, state } = result;
+  if (!result.ok) return result;
+  const item = result.value.results[index];
+  if (!item) return { ok: false, code: 'WORKER_ERROR', message: `the batch answered ${result.value.results.length} searches, not ${index + 1}`, memory, state };
+  return item.ok ? { ok: true, value: item.value, memory, state } : { ok: false, code: item.code, message: item.message, memory, state };
 }

@@ -16,6 +16,10 @@ export interface Job {
   readonly task: WorkerTask;
   readonly enqueuedAt: number;
   attempts: number;
+  /** Run alone, never in a batch: a retry after a crash, so a task that kills the worker fails alone. */
+  solo: boolean;
+  /** Settled: answered, failed or past its deadline. A later settle does nothing. */
+  readonly done: boolean;
   readonly abort: AbortController;
   /** Ends the job once: with `error`, or with the worker's result (a failure it reports becomes its ApiError). Clears the deadline. */
   settle(error: Error | undefined, result?: WorkerResult<unknown>, runMs?: number): void;
@@ -59,12 +63,19 @@ export class TaskQueue {
     const { settings, onDeadline, now } = this.options;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => onDeadline(job), settings.taskTimeoutMs);
+      let done = false;
       const job: Job = {
         task,
         enqueuedAt,
         attempts: 0,
+        solo: false,
+        get done() {
+          return done;
+        },
         abort: new AbortController(),
         settle: (error, result, runMs = 0) => {
+          if (done) return;
+          done = true;
           clearTimeout(timer);
           if (error) return reject(error);
           if (!result!.ok) return reject(workerFailure(result!.code, result!.message));
@@ -78,6 +89,23 @@ export class TaskQueue {
   /** The oldest waiting job, taken off the queue. */
   next(): Job | undefined {
     return this.jobs.shift();
+  }
+
+  /** The oldest waiting job, left on the queue. */
+  peek(): Job | undefined {
+    return this.jobs[0];
+  }
+
+  /** How many jobs from the head, at most `max`, `fits` accepts in a row. */
+  countWhile(fits: (job: Job) => boolean, max: number): number {
+    let count = 0;
+    while (count < max && count < this.jobs.length && fits(this.jobs[count]!)) count++;
+    return count;
+  }
+
+  /** The jobs from the head that `fits` accepts in a row, at most `max`, taken off the queue in order. */
+  takeWhile(fits: (job: Job) => boolean, max: number): Job[] {
+    return this.jobs.splice(0, this.countWhile(fits, max));
   }
 
   /** Put a job back at the head (a retry goes before everyone who arrived after it). */

@@ -1,0 +1,36 @@
+import { Embedder } from '../../workers/embedder.js';
+import type { EmbeddingConfig } from '../../workers/model-config.js';
+
+export interface FloorFigure {
+  questions: number;
+  /** Wall time of one call for all the questions. */
+  callMs: number;
+  /** CPU time of that call, per question. */
+  cpuMsPerQuestion: number;
+}
+
+/**
+ * The hardware's floor for embedding questions: one model call (tokenizer, ONNX session with the
+ * service's session options, pooling) of `size` questions at once, in this process with nothing
+ * around it, repeated for about `budgetMs` per size. What a search can cost at least.
+ */
+export async function measureFloor(embedding: EmbeddingConfig, questions: string[], sizes: number[], budgetMs = 3000): Promise<FloorFigure[]> {
+  const embedder = await Embedder.load({ ...embedding, allowRemote: false });
+  const figures: FloorFigure[] = [];
+  let offset = 0;
+  const take = (n: number) => Array.from({ length: n }, () => questions[offset++ % questions.length]!);
+  for (const size of sizes) {
+    for (let i = 0; i < 3; i++) await embedder.embedQuestions(take(size));
+    let calls = 0;
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    while (performance.now() - started < budgetMs || calls < 5) {
+      await embedder.embedQuestions(take(size));
+      calls++;
+    }
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    figures.push({ questions: size, callMs: wallMs / calls, cpuMsPerQuestion: (cpu.user + cpu.system) / 1000 / calls / size });
+  }
+  return figures;
+}
