@@ -76,17 +76,41 @@ function quantizeRow(row: Float32Array, codes: Int8Array, scales: Float32Array, 
   for (let d = 0; d < row.length; d++) codes[base + d] = Math.round(row[d]! / scale);
 }
 
-/** The exact float32 rows asked for, read from the generation's file by offset (a few KB for a search's candidates). */
-export function readRows(dir: string, dimensions: number, rows: readonly number[]): Float32Array[] {
-  const fd = openSync(path.join(dir, FILES.vectors), 'r');
-  try {
+/**
+ * The exact float32 rows of a generation, read by offset (a few KB for a search's candidates). The
+ * file stays open between searches; `close` releases it (a later read opens it again).
+ */
+export class RowReader {
+  private fd: number | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly dimensions: number,
+  ) {}
+
+  read(rows: readonly number[]): Float32Array[] {
+    this.fd ??= openSync(path.join(this.dir, FILES.vectors), 'r');
+    const fd = this.fd;
     return rows.map((row) => {
-      const out = new Float32Array(dimensions);
-      const read = readSync(fd, new Uint8Array(out.buffer), 0, dimensions * FLOAT, row * dimensions * FLOAT);
-      if (read !== dimensions * FLOAT) throw new IndexCorruptError(dir, `${FILES.vectors} ended before row ${row}`);
+      const out = new Float32Array(this.dimensions);
+      const read = readSync(fd, new Uint8Array(out.buffer), 0, this.dimensions * FLOAT, row * this.dimensions * FLOAT);
+      if (read !== this.dimensions * FLOAT) throw new IndexCorruptError(this.dir, `${FILES.vectors} ended before row ${row}`);
       return out;
     });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** The exact float32 rows asked for, with the file opened for this read only. */
+export function readRows(dir: string, dimensions: number, rows: readonly number[]): Float32Array[] {
+  const reader = new RowReader(dir, dimensions);
+  try {
+    return reader.read(rows);
   } finally {
-    closeSync(fd);
+    reader.close();
   }
 }

@@ -1,3 +1,4 @@
+import type { IvfIndex } from '../store/ivf-index.js';
 import type { QuantizedVectors } from '../store/quantized-vectors.js';
 
 /**
@@ -33,8 +34,38 @@ export function quantizedSearch(vectors: QuantizedVectors, query: Float32Array, 
   });
 }
 
+/**
+ * The same approximate cosines over the rows of the `probes` lists whose centroids are nearest the
+ * query only (see IvfIndex): a fraction of the corpus scanned, candidates for the exact rescoring.
+ */
+export function ivfSearch(vectors: QuantizedVectors, ivf: IvfIndex, query: Float32Array, limit: number, probes: number): { row: number; score: number }[] {
+  const { dimensions } = vectors;
+  const nearestLists = bestRows(ivf.lists, Math.min(probes, ivf.lists), undefined, (list) => {
+    let dot = 0;
+    const base = list * dimensions;
+    for (let d = 0; d < dimensions; d++) dot += ivf.centroids[base + d]! * query[d]!;
+    return dot;
+  });
+  const size = nearestLists.reduce((n, { row: list }) => n + ivf.listStarts[list + 1]! - ivf.listStarts[list]!, 0);
+  const candidates = new Uint32Array(size);
+  let at = 0;
+  for (const { row: list } of nearestLists) {
+    const rows = ivf.listRows.subarray(ivf.listStarts[list]!, ivf.listStarts[list + 1]!);
+    candidates.set(rows, at);
+    at += rows.length;
+  }
+  const { codes, scales } = vectors;
+  return bestRows(candidates.length, limit, undefined, (i) => {
+    const row = candidates[i]!;
+    let dot = 0;
+    const base = row * dimensions;
+    for (let d = 0; d < dimensions; d++) dot += codes[base + d]! * query[d]!;
+    return dot * scales[row]!;
+  }).map(({ row: i, score }) => ({ row: candidates[i]!, score }));
+}
+
 /** The `limit` accepted rows of highest score, best first, in one pass keeping a sorted list of that length. */
-function bestRows(rows: number, limit: number, accept: ((row: number) => boolean) | undefined, scoreOf: (row: number) => number): { row: number; score: number }[] {
+export function bestRows(rows: number, limit: number, accept: ((row: number) => boolean) | undefined, scoreOf: (row: number) => number): { row: number; score: number }[] {
   const best: { row: number; score: number }[] = [];
   for (let row = 0; row < rows; row++) {
     if (accept && !accept(row)) continue;
