@@ -9,6 +9,7 @@ import { resolveCurrentGeneration, writeFileDurable } from './atomic-swap.js';
 import { FILES } from './index-layout.js';
 import { readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
 import { ChunkStore, encodeChunks } from './chunk-store.js';
+import { isVerified } from './verified-generation.js';
 import { buildIvf, encodeIvf, IVF_MIN_ROWS, readIvf, type IvfIndex } from './ivf-index.js';
 
 /** Everything a reader needs from one generation, vectors packed row by row. */
@@ -101,13 +102,15 @@ export async function readIndex(indexDir: string, precision: VectorPrecision = '
   const dir = await locateIndex(indexDir);
   const manifest = await readManifest(dir);
   const rows = manifest.corpus.chunks;
-  const checksums = manifest.checksums ?? {};
-  const documents = await readJson<DocumentRecord[]>(dir, FILES.documents, manifest);
+  // Files the boot check of this process already hashed, unchanged since, are not hashed again (sizes still are checked).
+  const checked: Manifest = (await isVerified(dir, manifest)) ? { ...manifest, checksums: {} } : manifest;
+  const checksums = checked.checksums ?? {};
+  const documents = await readJson<DocumentRecord[]>(dir, FILES.documents, checked);
   const chunks = await ChunkStore.open(dir, rows, documents, { records: checksums[FILES.chunks], offsets: checksums[FILES.chunkOffsets] });
   try {
     const model = manifest.model;
     const quantized = model && precision === 'int8' ? await readQuantizedVectors(dir, rows, model.dimensions, checksums[FILES.vectors]) : null;
-    const vectors = model && !quantized ? await readVectors(dir, rows, model.dimensions, manifest) : null;
+    const vectors = model && !quantized ? await readVectors(dir, rows, model.dimensions, checked) : null;
     const ivf = quantized && manifest.files.ivf ? await readIvf(dir, rows, quantized.dimensions, checksums[FILES.ivf]) : null;
     const lexical = { file: path.join(dir, FILES.lexical) };
     await verifyFile(dir, FILES.lexical, checksums[FILES.lexical]);
