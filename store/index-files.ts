@@ -7,7 +7,7 @@ import { IndexCorruptError, IndexNotFoundError } from './errors.js';
 import { FORMAT_VERSION, type Manifest } from './manifest.js';
 import { resolveCurrentGeneration, writeFileDurable } from './atomic-swap.js';
 import { FILES } from './index-layout.js';
-import { readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
+import { encodeQuantized, readQuantizedFile, readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
 import { ChunkStore, encodeChunks } from './chunk-store.js';
 import { isVerified } from './verified-generation.js';
 import { buildIvf, encodeIvf, IVF_MIN_ROWS, readIvf, type IvfIndex } from './ivf-index.js';
@@ -61,6 +61,7 @@ export async function writeGenerationFiles(dir: string, data: GenerationData): P
   const dimensions = data.manifest.model?.dimensions ?? 0;
   if (data.vectors) {
     await write(FILES.vectors, new Uint8Array(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength));
+    await write(FILES.quantized, encodeQuantized(data.vectors, dimensions));
     const rows = data.chunks.length;
     if (data.ivf ?? rows >= IVF_MIN_ROWS) await write(FILES.ivf, encodeIvf(buildIvf(data.vectors, dimensions)));
   }
@@ -109,7 +110,11 @@ export async function readIndex(indexDir: string, precision: VectorPrecision = '
   const chunks = await ChunkStore.open(dir, rows, documents, { records: checksums[FILES.chunks], offsets: checksums[FILES.chunkOffsets] });
   try {
     const model = manifest.model;
-    const quantized = model && precision === 'int8' ? await readQuantizedVectors(dir, rows, model.dimensions, checksums[FILES.vectors]) : null;
+    // From the build's int8 file when it wrote one (every build since it exists); else quantised from the float32 rows as they stream.
+    const int8File = Boolean(manifest.checksums?.[FILES.quantized]);
+    // The float32 rows are then only read by offset (the exact rescoring): checked here, streamed, unless the boot check did.
+    if (model && precision === 'int8' && int8File) await verifyFile(dir, FILES.vectors, checksums[FILES.vectors]);
+    const quantized = !model || precision !== 'int8' ? null : int8File ? await readQuantizedFile(dir, rows, model.dimensions, checksums[FILES.quantized]) : await readQuantizedVectors(dir, rows, model.dimensions, checksums[FILES.vectors]);
     const vectors = model && !quantized ? await readVectors(dir, rows, model.dimensions, checked) : null;
     const ivf = quantized && manifest.files.ivf ? await readIvf(dir, rows, quantized.dimensions, checksums[FILES.ivf]) : null;
     const lexical = { file: path.join(dir, FILES.lexical) };

@@ -17,6 +17,8 @@ export const FILES = {
   /** Byte offset of each line of `chunks` (float64), one more than there are chunks. */
   chunkOffsets: 'chunks.offsets',
   vectors: 'vectors.f32',
+  /** The same rows as int8 with one scale each, what the worker holds (see encodeQuantized). */
+  quantized: 'vectors.i8',
   /** The keyword index, binary (see workers/lexical-index.ts). */
   lexical: 'lexical.bin',
   /** The approximate vector index, only for indexes of IVF_MIN_ROWS chunks or more (see ivf-index.ts). */

@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import { IVF_MIN_ROWS } from '../store/ivf-index.js';
 import { DEFAULT_IVF_PROBES } from '../workers/retriever.js';
 import { scaleChart } from './bench/scale-chart.js';
-import { collectSentences, questionsFrom, SECTIONS_PER_PAGE, writeCorpus } from './bench/scale-corpus.js';
-import { build, recall, serve, type BuildFigures, type RecallFigures, type ServeFigures } from './bench/scale-measure.js';
+import { collectTopics, questionsFrom, SECTIONS_PER_PAGE, writeCorpus } from './bench/scale-corpus.js';
+import { build, onDisk, recall, serve, type BuildFigures, type RecallFigures, type ServeFigures } from './bench/scale-measure.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository: this file runs from dist/tools/. */
@@ -54,12 +54,12 @@ interface SizeResult {
 }
 
 log(`bench:scale on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GB; the machine may be shared: compare sizes within one run`);
-const sentences = collectSentences([path.join(root, 'node_modules'), '/usr/share/doc']);
-log(`${sentences.length} distinct prose sentences from node_modules markdown and /usr/share/doc`);
-const questions = questionsFrom(sentences, 5000, 17);
+const topics = collectTopics([path.join(root, 'node_modules'), '/usr/share/doc']);
+log(`${topics.reduce((n, t) => n + t.length, 0)} distinct prose sentences in ${topics.length} topics (source files) from node_modules markdown and /usr/share/doc`);
+const questions = questionsFrom(topics, 5000, 17);
 const results: SizeResult[] = [];
 /** Chunks a page gives, measured on the first size; the next sizes' page counts follow from it. */
-let chunksPerPage = SECTIONS_PER_PAGE;
+let chunksPerPage = SECTIONS_PER_PAGE * 1.1;
 for (const target of sizes) {
   const pages = Math.max(1, Math.round(target / chunksPerPage));
   const docsDir = path.join(values.work, `docs-${target}`);
@@ -68,10 +68,11 @@ for (const target of sizes) {
   const marker = path.join(values.work, `built-${target}.json`);
   let built: BuildFigures;
   if (values.reuse && existsSync(marker)) {
-    built = JSON.parse(readFileSync(marker, 'utf8')) as BuildFigures;
+    // The build's time and peak as measured then; the files as they are now.
+    built = { ...(JSON.parse(readFileSync(marker, 'utf8')) as BuildFigures), ...(await onDisk(indexDir)) };
     log(`  reusing the index built earlier (${built.chunks} chunks)`);
   } else {
-    await writeCorpus(docsDir, sentences, pages, target);
+    await writeCorpus(docsDir, topics, pages, target);
     log('  building');
     built = await build(docsDir, indexDir, values.model, modelDir);
     await mkdir(values.work, { recursive: true });

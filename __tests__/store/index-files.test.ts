@@ -82,7 +82,7 @@ describe('checksums of a generation\'s files', () => {
   it('records one per data file, and refuses a file changed in place even when it still parses', async () => {
     const live = await writeGeneration(dir, 2);
     const written = JSON.parse(await readFile(path.join(live, FILES.manifest), 'utf8')) as Manifest;
-    expect(Object.keys(written.checksums!).sort()).toEqual([FILES.chunks, FILES.chunkOffsets, FILES.documents, FILES.lexical, FILES.vectors].sort());
+    expect(Object.keys(written.checksums!).sort()).toEqual([FILES.chunks, FILES.chunkOffsets, FILES.documents, FILES.lexical, FILES.vectors, FILES.quantized].sort());
     await expect(verifyGeneration(live, written)).resolves.toBeUndefined();
     const chunksFile = path.join(live, FILES.chunks);
     // Same length, valid JSON, different text: only the checksum can tell.

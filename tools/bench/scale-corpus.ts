@@ -14,6 +14,10 @@ export const SECTIONS_PER_PAGE = 20;
 /** Characters a section's paragraph is filled to: about 110 model tokens with its heading. */
 const PARAGRAPH_CHARS = 420;
 const MAX_FILES = 6000;
+/** A source file with fewer prose sentences is too thin to be a page's topic. */
+const MIN_TOPIC_SENTENCES = 8;
+/** Share of a page's sentences drawn from other topics: real pages wander a little. */
+const OFF_TOPIC = 0.2;
 
 /** A small, seeded generator (mulberry32): the same seed gives the same corpus. */
 export function random(seed: number): () => number {
@@ -75,24 +79,39 @@ export function proseSentences(text: string): string[] {
   });
 }
 
-/** Distinct prose sentences from the machine's documentation, in a stable order. */
-export function collectSentences(roots: string[]): string[] {
+/** Sentences of one source document: a topic, as a page of a handbook has one. */
+export type Topic = string[];
+
+/** Distinct prose sentences from the machine's documentation, grouped by the file they came from, in a stable order. */
+export function collectTopics(roots: string[]): Topic[] {
   const seen = new Set<string>();
+  const topics: Topic[] = [];
   for (const root of roots) {
     if (!existsSync(root)) continue;
     const files = listFiles(root, (name) => /\.(md|markdown|txt)$/i.test(name) || /^(README|NEWS|changelog)(\.\w+)?$/i.test(name), MAX_FILES);
-    for (const file of files) for (const sentence of proseSentences(readFileSync(file, 'utf8'))) seen.add(sentence);
+    for (const file of files) {
+      const topic = proseSentences(readFileSync(file, 'utf8')).filter((sentence) => !seen.has(sentence) && seen.add(sentence));
+      if (topic.length >= MIN_TOPIC_SENTENCES) topics.push(topic);
+    }
   }
-  return [...seen];
+  return topics;
 }
 
 function words(sentence: string, count: number): string {
   return sentence.replace(/[^A-Za-z' ]/g, ' ').split(/\s+/).filter(Boolean).slice(0, count).join(' ');
 }
 
-/** One page of markdown: a title, then sections of a heading and a paragraph of sentences. */
-function page(sentences: readonly string[], next: () => number): string {
-  const pick = () => sentences[Math.floor(next() * sentences.length)]!;
+/**
+ * One page of markdown about one topic: a title, then sections of a heading and a paragraph of
+ * sentences, most from the page's topic and some from any other, so pages on one subject are near
+ * each other as a handbook's are (sentences mixed from everywhere would have no such structure).
+ */
+function page(topics: readonly Topic[], next: () => number): string {
+  const topic = topics[Math.floor(next() * topics.length)]!;
+  const pick = () => {
+    const from = next() < OFF_TOPIC ? topics[Math.floor(next() * topics.length)]! : topic;
+    return from[Math.floor(next() * from.length)]!;
+  };
   const lines = [`# ${words(pick(), 3 + Math.floor(next() * 4))}`, ''];
   for (let s = 0; s < SECTIONS_PER_PAGE; s++) {
     lines.push(`## ${words(pick(), 2 + Math.floor(next() * 4))}`, '');
@@ -104,18 +123,21 @@ function page(sentences: readonly string[], next: () => number): string {
 }
 
 /** Write `pages` pages into `dir` (emptied first), a thousand to a folder. */
-export async function writeCorpus(dir: string, sentences: readonly string[], pages: number, seed: number): Promise<void> {
+export async function writeCorpus(dir: string, topics: readonly Topic[], pages: number, seed: number): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   const next = random(seed);
   for (let p = 0; p < pages; p++) {
     const folder = path.join(dir, `part-${String(Math.floor(p / 1000)).padStart(3, '0')}`);
     if (p % 1000 === 0) await mkdir(folder, { recursive: true });
-    await writeFile(path.join(folder, `page-${String(p).padStart(6, '0')}.md`), page(sentences, next));
+    await writeFile(path.join(folder, `page-${String(p).padStart(6, '0')}.md`), page(topics, next));
   }
 }
 
 /** Questions for the load and the recall: sentences' first words, as a person might type them. */
-export function questionsFrom(sentences: readonly string[], count: number, seed: number): string[] {
+export function questionsFrom(topics: readonly Topic[], count: number, seed: number): string[] {
   const next = random(seed);
-  return Array.from({ length: count }, () => words(sentences[Math.floor(next() * sentences.length)]!, 5 + Math.floor(next() * 6)));
+  return Array.from({ length: count }, () => {
+    const topic = topics[Math.floor(next() * topics.length)]!;
+    return words(topic[Math.floor(next() * topic.length)]!, 5 + Math.floor(next() * 6));
+  });
 }

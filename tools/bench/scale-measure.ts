@@ -38,12 +38,17 @@ export async function build(docsDir: string, indexDir: string, model: string, mo
   sampler.stop();
   if (code !== 0) throw new Error(`building ${indexDir} failed (exit ${code})`);
   const seconds = (performance.now() - started) / 1000;
+  return { ...(await onDisk(indexDir)), seconds: round(seconds), peakRssMb: round(sampler.peak()) };
+}
+
+/** The live generation's chunk count and its files' sizes. */
+export async function onDisk(indexDir: string): Promise<Pick<BuildFigures, 'chunks' | 'indexMb' | 'files'>> {
   const index = await readIndex(indexDir);
   const files: Record<string, number> = {};
   for (const file of await readdir(index.dir)) files[file] = (await stat(path.join(index.dir, file))).size;
   index.chunks.close();
   const total = Object.values(files).reduce((a, b) => a + b, 0);
-  return { chunks: index.manifest.corpus.chunks, seconds: round(seconds), peakRssMb: round(sampler.peak()), indexMb: round(total / 1048576), files };
+  return { chunks: index.manifest.corpus.chunks, indexMb: round(total / 1048576), files };
 }
 
 export interface ServeFigures {
@@ -132,7 +137,7 @@ export async function recall(indexDir: string, embedding: EmbeddingConfig, quest
     return { recallAt10: round(found / (10 * queries.length), 4), msPerQuery: round(ms / queries.length, 2) };
   };
   const full = measure((query) => quantizedSearch(quantized, query, 10 + RESCORED_EXTRA));
-  const sweep = ivf ? [4, 8, 16, 24, 32, 48].map((probes) => ({ probes, ...measure((query) => ivfSearch(quantized, ivf, query, 10 + RESCORED_EXTRA, probes)) })) : [];
+  const sweep = ivf ? [8, 16, 24, 32, 48, 64, 96].map((probes) => ({ probes, ...measure((query) => ivfSearch(quantized, ivf, query, 10 + RESCORED_EXTRA, probes)) })) : [];
   const worker = ivf ? sweep.find((s) => s.probes === DEFAULT_IVF_PROBES) ?? measure((query) => ivfSearch(quantized, ivf, query, 10 + RESCORED_EXTRA, DEFAULT_IVF_PROBES)) : full;
   index.chunks.close();
   return { queries: queries.length, recallAt10: worker.recallAt10, msPerQuery: worker.msPerQuery, fullScanMsPerQuery: full.msPerQuery, ivf: ivf ? { lists: ivf.lists, sweep } : null };
