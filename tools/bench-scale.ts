@@ -99,6 +99,6 @@ log(`\ntarget (≥ 250,000 chunks in 512 MB RSS with 30 clients, p99 < 250 ms): 
 await mkdir(values.out, { recursive: true });
 const report = { createdAt: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, shared: true }, model: values.model, clients, seconds, ivf: { minRows: IVF_MIN_ROWS, probes: DEFAULT_IVF_PROBES }, results };
 await writeFile(path.join(values.out, 'bench-scale.json'), `${JSON.stringify(report, null, 2)}\n`);
-const caption = `npm run bench:scale, ${values.model}, ${clients} clients for ${seconds} s per size, 2 shared cores; ${report.createdAt.slice(0, 10)}`;
+const caption = `npm run bench:scale, ${values.model}, ${clients} clients for ${seconds} s per size, 2 cores shared with other work; ${report.createdAt.slice(0, 10)}`;
 await writeFile(path.join(values.out, 'scale-curve.svg'), scaleChart(results.map((r) => ({ chunks: r.build.chunks, idleMb: r.serve.idleMb, loadPeakMb: r.serve.loadPeakMb, p50: r.serve.p50, p99: r.serve.p99 })), caption));
 log(`wrote ${path.join(values.out, 'bench-scale.json')} and ${path.join(values.out, 'scale-curve.svg')}`);

@@ -46,7 +46,7 @@ function panel(title: string, unit: string, points: CurvePoint[], series: { labe
       out.push(`<circle cx="${x(p.chunks).toFixed(1)}" cy="${y(s.value(p)).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
       out.push(`<text x="${(x(p.chunks) + 6).toFixed(1)}" y="${(y(s.value(p)) - 6).toFixed(1)}" font-size="10" fill="${s.color}">${round(s.value(p))}</text>`);
     }
-    out.push(`<text x="${MARGIN.left + plotW + 8}" y="${top + MARGIN.top + 14 + i * 16}" font-size="12" fill="${s.color}">${escape(s.label)}</text>`);
+    out.push(`<text x="${MARGIN.left + plotW + 8}" y="${top + MARGIN.top + 44 + i * 16}" font-size="12" fill="${s.color}">${escape(s.label)}</text>`);
   });
   return out.join('\n');
 }
