@@ -3,7 +3,7 @@
 // against the chunks of a built index.
 //
 // Usage:
-//   node eval/check-18f-questions.mjs <generation folder>/chunks.json [pagesDir]
+//   node eval/check-18f-questions.mjs <generation folder>/chunks.jsonl [pagesDir]
 //
 // pagesDir defaults to ../shared/corpora/18f-handbook/pages relative to the repo
 // root (the folder above eval/).

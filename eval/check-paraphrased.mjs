@@ -4,7 +4,7 @@
 // (run `npm run build` first), so its overlaps are the eval's.
 //
 // Usage:
-//   node eval/check-paraphrased.mjs <questions.json> <generation folder>/chunks.json <docs folder>
+//   node eval/check-paraphrased.mjs <questions.json> <generation folder>/chunks.jsonl <docs folder>
 //
 // Errors (exit 1):
 //   - malformed items: ids, kinds (answerable, nearMiss: true, offTopic: true), evidenceKey, style

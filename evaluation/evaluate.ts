@@ -13,6 +13,7 @@ import { loadEmbedderOrReason } from '../workers/embedder.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
 import type { RetrievalMode, SearchHit } from '../workers/protocol.js';
 import { Retriever } from '../workers/retriever.js';
+import type { ChunkRecord } from '../store/chunk-record.js';
 import type { EvidenceKey } from './evidence-key.js';
 import { ndcgAt, relevantRanks } from './metrics.js';
 import { CUTOFF, isAnswerableResult, round4, summarize, type ModeSummary } from './mode-summary.js';
@@ -166,13 +167,13 @@ async function runQuestion(question: EvalQuestion, relevantInIndex: number, mode
   return result;
 }
 
-function newResult(question: EvalQuestion, retriever: Retriever, vocabulary: Set<string>): QuestionResult {
+function newResult(question: EvalQuestion, chunks: readonly ChunkRecord[], vocabulary: Set<string>): QuestionResult {
   if (isOffTopic(question)) return { id: question.id, question: question.question, offTopic: true, relevantInIndex: null, modes: {} };
   if (isNearMiss(question)) return { id: question.id, question: question.question, offTopic: false, nearMiss: true, source: question.source, relevantInIndex: null, modes: {} };
-  const relevantInIndex = retriever.index.chunks.filter((chunk) => isRelevant(chunk, question)).length;
+  const relevantInIndex = chunks.filter((chunk) => isRelevant(chunk, question)).length;
   const { id, source, heading, evidence, evidenceKey, style } = question;
   const optional = { ...(evidence !== undefined ? { evidence } : {}), ...(evidenceKey ? { evidenceKey } : {}), ...(style ? { style } : {}) };
-  return { id, question: question.question, offTopic: false, source, heading, ...optional, relevantInIndex, ...questionOverlap(question, retriever.index.chunks, vocabulary), modes: {} };
+  return { id, question: question.question, offTopic: false, source, heading, ...optional, relevantInIndex, ...questionOverlap(question, chunks, vocabulary), modes: {} };
 }
 
 /**
@@ -184,8 +185,10 @@ export async function evaluate(options: EvalOptions): Promise<EvalReport> {
   const retriever = 'retriever' in options ? options.retriever : await openRetriever(options.indexDir, options.embedding);
   const ctx: RunContext = { retriever, explicitFloors: options.floors ?? {}, topK: options.topK ?? DEFAULT_TOP_K, meaningWeight: options.meaningWeight ?? DEFAULT_MEANING_WEIGHT };
   const { modes, skippedModes } = plan(retriever, options.modes ?? ALL_MODES);
-  const vocabulary = corpusVocabulary(retriever.index.chunks);
-  const results = options.questions.map((q) => newResult(q, retriever, vocabulary));
+  // The records are on disk (ChunkStore); the evaluation reads them all, once.
+  const chunks = retriever.index.chunks.all();
+  const vocabulary = corpusVocabulary(chunks);
+  const results = options.questions.map((q) => newResult(q, chunks, vocabulary));
   const answerable = results.filter(isAnswerableResult);
   for (const mode of modes) {
     // One untimed search first: the first query pays for lazy set-up that later ones do not. A

@@ -114,6 +114,8 @@ export async function readCorpus(
 /** What an earlier generation can lend this build: chunks and vectors of unchanged documents. */
 interface Reusable {
   index: LoadedIndex;
+  /** The previous generation's records, materialised for the build (which holds all of its own anyway). */
+  chunks: ChunkRecord[];
   documents: Map<string, DocumentRecord>;
 }
 
@@ -126,7 +128,9 @@ async function previousGeneration(outDir: string, model: ModelFingerprint | null
     if (maxTokens !== chunking.maxTokens || overlapTokens !== chunking.overlapTokens || revision !== chunking.revision) return undefined;
     if (manifest.tool.version !== packageVersion()) return undefined;
     const documents = await readDocuments(await locateIndex(outDir));
-    return { index, documents: new Map(documents.map((doc) => [doc.source, doc])) };
+    const chunks = index.chunks.all();
+    index.chunks.close();
+    return { index, chunks, documents: new Map(documents.map((doc) => [doc.source, doc])) };
   } catch {
     return undefined;
   }
@@ -197,7 +201,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
         reusedDocuments++;
         for (let k = 0; k < before.chunkCount; k++) {
           reusedRows.set(chunks.length, before.firstChunk + k);
-          chunks.push(previous!.index.chunks[before.firstChunk + k]!);
+          chunks.push(previous!.chunks[before.firstChunk + k]!);
         }
       } else {
         for (const chunk of chunkDocument(doc, doc.source, chunking, counter)) {
@@ -250,7 +254,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     let quality: QualityVerdict | undefined;
     try {
       if (vectraExport) await writeVectraIndex(tempDir, chunks, vectors!, dims);
-      await writeGenerationFiles(tempDir, { manifest, chunks, documents, vectors, lexicalJson: buildLexicalIndex(chunks) });
+      await writeGenerationFiles(tempDir, { manifest, chunks, documents, vectors, lexical: buildLexicalIndex(chunks) });
       if (embedder && options.calibration !== false) await calibrate(tempDir, embedder, manifest, options.calibration);
       if (gateQuestions) {
         quality = await runQualityGate({ indexDir: outDir, tempDir, name, manifest, embedder, questions: gateQuestions, options: options.qualityGate! });

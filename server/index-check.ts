@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { locateIndex, readManifest, verifyGeneration } from '../store/index-files.js';
 import type { Manifest } from '../store/manifest.js';
+import { markVerified } from '../store/verified-generation.js';
 import { describeDifference, fingerprintDifferences } from '../store/model-fingerprint.js';
 import { assertModelPresent, hashModelFile, modelFilePath, type EmbeddingConfig } from '../workers/model-config.js';
 
@@ -46,6 +47,8 @@ export async function checkIndex(indexDir: string, embedding: EmbeddingConfig): 
     manifest = await readManifest(generationDir);
     // A truncated or altered file is refused now, with its name, not on the first question.
     await verifyGeneration(generationDir, manifest);
+    // The worker, started after this check, then need not hash the same files again.
+    await markVerified(generationDir, manifest);
   } catch (error) {
     const detail = (error as { code?: string }).code === 'INDEX_NOT_FOUND' ? `no index in ${indexDir}` : (error as Error).message;
     return { ok: false, retrieval: null, reason: `${detail}: ${REBUILD}`, generation: null, chunks: 0 };

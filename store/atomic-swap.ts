@@ -19,11 +19,12 @@ export async function fsyncPath(target: string): Promise<void> {
   }
 }
 
-/** Write a file and fsync it before returning. */
-export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+/** Write a file (from pieces, so a large one need not be joined in memory first) and fsync it before returning. */
+export async function writeFileDurable(file: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
   const handle = await open(file, 'w');
   try {
-    await handle.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+    else for (const piece of data) await handle.write(piece);
     await handle.sync();
   } finally {
     await handle.close();

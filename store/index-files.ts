@@ -7,38 +7,65 @@ import { IndexCorruptError, IndexNotFoundError } from './errors.js';
 import { FORMAT_VERSION, type Manifest } from './manifest.js';
 import { resolveCurrentGeneration, writeFileDurable } from './atomic-swap.js';
 import { FILES } from './index-layout.js';
-import { readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
+import { encodeQuantized, readQuantizedFile, readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
+import { ChunkStore, encodeChunks } from './chunk-store.js';
+import { isVerified } from './verified-generation.js';
+import { buildIvf, encodeIvf, IVF_MIN_ROWS, readIvf, type IvfIndex } from './ivf-index.js';
 
 /** Everything a reader needs from one generation, vectors packed row by row. */
 export interface LoadedIndex {
   dir: string;
   manifest: Manifest;
-  chunks: ChunkRecord[];
+  /** The chunk records, on disk, read by row (see ChunkStore). */
+  chunks: ChunkStore;
   /** `chunks.length * dimensions` floats, unit length rows; null for a lexical-only index, or when read as int8. */
   vectors: Float32Array | null;
   /** The same rows as int8 (readIndex's `vectors: 'int8'`); null otherwise. */
   quantized: QuantizedVectors | null;
-  lexicalJson: string;
+  /** The approximate index of a large generation (read with int8 vectors only); null otherwise. */
+  ivf: IvfIndex | null;
+  /** Where the keyword index is (checked against its checksum): the worker opens it itself, postings left on disk. */
+  lexical: { file: string };
 }
 
 /** How to hold the vectors: exactly (the build reuses them) or as int8 (the worker searches them; a quarter of the memory). */
 export type VectorPrecision = 'float32' | 'int8';
 
+/** What a build writes into a generation. */
+export interface GenerationData {
+  manifest: Manifest;
+  chunks: readonly ChunkRecord[];
+  documents: DocumentRecord[];
+  vectors: Float32Array | null;
+  /** The keyword index's bytes (buildLexicalIndex). */
+  lexical: Uint8Array;
+  /** Build an IVF index for the vectors (default: from IVF_MIN_ROWS chunks on). */
+  ivf?: boolean;
+}
+
 /** Write the data files of a generation (not its vectra export); each file is fsynced. */
-export async function writeGenerationFiles(
-  dir: string,
-  data: { manifest: Manifest; chunks: ChunkRecord[]; documents: DocumentRecord[]; vectors: Float32Array | null; lexicalJson: string },
-): Promise<void> {
+export async function writeGenerationFiles(dir: string, data: GenerationData): Promise<void> {
   const checksums: Record<string, string> = {};
-  const write = async (file: string, content: string | Uint8Array) => {
-    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    checksums[file] = sha256(bytes);
-    await writeFileDurable(path.join(dir, file), bytes);
+  const write = async (file: string, content: string | Uint8Array | readonly Uint8Array[]) => {
+    const pieces = typeof content === 'string' ? [Buffer.from(content, 'utf8')] : content instanceof Uint8Array ? [content] : content;
+    const hash = createHash('sha256');
+    for (const piece of pieces) hash.update(piece);
+    checksums[file] = hash.digest('hex');
+    await writeFileDurable(path.join(dir, file), pieces);
   };
-  await write(FILES.chunks, JSON.stringify(data.chunks));
+  const encoded = encodeChunks(data.chunks);
+  await write(FILES.chunks, encoded.records);
+  await write(FILES.chunkOffsets, encoded.offsets);
   await write(FILES.documents, JSON.stringify(data.documents));
-  await write(FILES.lexical, data.lexicalJson);
-  if (data.vectors) await write(FILES.vectors, new Uint8Array(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength));
+  await write(FILES.lexical, data.lexical);
+  const dimensions = data.manifest.model?.dimensions ?? 0;
+  if (data.vectors) {
+    await write(FILES.vectors, new Uint8Array(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength));
+    await write(FILES.quantized, encodeQuantized(data.vectors, dimensions));
+    const rows = data.chunks.length;
+    if (data.ivf ?? rows >= IVF_MIN_ROWS) await write(FILES.ivf, encodeIvf(buildIvf(data.vectors, dimensions)));
+  }
+  data.manifest.files = { ...data.manifest.files, chunks: FILES.chunks, chunkOffsets: FILES.chunkOffsets, lexical: FILES.lexical, ivf: checksums[FILES.ivf] ? FILES.ivf : null };
   // Recorded on the caller's manifest too, so a later rewrite of it (calibration, quality figures) keeps them.
   data.manifest.checksums = checksums;
   // The manifest goes last: a generation folder with a manifest is a complete one.
@@ -68,21 +95,35 @@ export async function readManifest(dir: string): Promise<Manifest> {
 }
 
 /**
- * Read the live generation of an index folder, checking each file against the manifest's checksum
- * and that its parts agree with each other.
+ * Open the live generation of an index folder, checking each file against the manifest's checksum
+ * (streamed: never a whole file in memory, never a copy of the index held twice) and that its parts
+ * agree with each other. Chunk records and keyword postings stay on disk, read by offset.
  */
 export async function readIndex(indexDir: string, precision: VectorPrecision = 'float32'): Promise<LoadedIndex> {
   const dir = await locateIndex(indexDir);
   const manifest = await readManifest(dir);
-  const chunks = await readJson<ChunkRecord[]>(dir, FILES.chunks, manifest);
-  if (chunks.length !== manifest.corpus.chunks) {
-    throw new IndexCorruptError(dir, `${chunks.length} chunks on disk, manifest says ${manifest.corpus.chunks}`);
+  const rows = manifest.corpus.chunks;
+  // Files the boot check of this process already hashed, unchanged since, are not hashed again (sizes still are checked).
+  const checked: Manifest = (await isVerified(dir, manifest)) ? { ...manifest, checksums: {} } : manifest;
+  const checksums = checked.checksums ?? {};
+  const documents = await readJson<DocumentRecord[]>(dir, FILES.documents, checked);
+  const chunks = await ChunkStore.open(dir, rows, documents, { records: checksums[FILES.chunks], offsets: checksums[FILES.chunkOffsets] });
+  try {
+    const model = manifest.model;
+    // From the build's int8 file when it wrote one (every build since it exists); else quantised from the float32 rows as they stream.
+    const int8File = Boolean(manifest.checksums?.[FILES.quantized]);
+    // The float32 rows are then only read by offset (the exact rescoring): checked here, streamed, unless the boot check did.
+    if (model && precision === 'int8' && int8File) await verifyFile(dir, FILES.vectors, checksums[FILES.vectors]);
+    const quantized = !model || precision !== 'int8' ? null : int8File ? await readQuantizedFile(dir, rows, model.dimensions, checksums[FILES.quantized]) : await readQuantizedVectors(dir, rows, model.dimensions, checksums[FILES.vectors]);
+    const vectors = model && !quantized ? await readVectors(dir, rows, model.dimensions, checked) : null;
+    const ivf = quantized && manifest.files.ivf ? await readIvf(dir, rows, quantized.dimensions, checksums[FILES.ivf]) : null;
+    const lexical = { file: path.join(dir, FILES.lexical) };
+    await verifyFile(dir, FILES.lexical, checksums[FILES.lexical]);
+    return { dir, manifest, chunks, vectors, quantized, ivf, lexical };
+  } catch (error) {
+    chunks.close();
+    throw error;
   }
-  const model = manifest.model;
-  const quantized = model && precision === 'int8' ? await readQuantizedVectors(dir, chunks.length, model.dimensions, manifest.checksums?.[FILES.vectors]) : null;
-  const vectors = model && !quantized ? await readVectors(dir, chunks.length, model.dimensions, manifest) : null;
-  const lexicalJson = (await readVerified(dir, FILES.lexical, manifest)).toString('utf8');
-  return { dir, manifest, chunks, vectors, quantized, lexicalJson };
 }
 
 /**
@@ -90,20 +131,24 @@ export async function readIndex(indexDir: string, precision: VectorPrecision = '
  * parsing nothing; throws IndexCorruptError naming the first that differs.
  */
 export async function verifyGeneration(dir: string, manifest: Manifest): Promise<void> {
-  for (const [file, expected] of Object.entries(manifest.checksums ?? {})) {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    try {
-      for await (const piece of createReadStream(path.join(dir, file)) as AsyncIterable<Buffer>) {
-        hash.update(piece);
-        bytes += piece.length;
-      }
-    } catch (cause) {
-      throw new IndexCorruptError(dir, `${file} is missing`, { cause });
+  for (const [file, expected] of Object.entries(manifest.checksums ?? {})) await verifyFile(dir, file, expected);
+}
+
+/** One file of a generation against its checksum, streamed; nothing to check without one (built before checksums). */
+async function verifyFile(dir: string, file: string, expected: string | undefined): Promise<void> {
+  if (!expected) return;
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const piece of createReadStream(path.join(dir, file), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      hash.update(piece);
+      bytes += piece.length;
     }
-    if (hash.digest('hex') !== expected) {
-      throw new IndexCorruptError(dir, `${file} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
-    }
+  } catch (cause) {
+    throw new IndexCorruptError(dir, `${file} is missing`, { cause });
+  }
+  if (hash.digest('hex') !== expected) {
+    throw new IndexCorruptError(dir, `${file} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
   }
 }
 

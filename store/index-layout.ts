@@ -12,9 +12,17 @@ export const REJECTED_PREFIX = 'rejected-';
 /** File names inside a generation folder. The manifest is written last: its presence means the folder is complete. */
 export const FILES = {
   manifest: 'manifest.json',
-  chunks: 'chunks.json',
+  /** One JSON chunk record a line, read by offset (see ChunkStore). */
+  chunks: 'chunks.jsonl',
+  /** Byte offset of each line of `chunks` (float64), one more than there are chunks. */
+  chunkOffsets: 'chunks.offsets',
   vectors: 'vectors.f32',
-  lexical: 'lexical.json',
+  /** The same rows as int8 with one scale each, what the worker holds (see encodeQuantized). */
+  quantized: 'vectors.i8',
+  /** The keyword index, binary (see workers/lexical-index.ts). */
+  lexical: 'lexical.bin',
+  /** The approximate vector index, only for indexes of IVF_MIN_ROWS chunks or more (see ivf-index.ts). */
+  ivf: 'ivf.bin',
   documents: 'documents.json',
   /** A folder: the vectra LocalIndex export. */
   vectra: 'vectra',

@@ -24,7 +24,7 @@ export interface ChunkingParams {
 }
 
 export interface Manifest {
-  formatVersion: 1;
+  formatVersion: 2;
   tool: { name: string; version: string };
   createdAt: string;
   /** `null` for a lexical-only index (built when no embedding model could be had). */
@@ -38,7 +38,7 @@ export interface Manifest {
     chunks: number;
     tokens: number;
   };
-  files: { chunks: string; vectors: string | null; lexical: string; documents: string; vectra: string | null };
+  files: { chunks: string; chunkOffsets?: string; vectors: string | null; lexical: string; documents: string; vectra: string | null; ivf?: string | null };
   /** Retrieval figures measured before the generation went live; absent when built without `--eval`. */
   quality?: QualityRecord;
   /** The abstention floors that belong to this corpus and model, measured at build time; absent for a lexical-only index or an older build. */
@@ -92,4 +92,9 @@ export interface QualityRecord {
   evaluatedAt: string;
 }
 
-export const FORMAT_VERSION = 1;
+/**
+ * 2: chunk records as lines read by offset (chunks.jsonl + chunks.offsets), the keyword index binary
+ * (lexical.bin), an IVF file for large indexes. An index of another version is stale: the build
+ * step rebuilds it, and the server refuses it with that reason.
+ */
+export const FORMAT_VERSION = 2;

@@ -1,4 +1,5 @@
 import type { ChunkRecord } from '../store/chunk-record.js';
+import type { ChunkStore } from '../store/chunk-store.js';
 import type { DocumentOutput } from './protocol.js';
 
 /** The most text one document request returns; a span is cut around its highlight to fit. */
@@ -13,8 +14,9 @@ export const GAP = '\n\n';
  * chunks are merged; text between chunks that no chunk holds is shown as {@link GAP}, so offsets
  * after a gap are mapped through `segments`. Linear in the document's chunks.
  */
-export function documentText(chunks: readonly ChunkRecord[], source: string, around?: { start: number; end: number }): DocumentOutput | null {
-  const own = chunks.filter((chunk) => chunk.source === source).sort((a, b) => a.start - b.start);
+export function documentText(chunks: readonly ChunkRecord[] | ChunkStore, source: string, around?: { start: number; end: number }): DocumentOutput | null {
+  // From the store, only this document's records are read (its rows are consecutive).
+  const own = ('ofSource' in chunks ? chunks.ofSource(source) : chunks.filter((chunk) => chunk.source === source)).sort((a, b) => a.start - b.start);
   const first = own[0];
   if (!first) return null;
   const segments: DocumentOutput['segments'] = [];

@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import path from 'node:path';
 import type { ChunkRecord } from '../store/chunk-record.js';
 import { IndexCorruptError } from '../store/errors.js';
 import { keywordStems } from '../text/terms.js';
+import { bestRows } from './vector-search.js';
 
 /**
  * Keyword search (BM25) over the chunks, in typed arrays. It replaced MiniSearch: for the 18F
@@ -9,7 +13,7 @@ import { keywordStems } from '../text/terms.js';
  * (terms.ts): stopwords dropped (a question of stopwords alone finds nothing here), plurals and endings folded, so "how do I reserve a desk" searches
  * for "reserv" and "desk" only.
  */
-const FORMAT = 'rag512-bm25/1';
+const FORMAT = 'rag512-bm25/2';
 /** Where a word appears changes its weight: a heading names what a passage is about. */
 const FIELD_WEIGHTS = { title: 1.2, headings: 1.5, text: 1 } as const;
 const K1 = 1.2;
@@ -25,6 +29,7 @@ const FUZZY_WEIGHT = 0.5;
  */
 export const MAX_QUERY_TERMS = 48;
 export const MAX_FUZZY_TERMS = 4;
+const WORD = 4;
 
 /** How a query stands against the index as a whole, whatever passages it finds (abstention signals). */
 export interface QueryProfile {
@@ -40,18 +45,40 @@ export interface QueryProfile {
   maxScore: number;
 }
 
-interface Serialized {
+/**
+ * The file's layout (lexical.bin), all numbers little-endian: a uint32 length and a JSON header
+ * (format and counts), padded to 4 bytes; the weighted length of each chunk (float32, row order);
+ * the first posting of each term (uint32, one more than there are terms); the terms as UTF-8
+ * joined by newlines, padded to 4 bytes; then every posting's row (uint32) and every posting's
+ * weighted frequency (float32), term after term, rows ascending within a term. The worker holds the
+ * lengths, the term table and its offsets; the postings stay on disk and a query reads its terms'.
+ */
+interface Header {
   format: string;
-  /** Weighted length of each chunk, in chunk row order. */
-  lengths: number[];
-  /** term → [row, weighted frequency, row, weighted frequency, ...], rows ascending. */
-  postings: Record<string, number[]>;
+  rows: number;
+  terms: number;
+  postings: number;
+  vocabularyBytes: number;
 }
 
-/** The serialized index of `chunks` (lexical.json); rows are chunk positions. */
-export function buildLexicalIndex(chunks: ChunkRecord[]): string {
+/** Where a section of the file starts, for a header. */
+function layout(header: Header, headerBytes: number): { lengths: number; offsets: number; vocabulary: number; rows: number; weights: number; end: number } {
+  const lengths = padded(WORD + headerBytes);
+  const offsets = lengths + header.rows * WORD;
+  const vocabulary = offsets + (header.terms + 1) * WORD;
+  const rows = padded(vocabulary + header.vocabularyBytes);
+  const weights = rows + header.postings * WORD;
+  return { lengths, offsets, vocabulary, rows, weights, end: weights + header.postings * WORD };
+}
+
+function padded(at: number): number {
+  return Math.ceil(at / WORD) * WORD;
+}
+
+/** The keyword index of `chunks` (lexical.bin's bytes); rows are chunk positions. */
+export function buildLexicalIndex(chunks: readonly ChunkRecord[]): Uint8Array {
   const postings = new Map<string, number[]>();
-  const lengths: number[] = [];
+  const lengths = new Float32Array(chunks.length);
   chunks.forEach((chunk, row) => {
     const weights = new Map<string, number>();
     let length = 0;
@@ -61,15 +88,76 @@ export function buildLexicalIndex(chunks: ChunkRecord[]): string {
         length += weight;
       }
     }
-    lengths.push(Math.round(length * 10) / 10);
+    lengths[row] = Math.round(length * 10) / 10;
     for (const [term, weight] of weights) {
       let list = postings.get(term);
       if (!list) postings.set(term, (list = []));
       list.push(row, Math.round(weight * 10) / 10);
     }
   });
-  const serialized: Serialized = { format: FORMAT, lengths, postings: Object.fromEntries(postings) };
-  return JSON.stringify(serialized);
+  // The order the JSON format (rag512-bm25/1) kept its terms in, so typo matches are tried in the same order and scores add up the same.
+  const terms = Object.keys(Object.fromEntries([...postings.keys()].map((term) => [term, 0])));
+  const vocabulary = Buffer.from(terms.join('\n'), 'utf8');
+  const total = terms.reduce((n, term) => n + postings.get(term)!.length / 2, 0);
+  const header: Header = { format: FORMAT, rows: chunks.length, terms: terms.length, postings: total, vocabularyBytes: vocabulary.length };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const at = layout(header, headerBytes.length);
+  const out = Buffer.alloc(at.end);
+  out.writeUInt32LE(headerBytes.length, 0);
+  headerBytes.copy(out, WORD);
+  Buffer.from(lengths.buffer).copy(out, at.lengths);
+  const offsets = new Uint32Array(terms.length + 1);
+  const rows = new Uint32Array(total);
+  const weights = new Float32Array(total);
+  let next = 0;
+  terms.forEach((term, id) => {
+    offsets[id] = next;
+    const list = postings.get(term)!;
+    for (let i = 0; i < list.length; i += 2, next++) {
+      rows[next] = list[i]!;
+      weights[next] = list[i + 1]!;
+    }
+  });
+  offsets[terms.length] = next;
+  Buffer.from(offsets.buffer).copy(out, at.offsets);
+  vocabulary.copy(out, at.vocabulary);
+  Buffer.from(rows.buffer).copy(out, at.rows);
+  Buffer.from(weights.buffer).copy(out, at.weights);
+  return out;
+}
+
+/** Bytes of the index by position: from a buffer (tests, a fresh build) or a file kept open. */
+interface ByteSource {
+  /** `length` bytes at `position` into a fresh, aligned array; throws when the source is shorter. */
+  read(position: number, length: number): Uint8Array;
+  close(): void;
+}
+
+function bufferSource(bytes: Uint8Array): ByteSource {
+  return {
+    read(position, length) {
+      if (position + length > bytes.length) throw new RangeError('past the end');
+      // A copy in an array of its own (Buffer's slice would share, and be unaligned for the typed views).
+      return new Uint8Array(bytes.subarray(position, position + length));
+    },
+    close() {},
+  };
+}
+
+function fileSource(file: string): ByteSource {
+  let fd: number | undefined = openSync(file, 'r');
+  return {
+    read(position, length) {
+      fd ??= openSync(file, 'r');
+      const out = new Uint8Array(length);
+      if (length && readSync(fd, out, 0, length, position) !== length) throw new RangeError('past the end');
+      return out;
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }
 
 export class LexicalIndex {
@@ -77,42 +165,78 @@ export class LexicalIndex {
     /** term → its number; its postings are `rows`/`weights` from `offsets[n]` to `offsets[n + 1]`. */
     private readonly termIds: Map<string, number>,
     private readonly offsets: Uint32Array,
-    private readonly rows: Uint32Array,
-    private readonly weights: Float32Array,
     private readonly lengths: Float32Array,
     private readonly averageLength: number,
+    private readonly source: ByteSource,
+    private readonly postingsAt: { rows: number; weights: number },
   ) {}
 
   /** Known terms grouped by length, built on the first typo lookup: a lookup reads three groups, not the whole vocabulary. */
   private byLength: Map<number, [string, number][]> | undefined;
 
-  static load(json: string, where = 'lexical.json'): LexicalIndex {
-    let data: Serialized;
+  /** An index from its bytes (as buildLexicalIndex returns them). */
+  static load(bytes: Uint8Array, where = 'lexical.bin'): LexicalIndex {
+    return LexicalIndex.from(bufferSource(bytes), where);
+  }
+
+  /**
+   * An index from its file, postings left on disk: the file is streamed once through its checksum
+   * (when the manifest recorded one), then only the lengths, offsets and terms are read into memory.
+   */
+  static async open(file: string, sha256?: string): Promise<LexicalIndex> {
+    if (sha256) await verifyFile(file, sha256);
+    let source: ByteSource;
     try {
-      data = JSON.parse(json) as Serialized;
+      source = fileSource(file);
     } catch (cause) {
-      throw new IndexCorruptError(where, 'the keyword index is not valid JSON', { cause });
+      throw new IndexCorruptError(path.dirname(file), `${path.basename(file)} is missing`, { cause });
     }
-    if (data.format !== FORMAT) throw new IndexCorruptError(where, `the keyword index has format ${JSON.stringify(data.format ?? 'unknown')}, expected ${FORMAT}: rebuild it with npm run prebuild`);
-    const entries = Object.entries(data.postings);
+    try {
+      return LexicalIndex.from(source, file);
+    } catch (error) {
+      source.close();
+      throw error;
+    }
+  }
+
+  private static from(source: ByteSource, where: string): LexicalIndex {
+    let header: Header;
+    let headerBytes: number;
+    try {
+      headerBytes = Buffer.from(source.read(0, WORD)).readUInt32LE(0);
+      header = JSON.parse(Buffer.from(source.read(WORD, headerBytes)).toString('utf8')) as Header;
+    } catch (cause) {
+      throw new IndexCorruptError(where, `the keyword index has no readable header (expected ${FORMAT}): rebuild it with npm run prebuild`, { cause });
+    }
+    if (header.format !== FORMAT) throw new IndexCorruptError(where, `the keyword index has format ${JSON.stringify(header.format ?? 'unknown')}, expected ${FORMAT}: rebuild it with npm run prebuild`);
+    const at = layout(header, headerBytes);
+    let lengths: Float32Array;
+    let offsets: Uint32Array;
+    let terms: string[];
+    try {
+      source.read(at.end - 1, 1);
+      lengths = new Float32Array(source.read(at.lengths, header.rows * WORD).buffer);
+      offsets = new Uint32Array(source.read(at.offsets, (header.terms + 1) * WORD).buffer);
+      terms = header.terms ? Buffer.from(source.read(at.vocabulary, header.vocabularyBytes)).toString('utf8').split('\n') : [];
+    } catch (cause) {
+      throw new IndexCorruptError(where, 'the keyword index is truncated: rebuild it with npm run prebuild', { cause });
+    }
     const termIds = new Map<string, number>();
-    const offsets = new Uint32Array(entries.length + 1);
-    const total = entries.reduce((n, [, list]) => n + list.length / 2, 0);
-    const rows = new Uint32Array(total);
-    const weights = new Float32Array(total);
-    let at = 0;
-    entries.forEach(([term, list], id) => {
-      termIds.set(term, id);
-      offsets[id] = at;
-      for (let i = 0; i < list.length; i += 2, at++) {
-        rows[at] = list[i]!;
-        weights[at] = list[i + 1]!;
-      }
-    });
-    offsets[entries.length] = at;
-    const lengths = Float32Array.from(data.lengths);
-    const averageLength = lengths.reduce((sum, n) => sum + n, 0) / Math.max(1, lengths.length);
-    return new LexicalIndex(termIds, offsets, rows, weights, lengths, averageLength || 1);
+    terms.forEach((term, id) => termIds.set(term, id));
+    let sum = 0;
+    for (let row = 0; row < lengths.length; row++) sum += lengths[row]!;
+    const averageLength = sum / Math.max(1, lengths.length);
+    return new LexicalIndex(termIds, offsets, lengths, averageLength || 1, source, { rows: at.rows, weights: at.weights });
+  }
+
+  /** Rows in the index. */
+  get rows(): number {
+    return this.lengths.length;
+  }
+
+  /** Release the file's descriptor (a later search opens it again). */
+  close(): void {
+    this.source.close();
   }
 
   /**
@@ -141,21 +265,22 @@ export class LexicalIndex {
     }
     const scores = new Float32Array(this.lengths.length);
     for (const [id, weight] of weights) this.addScores(scores, id, weight);
-    const hits: { row: number; score: number }[] = [];
-    scores.forEach((score, row) => {
-      if (score > 0 && (!accept || accept(row))) hits.push({ row, score });
-    });
-    hits.sort((a, b) => b.score - a.score || a.row - b.row);
-    return { hits: hits.slice(0, limit), profile: { terms, unknownTerms, maxScore: idfSum * (K1 + 1) } };
+    // The best `limit` in one pass, ties to the lower row as a full sort by (score, row) gave: at
+    // 250,000 chunks a common word scores most rows, and an object per row for a sort of them all
+    // kept the worker's small young generation collecting.
+    const hits = limit > 0 ? bestRows(scores.length, limit, (row) => scores[row]! > 0 && (!accept || accept(row)), (row) => scores[row]!) : [];
+    return { hits, profile: { terms, unknownTerms, maxScore: idfSum * (K1 + 1) } };
   }
 
   private addScores(scores: Float32Array, id: number, weight: number): void {
     const from = this.offsets[id]!;
     const to = this.offsets[id + 1]!;
     const idf = this.idf(to - from);
-    for (let i = from; i < to; i++) {
-      const row = this.rows[i]!;
-      const tf = this.weights[i]!;
+    const rows = new Uint32Array(this.source.read(this.postingsAt.rows + from * WORD, (to - from) * WORD).buffer);
+    const tfs = new Float32Array(this.source.read(this.postingsAt.weights + from * WORD, (to - from) * WORD).buffer);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const tf = tfs[i]!;
       const norm = K1 * (1 - B + (B * this.lengths[row]!) / this.averageLength);
       scores[row]! += weight * idf * ((tf * (K1 + 1)) / (tf + norm));
     }
@@ -196,4 +321,19 @@ export function withinOneEdit(a: string, b: string): boolean {
   }
   const [short, long] = a.length < b.length ? [a, b] : [b, a];
   return short.slice(i) === long.slice(i + 1);
+}
+
+/** Stream a file through sha256 and refuse it when it differs from the manifest's digest. */
+async function verifyFile(file: string, expected: string): Promise<void> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      hash.update(piece);
+      bytes += piece.length;
+    }
+  } catch (cause) {
+    throw new IndexCorruptError(path.dirname(file), `${path.basename(file)} is missing`, { cause });
+  }
+  if (hash.digest('hex') !== expected) throw new IndexCorruptError(path.dirname(file), `${path.basename(file)} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
 }

@@ -37,10 +37,10 @@ describe('relevance calibration at build time', () => {
     await writeManifest(real.generationDir, real.manifest);
     expect(await staleReason(options)).toBeNull();
     // A damaged file makes the index stale (the start rebuilds it instead of saying it is current), as does a build from before checksums.
-    const lexicalFile = path.join(real.generationDir, 'lexical.json');
+    const lexicalFile = path.join(real.generationDir, 'lexical.bin');
     const lexical = await readFile(lexicalFile);
     await truncate(lexicalFile, 10);
-    expect(await staleReason(options)).toMatch(/^no usable index \(.*lexical\.json does not match the checksum/);
+    expect(await staleReason(options)).toMatch(/^no usable index \(.*lexical\.bin does not match the checksum/);
     await writeFile(lexicalFile, lexical);
     await writeManifest(real.generationDir, { ...real.manifest, checksums: undefined });
     expect(await staleReason(options)).toBe('built before index files carried checksums');

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SkippedDocumentsError } from '../../indexing/errors.js';
 import { prebuild, type PrebuildReport } from '../../indexing/prebuild.js';
-import type { ChunkRecord } from '../../store/chunk-record.js';
-import { locateIndex } from '../../store/index-files.js';
-import { FILES } from '../../store/index-layout.js';
+import { locateIndex, readIndex } from '../../store/index-files.js';
 import { MIXED_QUESTIONS, writeMixedDocuments } from '../helpers/mixed-documents.js';
 import { SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -49,7 +47,7 @@ describe('a folder of PDF, Word and HTML documents, built and asked through the 
       { source: 'broken.docx', reason: expect.stringMatching(/^corrupt DOCX \(/) },
       { source: 'scanned-contract.pdf', reason: 'no text layer (scanned?)' },
     ]);
-    const chunks = JSON.parse(await readFile(path.join(await locateIndex(indexDir), FILES.chunks), 'utf8')) as ChunkRecord[];
+    const chunks = (await readIndex(indexDir)).chunks.all();
     expect(new Set(chunks.filter((c) => c.source === 'facilities.pdf').map((c) => c.page))).toEqual(new Set([1, 2]));
     expect(chunks.filter((c) => c.source !== 'facilities.pdf').every((c) => !('page' in c))).toBe(true);
   });

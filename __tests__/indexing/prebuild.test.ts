@@ -50,7 +50,7 @@ describe('prebuild', () => {
 
     const index = await readIndex(out);
     expect(index.manifest).toMatchObject({
-      formatVersion: 1,
+      formatVersion: 2,
       tool: { name: 'rag512' },
       model: { id: TINY_MODEL.model, dimensions: 32, dtype: 'q8', pooling: 'mean' },
       chunking: { maxTokens: 48, overlapTokens: 16 },
@@ -58,13 +58,13 @@ describe('prebuild', () => {
     });
     expect(index.manifest.corpus.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(index.vectors).toHaveLength(report.chunks * 32);
-    expect(new Set(index.chunks.map((c) => c.source))).toEqual(new Set(['leave.md', 'policies/travel.markdown', 'policies/security.html', 'notes.txt']));
-    for (const chunk of index.chunks) {
+    expect(new Set(index.chunks.all().map((c) => c.source))).toEqual(new Set(['leave.md', 'policies/travel.markdown', 'policies/security.html', 'notes.txt']));
+    for (const chunk of index.chunks.all()) {
       expect(chunk.tokens).toBeLessThanOrEqual(48);
       expect(chunk.id).toMatch(/^[0-9a-f]{16}$/);
     }
     const vectra = JSON.parse(await readFile(path.join(index.dir, 'vectra', 'index.json'), 'utf8')) as { items: { id: string; vector: number[] }[] };
-    expect(vectra.items.map((i) => i.id)).toEqual(index.chunks.map((c) => c.id));
+    expect(vectra.items.map((i) => i.id)).toEqual(index.chunks.all().map((c) => c.id));
     expect(vectra.items[0]!.vector).toHaveLength(32);
   });
 
@@ -79,12 +79,12 @@ describe('prebuild', () => {
     expect(second.reusedDocuments).toBe(2);
     const after = await readIndex(out);
     const reusedSources = ['policies/travel.markdown', 'policies/security.html'];
-    const reusedChunks = after.chunks.filter((c) => reusedSources.includes(c.source));
+    const reusedChunks = after.chunks.all().filter((c) => reusedSources.includes(c.source));
     expect(second.reusedChunks).toBe(reusedChunks.length);
     expect(second.embeddedChunks).toBe(second.chunks - reusedChunks.length);
     for (const chunk of reusedChunks) {
-      const was = before.chunks.findIndex((c) => c.id === chunk.id);
-      const now = after.chunks.findIndex((c) => c.id === chunk.id);
+      const was = before.chunks.all().findIndex((c) => c.id === chunk.id);
+      const now = after.chunks.all().findIndex((c) => c.id === chunk.id);
       expect(Array.from(after.vectors!.subarray(now * 32, now * 32 + 32))).toEqual(Array.from(before.vectors!.subarray(was * 32, was * 32 + 32)));
     }
     expect(after.manifest.corpus.hash).not.toBe(before.manifest.corpus.hash);
@@ -119,6 +119,6 @@ describe('prebuild', () => {
   it('honours include and exclude globs', async () => {
     const report = await prebuild({ docsDir: docs, outDir: out, embedding: TINY_MODEL, include: ['policies/**'], exclude: ['**/*.html'] });
     expect(report.documents).toBe(1);
-    expect((await readIndex(out)).chunks.every((c) => c.source === 'policies/travel.markdown')).toBe(true);
+    expect((await readIndex(out)).chunks.all().every((c) => c.source === 'policies/travel.markdown')).toBe(true);
   });
 });

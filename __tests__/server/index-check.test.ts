@@ -41,7 +41,7 @@ describe('checkIndex (the server\'s boot check)', () => {
     const damaged = path.join(dir, 'damaged');
     await cp(hybrid, damaged, { recursive: true });
     const generation = path.join(damaged, (await readFile(path.join(damaged, 'CURRENT'), 'utf8')).trim());
-    await truncate(path.join(generation, 'chunks.json'), 100);
-    expect(await checkIndex(damaged, TINY_MODEL)).toMatchObject({ ok: false, retrieval: null, reason: expect.stringMatching(/chunks\.json does not match the checksum in its manifest.*npm run build:index/) });
+    await truncate(path.join(generation, 'chunks.jsonl'), 100);
+    expect(await checkIndex(damaged, TINY_MODEL)).toMatchObject({ ok: false, retrieval: null, reason: expect.stringMatching(/chunks\.jsonl does not match the checksum in its manifest.*npm run build:index/) });
   });
 });

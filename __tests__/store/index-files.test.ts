@@ -6,11 +6,12 @@ import { IndexCorruptError, IndexNotFoundError } from '../../store/errors.js';
 import { readIndex, verifyGeneration, writeGenerationFiles } from '../../store/index-files.js';
 import { FILES } from '../../store/index-layout.js';
 import type { Manifest } from '../../store/manifest.js';
+import { buildLexicalIndex } from '../../workers/lexical-index.js';
 import { tempDir } from '../helpers/temp.js';
 
 function manifest(chunks: number): Manifest {
   return {
-    formatVersion: 1, tool: { name: 'rag512', version: 'test' }, createdAt: new Date().toISOString(),
+    formatVersion: 2, tool: { name: 'rag512', version: 'test' }, createdAt: new Date().toISOString(),
     model: { id: 'x/y', dimensions: 2, fileSha256: 'f'.repeat(64), dtype: 'q8', pooling: 'mean', maxTokens: 128 },
     chunking: { maxTokens: 64, overlapTokens: 8, revision: 1 },
     corpus: { hash: 'h', documents: 1, skipped: 0, chunks, tokens: 10 },
@@ -24,7 +25,7 @@ async function writeGeneration(indexDir: string, rows: number): Promise<string> 
   const { tempDir: temp, name } = await beginGeneration(indexDir);
   await writeGenerationFiles(temp, {
     manifest: manifest(rows), chunks: Array.from({ length: rows }, (_, i) => chunk(i)), documents: [],
-    vectors: new Float32Array(rows * 2).fill(0.5), lexicalJson: '{}',
+    vectors: new Float32Array(rows * 2).fill(0.5), lexical: buildLexicalIndex([]),
   });
   return commitGeneration(indexDir, temp, name);
 }
@@ -81,19 +82,19 @@ describe('checksums of a generation\'s files', () => {
   it('records one per data file, and refuses a file changed in place even when it still parses', async () => {
     const live = await writeGeneration(dir, 2);
     const written = JSON.parse(await readFile(path.join(live, FILES.manifest), 'utf8')) as Manifest;
-    expect(Object.keys(written.checksums!).sort()).toEqual([FILES.chunks, FILES.documents, FILES.lexical, FILES.vectors].sort());
+    expect(Object.keys(written.checksums!).sort()).toEqual([FILES.chunks, FILES.chunkOffsets, FILES.documents, FILES.lexical, FILES.vectors, FILES.quantized].sort());
     await expect(verifyGeneration(live, written)).resolves.toBeUndefined();
     const chunksFile = path.join(live, FILES.chunks);
     // Same length, valid JSON, different text: only the checksum can tell.
     await writeFile(chunksFile, (await readFile(chunksFile, 'utf8')).replace('"text":"x"', '"text":"y"'));
-    await expect(readIndex(dir)).rejects.toThrow('chunks.json does not match the checksum in its manifest');
+    await expect(readIndex(dir)).rejects.toThrow('chunks.jsonl does not match the checksum in its manifest');
     await expect(verifyGeneration(live, written)).rejects.toBeInstanceOf(IndexCorruptError);
   });
 
   it('refuses a truncated keyword index before parsing it', async () => {
     const live = await writeGeneration(dir, 1);
     await truncate(path.join(live, FILES.lexical), 1);
-    await expect(readIndex(dir)).rejects.toThrow('lexical.json does not match the checksum');
+    await expect(readIndex(dir)).rejects.toThrow('lexical.bin does not match the checksum');
   });
 });
 

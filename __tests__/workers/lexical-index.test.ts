@@ -92,9 +92,15 @@ describe('LexicalIndex (BM25)', () => {
   });
 
   it('refuses an index in another format with a message that says to rebuild', () => {
-    expect(() => LexicalIndex.load('{"documentCount":3}', '/idx/gen-1')).toThrow(IndexCorruptError);
-    expect(() => LexicalIndex.load('{"documentCount":3}', '/idx/gen-1')).toThrow(/rebuild/);
-    expect(() => LexicalIndex.load('not json', '/idx/gen-1')).toThrow(/not valid JSON/);
+    // The JSON format this binary one replaced.
+    const json = Buffer.from('{"format":"rag512-bm25/1","lengths":[],"postings":{}}');
+    expect(() => LexicalIndex.load(json, '/idx/gen-1')).toThrow(IndexCorruptError);
+    expect(() => LexicalIndex.load(json, '/idx/gen-1')).toThrow(/rebuild/);
+    const header = Buffer.from(JSON.stringify({ format: 'rag512-bm25/1', rows: 0, terms: 0, postings: 0, vocabularyBytes: 0 }));
+    const older = Buffer.concat([Buffer.from(new Uint32Array([header.length]).buffer), header]);
+    expect(() => LexicalIndex.load(older, '/idx/gen-1')).toThrow(/format "rag512-bm25\/1", expected rag512-bm25\/2/);
+    const whole = buildLexicalIndex(CHUNKS);
+    expect(() => LexicalIndex.load(whole.subarray(0, whole.length - 8), '/idx/gen-1')).toThrow(/truncated/);
   });
 });
 

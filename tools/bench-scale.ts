@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:scale`: the corpus curve of the file store. For each size (default 10k, 50k and
+ * 250k chunks) it writes synthetic but meaningful pages (sentences from the machine's own
+ * documentation, see bench/scale-corpus.ts), builds them with the prebuild CLI and the static model
+ * (real meaning), then serves the index as the Procfile does and loads /api/search with 30
+ * autocannon clients. Figures: build time and peak RSS, index size on disk, instance RSS idle and
+ * under load, p50/p99, and recall@10 of the worker's vector search against exact search.
+ * Prints a table, writes docs/bench-scale.json and docs/scale-curve.svg.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { IVF_MIN_ROWS } from '../store/ivf-index.js';
+import { DEFAULT_IVF_PROBES } from '../workers/retriever.js';
+import { scaleChart } from './bench/scale-chart.js';
+import { collectTopics, questionsFrom, SECTIONS_PER_PAGE, writeCorpus } from './bench/scale-corpus.js';
+import { build, onDisk, recall, serve, type BuildFigures, type RecallFigures, type ServeFigures } from './bench/scale-measure.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository: this file runs from dist/tools/. */
+const root = path.join(here, '../..');
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000,50000,250000' },
+    model: { type: 'string', default: 'local/static-use-wordpiece-512' },
+    'model-dir': { type: 'string', default: path.join(root, '../shared/models') },
+    work: { type: 'string', default: path.join(root, 'data/bench-scale') },
+    clients: { type: 'string', default: '30' },
+    seconds: { type: 'string', default: '20' },
+    queries: { type: 'string', default: '200' },
+    /** Reuse a corpus and index already built for a size (same pages, same seed). */
+    reuse: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(root, 'docs') },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+if (!sizes.every((n) => Number.isInteger(n) && n >= 100)) throw new Error(`--sizes takes whole numbers of chunks (100 or more), separated by commas; got ${values.sizes}`);
+const modelDir = path.resolve(values['model-dir']);
+const clients = Number(values.clients);
+const seconds = Number(values.seconds);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+interface SizeResult {
+  target: number;
+  pages: number;
+  build: BuildFigures;
+  serve: ServeFigures;
+  recall: RecallFigures;
+}
+
+log(`bench:scale on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GB; the machine may be shared: compare sizes within one run`);
+const topics = collectTopics([path.join(root, 'node_modules'), '/usr/share/doc']);
+log(`${topics.reduce((n, t) => n + t.length, 0)} distinct prose sentences in ${topics.length} topics (source files) from node_modules markdown and /usr/share/doc`);
+const questions = questionsFrom(topics, 5000, 17);
+const results: SizeResult[] = [];
+/** Chunks a page gives, measured on the first size; the next sizes' page counts follow from it. */
+let chunksPerPage = SECTIONS_PER_PAGE * 1.1;
+for (const target of sizes) {
+  const pages = Math.max(1, Math.round(target / chunksPerPage));
+  const docsDir = path.join(values.work, `docs-${target}`);
+  const indexDir = path.join(values.work, `index-${target}`);
+  log(`\n${target} chunks: ${pages} pages`);
+  const marker = path.join(values.work, `built-${target}.json`);
+  let built: BuildFigures;
+  if (values.reuse && existsSync(marker)) {
+    // The build's time and peak as measured then; the files as they are now.
+    built = { ...(JSON.parse(readFileSync(marker, 'utf8')) as BuildFigures), ...(await onDisk(indexDir)) };
+    log(`  reusing the index built earlier (${built.chunks} chunks)`);
+  } else {
+    await writeCorpus(docsDir, topics, pages, target);
+    log('  building');
+    built = await build(docsDir, indexDir, values.model, modelDir);
+    await mkdir(values.work, { recursive: true });
+    await writeFile(marker, JSON.stringify(built));
+  }
+  chunksPerPage = built.chunks / pages;
+  log(`  ${built.chunks} chunks in ${built.seconds} s (build peak ${built.peakRssMb} MB), ${built.indexMb} MB on disk`);
+  const served = await serve(indexDir, values.model, modelDir, questions, clients, seconds, log);
+  log(`    peak ${served.loadPeakMb} MB, ${served.rps} req/s, p50 ${served.p50} ms, p99 ${served.p99} ms, statuses ${JSON.stringify(served.statuses)}`);
+  const recalled = await recall(indexDir, { model: values.model, modelDir, allowRemote: false, dtype: 'q8' }, questions.slice(0, Number(values.queries)));
+  log(`    recall@10 ${recalled.recallAt10} (${recalled.ivf ? `IVF, ${recalled.ivf.lists} lists, ${DEFAULT_IVF_PROBES} probed` : 'int8 scan'}), vector search ${recalled.msPerQuery} ms/query, full int8 scan ${recalled.fullScanMsPerQuery} ms/query`);
+  for (const s of recalled.ivf?.sweep ?? []) log(`      ${s.probes} lists probed: recall@10 ${s.recallAt10}, ${s.msPerQuery} ms/query`);
+  results.push({ target, pages, build: built, serve: served, recall: recalled });
+}
+
+const header = ['chunks', 'build s', 'index MB', 'idle MB', 'peak MB (30 cl.)', 'req/s', 'p50 ms', 'p99 ms', 'recall@10', 'search'];
+const rows = results.map((r) => [r.build.chunks, r.build.seconds, r.build.indexMb, r.serve.idleMb, r.serve.loadPeakMb, r.serve.rps, r.serve.p50, r.serve.p99, r.recall.recallAt10, r.recall.ivf ? `IVF ${DEFAULT_IVF_PROBES}/${r.recall.ivf.lists}` : 'int8 scan'].map(String));
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+log('');
+for (const row of [header, ...rows]) log(row.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
+const targetMet = results.filter((r) => r.build.chunks >= 250_000).map((r) => r.serve.loadPeakMb <= 512 && r.serve.p99 < 250 && r.serve.errors === 0);
+log(`\ntarget (≥ 250,000 chunks in 512 MB RSS with 30 clients, p99 < 250 ms): ${targetMet.length ? (targetMet.every(Boolean) ? 'met' : 'not met') : 'no size of 250,000 chunks run'}`);
+
+await mkdir(values.out, { recursive: true });
+const report = { createdAt: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, shared: true }, model: values.model, clients, seconds, ivf: { minRows: IVF_MIN_ROWS, probes: DEFAULT_IVF_PROBES }, results };
+await writeFile(path.join(values.out, 'bench-scale.json'), `${JSON.stringify(report, null, 2)}\n`);
+const caption = `npm run bench:scale, ${values.model}, ${clients} clients for ${seconds} s per size, 2 cores shared with other work; ${report.createdAt.slice(0, 10)}`;
+await writeFile(path.join(values.out, 'scale-curve.svg'), scaleChart(results.map((r) => ({ chunks: r.build.chunks, idleMb: r.serve.idleMb, loadPeakMb: r.serve.loadPeakMb, p50: r.serve.p50, p99: r.serve.p99 })), caption));
+log(`wrote ${path.join(values.out, 'bench-scale.json')} and ${path.join(values.out, 'scale-curve.svg')}`);
