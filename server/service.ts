@@ -100,7 +100,7 @@ function createGate(config: ServerConfig, options: ServiceOptions, governor: Mem
     admission,
     onTaskDone: () => governor.sample(),
     filename: options.workerFile ?? WORKER_FILE,
-    workerData: { indexDir: config.indexDir, embedding: config.embedding, searchCacheEntries: config.worker.searchCacheEntries },
+    workerData: { indexDir: config.indexDir, ...(config.indexStore ? { indexStore: config.indexStore } : {}), embedding: config.embedding, searchCacheEntries: config.worker.searchCacheEntries },
     settings: config.worker,
     log: options.log,
   });

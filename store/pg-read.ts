@@ -1,0 +1,155 @@
+/** Reading one generation of the PostgreSQL store: its description, the two searches, and chunks by row. */
+import type { Pool, PoolClient } from 'pg';
+import type { ChunkRecord, DocumentRecord } from './chunk-record.js';
+import type { Manifest } from './manifest.js';
+import { GENERATIONS_TABLE, generationTables, LIVE_TABLE, type VectorType } from './pg-schema.js';
+import { vectorLiteral } from './pg-write.js';
+
+type Queryable = Pool | PoolClient;
+
+export interface GenerationInfo {
+  id: string;
+  manifest: Manifest;
+  chunks: number;
+  vectorType: VectorType;
+  dimensions: number;
+  centroid: Float32Array | null;
+}
+
+/** The live generation's description, or null when the database holds none. */
+export async function readLive(db: Queryable): Promise<GenerationInfo | null> {
+  const { rows } = await db.query<{ id: string; manifest: Manifest; chunks: number; vector_type: VectorType; dimensions: number; centroid: number[] | null }>(
+    `SELECT g.id, g.manifest, g.chunks, g.vector_type, g.dimensions, g.centroid FROM ${LIVE_TABLE} l JOIN ${GENERATIONS_TABLE} g ON g.id = l.generation`,
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { id: row.id, manifest: row.manifest, chunks: row.chunks, vectorType: row.vector_type, dimensions: row.dimensions, centroid: row.centroid ? Float32Array.from(row.centroid) : null };
+}
+
+/** Only the pointer: what a reader checks to notice a swap (one index lookup). */
+export async function readLiveId(db: Queryable): Promise<string | null> {
+  const { rows } = await db.query<{ generation: string }>(`SELECT generation FROM ${LIVE_TABLE}`);
+  return rows[0]?.generation ?? null;
+}
+
+interface ChunkRow {
+  row: number;
+  id: string;
+  source: string;
+  title: string;
+  headings: string[];
+  start_offset: number;
+  end_offset: number;
+  page: number | null;
+  body: string;
+  tokens: number;
+}
+
+const CHUNK_COLUMNS = 'row, id, source, title, headings, start_offset, end_offset, page, body, tokens';
+
+function toChunk(row: ChunkRow): ChunkRecord {
+  return { id: row.id, source: row.source, title: row.title, headings: row.headings, start: row.start_offset, end: row.end_offset, text: row.body, tokens: row.tokens, ...(row.page !== null ? { page: row.page } : {}) };
+}
+
+/** `LIKE` pattern for a source prefix, its wildcards escaped. */
+function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The `limit` nearest rows by inner product (unit vectors: the cosine), through the HNSW index.
+ * With a source prefix, pgvector's iterative scan keeps reading the graph until enough rows pass it.
+ */
+export async function nearestRows(db: Queryable, generation: GenerationInfo, query: Float32Array, limit: number, sourcePrefix?: string): Promise<{ row: number; score: number }[]> {
+  const t = generationTables(generation.id);
+  const cast = `${generation.vectorType}(${generation.dimensions})`;
+  const params: unknown[] = [vectorLiteral(query), limit];
+  if (sourcePrefix) params.push(prefixPattern(sourcePrefix));
+  const { rows } = await db.query<{ row: number; score: number }>(
+    `SELECT row, -(embedding <#> $1::${cast}) AS score FROM ${t.chunks} ${sourcePrefix ? 'WHERE source LIKE $3' : ''} ORDER BY embedding <#> $1::${cast} LIMIT $2`,
+    params,
+  );
+  return rows.map((r) => ({ row: r.row, score: Number(r.score) })).sort((a, b) => b.score - a.score || a.row - b.row);
+}
+
+/** The exact nearest rows (no index): what recall is measured against. */
+export async function exactNearestRows(db: Queryable, generation: GenerationInfo, query: Float32Array, limit: number): Promise<number[]> {
+  const t = generationTables(generation.id);
+  const { rows } = await db.query<{ row: number }>(`SELECT row FROM ${t.chunks} ORDER BY (embedding::vector <#> $1::vector) LIMIT $2`, [vectorLiteral(query), limit]);
+  return rows.map((r) => r.row);
+}
+
+/** Each known term's id-free description: document frequency and idf. Unknown terms are absent. */
+export async function termStats(db: Queryable, generation: GenerationInfo, terms: string[]): Promise<Map<string, { df: number; idf: number }>> {
+  const t = generationTables(generation.id);
+  const { rows } = await db.query<{ term: string; df: number; idf: number }>(`SELECT term, df, idf FROM ${t.vocab} WHERE term = ANY($1::text[])`, [terms]);
+  return new Map(rows.map((r) => [r.term, { df: r.df, idf: Number(r.idf) }]));
+}
+
+/**
+ * Known terms that may be one edit from `term` (length within one, and the first or last two letters
+ * shared: one edit of a word of six letters or more leaves one end alone). The caller checks the edit exactly.
+ */
+export async function nearTermCandidates(db: Queryable, generation: GenerationInfo, term: string): Promise<string[]> {
+  const t = generationTables(generation.id);
+  const { rows } = await db.query<{ term: string }>(
+    `SELECT term FROM ${t.vocab} WHERE length(term) BETWEEN $2 AND $3 AND (left(term, 2) = left($1, 2) OR right(term, 2) = right($1, 2))`,
+    [term, term.length - 1, term.length + 1],
+  );
+  return rows.map((r) => r.term);
+}
+
+/** BM25 over the weighted terms: Σ weight × idf × part, best first (ties by row, as the file store). */
+export async function keywordRows(db: Queryable, generation: GenerationInfo, weighted: Map<string, number>, limit: number, sourcePrefix?: string): Promise<{ row: number; score: number }[]> {
+  if (!weighted.size || limit <= 0) return [];
+  const t = generationTables(generation.id);
+  const params: unknown[] = [[...weighted.keys()], [...weighted.values()], limit];
+  if (sourcePrefix) params.push(prefixPattern(sourcePrefix));
+  const { rows } = await db.query<{ row: number; score: number }>(
+    `SELECT p.row, sum(q.weight * v.idf * p.part)::float8 AS score
+     FROM unnest($1::text[], $2::float8[]) AS q(term, weight)
+     JOIN ${t.vocab} v ON v.term = q.term
+     CROSS JOIN LATERAL unnest(v.rows, v.parts) AS p(row, part)
+     ${sourcePrefix ? `WHERE p.row IN (SELECT row FROM ${t.chunks} WHERE source LIKE $4)` : ''}
+     GROUP BY p.row ORDER BY score DESC, p.row LIMIT $3`,
+    params,
+  );
+  return rows.map((r) => ({ row: r.row, score: Number(r.score) }));
+}
+
+/** The chunks at `rows`, in that order. */
+export async function chunksAt(db: Queryable, generation: GenerationInfo, rows: number[]): Promise<ChunkRecord[]> {
+  if (!rows.length) return [];
+  const t = generationTables(generation.id);
+  const { rows: found } = await db.query<ChunkRow>(`SELECT ${CHUNK_COLUMNS} FROM ${t.chunks} WHERE row = ANY($1::int[])`, [rows]);
+  const byRow = new Map(found.map((r) => [r.row, toChunk(r)]));
+  return rows.map((row) => {
+    const chunk = byRow.get(row);
+    if (!chunk) throw new Error(`chunk row ${row} missing from generation ${generation.id}`);
+    return chunk;
+  });
+}
+
+/** Every chunk of one source document, in row order (the document task). */
+export async function chunksOfSource(db: Queryable, generation: GenerationInfo, source: string): Promise<ChunkRecord[]> {
+  const t = generationTables(generation.id);
+  const { rows } = await db.query<ChunkRow>(`SELECT ${CHUNK_COLUMNS} FROM ${t.chunks} WHERE source = $1 ORDER BY row`, [source]);
+  return rows.map(toChunk);
+}
+
+/** A whole generation read back (chunks, documents, float32 vectors): what the next build reuses unchanged documents from. */
+export async function readWholeGeneration(db: Queryable, generation: GenerationInfo): Promise<{ chunks: ChunkRecord[]; documents: DocumentRecord[]; vectors: Float32Array | null }> {
+  const t = generationTables(generation.id);
+  const { dimensions } = generation;
+  const { rows } = await db.query<ChunkRow & { embedding: string | null }>(`SELECT ${CHUNK_COLUMNS}${dimensions ? ', embedding::vector::text AS embedding' : ', NULL AS embedding'} FROM ${t.chunks} ORDER BY row`);
+  const vectors = dimensions ? new Float32Array(rows.length * dimensions) : null;
+  rows.forEach((r, i) => {
+    if (vectors && r.embedding) vectors.set(r.embedding.slice(1, -1).split(',').map(Number), i * dimensions);
+  });
+  const { rows: docs } = await db.query<{ source: string; title: string; content_hash: string; first_chunk: number; chunk_count: number }>(`SELECT * FROM ${t.documents} ORDER BY first_chunk`);
+  return {
+    chunks: rows.map(toChunk),
+    documents: docs.map((d) => ({ source: d.source, title: d.title, contentHash: d.content_hash, firstChunk: d.first_chunk, chunkCount: d.chunk_count })),
+    vectors,
+  };
+}
