@@ -136,9 +136,22 @@ export class PgRetriever {
   }
 
   /** Run a database call; a failure for want of the database becomes DatabaseUnavailableError and marks the store unavailable. */
+  private get poolSize(): number {
+    return this.pool.options.max ?? 2;
+  }
+
   private async db<T>(run: () => Promise<T>): Promise<T> {
     try {
-      const value = await run();
+      let value: T | undefined;
+      // Pooled connections the server closed while they sat idle (a restart): again, on another one, each of them at most once.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          value = await run();
+          break;
+        } catch (error) {
+          if (!diedConnection(error) || attempt >= this.poolSize) throw error;
+        }
+      }
       this.unavailable = undefined;
       return value;
     } catch (error) {
@@ -304,6 +317,13 @@ function checkModel(url: string, generation: GenerationInfo, known: KnownModel |
     if (differences.length) throw new ManifestMismatchError(where, differences.map(describeDifference));
   }
   if (built && !embedder && requireModel) throw new IndexModelMissingError(where, built.id, withoutModelReason ?? 'no model');
+}
+
+/** A connection that was open and is no more (server shutdown or restart, reset), as opposed to one that cannot be made. */
+function diedConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : '';
+  return code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE' || /Connection terminated|terminating connection/i.test(message);
 }
 
 /** `undefined_table` (42P01): the schema or a generation's tables are not (or no longer) there. */
