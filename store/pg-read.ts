@@ -117,6 +117,23 @@ export async function keywordRows(db: Queryable, generation: GenerationInfo, wei
   return rows.map((r) => ({ row: r.row, score: Number(r.score) }));
 }
 
+/**
+ * PostgreSQL full-text search instead of our BM25 (measured, not the default: see README, Scaling):
+ * any of the question's words (an OR of its lexemes), ranked by ts_rank with length normalisation.
+ */
+export async function fullTextRows(db: Queryable, generation: GenerationInfo, query: string, limit: number, sourcePrefix?: string): Promise<{ row: number; score: number }[]> {
+  const t = generationTables(generation.id);
+  const params: unknown[] = [query, limit];
+  if (sourcePrefix) params.push(prefixPattern(sourcePrefix));
+  const { rows } = await db.query<{ row: number; score: number }>(
+    `WITH q AS (SELECT nullif(replace(plainto_tsquery('english', $1)::text, '&', '|'), '')::tsquery AS q)
+     SELECT row, ts_rank(fts, q.q, 1)::float8 AS score FROM ${t.chunks}, q
+     WHERE q.q IS NOT NULL AND fts @@ q.q ${sourcePrefix ? 'AND source LIKE $3' : ''} ORDER BY score DESC, row LIMIT $2`,
+    params,
+  );
+  return rows.map((r) => ({ row: r.row, score: Number(r.score) }));
+}
+
 /** The chunks at `rows`, in that order. */
 export async function chunksAt(db: Queryable, generation: GenerationInfo, rows: number[]): Promise<ChunkRecord[]> {
   if (!rows.length) return [];

@@ -60,13 +60,15 @@ export interface PoolSettings {
   connectTimeoutMs?: number;
   /** The server cancels a statement running longer (`statement_timeout`); the client gives up shortly after. */
   statementTimeoutMs?: number;
+  /** pgvector's `hnsw.ef_search`: candidates the graph search keeps (default 100; results are at most this many). */
+  efSearch?: number;
 }
 
-export const DEFAULT_POOL: Required<PoolSettings> = { max: 2, connectTimeoutMs: 3000, statementTimeoutMs: 5000 };
+export const DEFAULT_POOL: Required<PoolSettings> = { max: 2, connectTimeoutMs: 3000, statementTimeoutMs: 5000, efSearch: 100 };
 
 /** A pool on `url`, with `pg` loaded now (dynamic import). Idle-client errors (the server went away) are absorbed: the next query reports them. */
 export async function connectPool(url: string, settings: PoolSettings = {}): Promise<Pool> {
-  const { max, connectTimeoutMs, statementTimeoutMs } = { ...DEFAULT_POOL, ...settings };
+  const { max, connectTimeoutMs, statementTimeoutMs, efSearch } = { ...DEFAULT_POOL, ...settings };
   const pg = (await import('pg')).default;
   const config: PoolConfig = {
     connectionString: url,
@@ -76,6 +78,8 @@ export async function connectPool(url: string, settings: PoolSettings = {}): Pro
     statement_timeout: statementTimeoutMs,
     query_timeout: statementTimeoutMs + 1000,
     application_name: 'rag512',
+    // HNSW returns at most ef_search rows: above fusion's depth (50). A source filter keeps scanning the graph until enough rows pass it.
+    options: `-c hnsw.ef_search=${efSearch} -c hnsw.iterative_scan=relaxed_order`,
   };
   const pool = new pg.Pool(config);
   pool.on('error', () => {

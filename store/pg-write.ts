@@ -28,8 +28,8 @@ export interface WriteOptions {
   /** HNSW build parameters (pgvector defaults m 16, ef_construction 64). */
   hnsw?: { m: number; efConstruction: number };
   onProgress?: (phase: 'chunks' | 'terms' | 'index', done: number, total: number) => void;
-  /** Called after the tables are filled, before the swap (tests kill the build here). */
-  beforeSwap?: () => Promise<void> | void;
+  /** Also a PostgreSQL full-text column and its GIN index (the keyword side measured against our BM25; not used by default). */
+  fullText?: boolean;
 }
 
 export function newGenerationId(): string {
@@ -147,6 +147,7 @@ export async function writeGeneration(client: PoolClient, data: GenerationData, 
   await writeTerms(client, t.vocab, data.lexicalJson, chunks.length, options);
 
   await client.query(`CREATE INDEX ON ${t.chunks} (source text_pattern_ops)`);
+  if (options.fullText) await addFullText(client, id);
   if (dimensions) {
     options.onProgress?.('index', 0, 1);
     const { m, efConstruction } = options.hnsw ?? { m: 16, efConstruction: 64 };
@@ -157,6 +158,14 @@ export async function writeGeneration(client: PoolClient, data: GenerationData, 
   await client.query(`ANALYZE ${t.chunks}`);
   await client.query(`ANALYZE ${t.vocab}`);
   return { id, centroid: dimensions ? unitMean(vectors!, dimensions) : null, dimensions, vectorType };
+}
+
+/** PostgreSQL's own full-text search over a generation: title and headings weighted as our BM25 weighs them (A), the text (D). */
+export async function addFullText(client: PoolClient, id: string): Promise<void> {
+  const t = generationTables(id);
+  await client.query(`ALTER TABLE ${t.chunks} ADD COLUMN IF NOT EXISTS fts tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', array_to_string(headings, ' ')), 'A') || setweight(to_tsvector('english', body), 'D')) STORED`);
+  await client.query(`CREATE INDEX IF NOT EXISTS ${t.chunks}_fts ON ${t.chunks} USING gin (fts)`);
 }
 
 /** The keyword index's postings as one row per term, each with its BM25 saturation part per chunk precomputed. */

@@ -12,7 +12,7 @@ import type { Pool } from 'pg';
 import { IndexModelMissingError, ManifestMismatchError } from '../store/errors.js';
 import type { Manifest } from '../store/manifest.js';
 import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
-import { chunksAt, chunksOfSource, keywordRows, nearestRows, nearTermCandidates, readLive, readLiveId, termStats, type GenerationInfo } from '../store/pg-read.js';
+import { chunksAt, chunksOfSource, fullTextRows, keywordRows, nearestRows, nearTermCandidates, readLive, readLiveId, termStats, type GenerationInfo } from '../store/pg-read.js';
 import { BM25, connectPool, isUnavailable, redactUrl, type PoolSettings } from '../store/pg-schema.js';
 import type { ChunkRecord } from '../store/chunk-record.js';
 import { quotableSentences } from '../text/sentences.js';
@@ -41,6 +41,8 @@ export interface PgRetrieverOptions {
   requireModel?: boolean;
   pool?: PoolSettings;
   pointerCheckMs?: number;
+  /** The keyword side: our BM25 over term rows (default), or PostgreSQL full-text search (measured; needs `addFullText`). */
+  keywordSide?: 'bm25' | 'fulltext';
 }
 
 /** The database cannot be reached: the server answers 503 with Retry-After (server/worker-gate/worker-errors.ts). */
@@ -86,12 +88,13 @@ export class PgRetriever {
     private readonly cacheLimits: typeof DEFAULT_CACHE_LIMITS,
     private readonly pointerCheckMs: number,
     private readonly known: KnownModel | undefined,
+    private readonly keywordSide: 'bm25' | 'fulltext',
   ) {
     this.generation = generation;
     this.cache = new SearchCache(cacheLimits);
   }
 
-  static async open({ url, embedder, withoutModelReason, fusion = DEFAULT_FUSION, cacheEntries, configuredModel, requireModel = false, pool: poolSettings, pointerCheckMs = DEFAULT_POINTER_CHECK_MS }: PgRetrieverOptions): Promise<PgRetriever> {
+  static async open({ url, embedder, withoutModelReason, fusion = DEFAULT_FUSION, cacheEntries, configuredModel, requireModel = false, pool: poolSettings, pointerCheckMs = DEFAULT_POINTER_CHECK_MS, keywordSide = 'bm25' }: PgRetrieverOptions): Promise<PgRetriever> {
     const pool = await connectPool(url, poolSettings);
     try {
       const generation = await readLive(pool).catch((error: unknown) => {
@@ -101,7 +104,7 @@ export class PgRetriever {
       const known: KnownModel | undefined = embedder ? embedder.fingerprint : configuredModel ? { id: configuredModel } : undefined;
       checkModel(url, generation, known, embedder, requireModel, withoutModelReason);
       const limits = cacheEntries === undefined ? DEFAULT_CACHE_LIMITS : { ...DEFAULT_CACHE_LIMITS, resultEntries: cacheEntries, vectorEntries: 2 * cacheEntries };
-      const retriever = new PgRetriever(pool, url, generation, embedder, withoutModelReason, fusion, limits, pointerCheckMs, known);
+      const retriever = new PgRetriever(pool, url, generation, embedder, withoutModelReason, fusion, limits, pointerCheckMs, known, keywordSide);
       retriever.checkedAt = Date.now();
       return retriever;
     } catch (error) {
@@ -241,7 +244,7 @@ export class PgRetriever {
       const chunk = chunks[i]!;
       return { id: chunk.id, source: chunk.source, title: chunk.title, headings: chunk.headings, start: chunk.start, end: chunk.end, ...(chunk.page !== undefined ? { page: chunk.page } : {}), text: chunk.text, score: hit.score, scores: { ...(hit.vector ? { vector: hit.vector } : {}), ...(hit.lexical ? { lexical: hit.lexical } : {}) } };
     });
-    const bestKeywordScore = keyword.hits[0]?.score ?? 0;
+    const bestKeywordScore = keyword.best;
     const signals: QuerySignals = { unknownTerms: keyword.unknownTerms, keywordMatch: keyword.maxScore > 0 ? Math.min(1, bestKeywordScore / keyword.maxScore) : null, corpusSimilarity };
     const searchMs = performance.now() - started - embedMs;
     let sentenceSimilarity: Record<string, number> | undefined;
@@ -266,7 +269,7 @@ export class PgRetriever {
    * Our BM25 (workers/lexical-index.ts) over the term rows: the same terms, typo matching, ceiling
    * and scores as the file store, computed by the database.
    */
-  private async keywordSearch(generation: GenerationInfo, query: string, limit: number, prefix?: string): Promise<{ hits: { row: number; score: number }[]; unknownTerms: string[]; maxScore: number }> {
+  private async keywordSearch(generation: GenerationInfo, query: string, limit: number, prefix?: string): Promise<{ hits: { row: number; score: number }[]; best: number; unknownTerms: string[]; maxScore: number }> {
     const terms = [...new Set(keywordStems(query))].slice(0, MAX_QUERY_TERMS);
     const stats = terms.length ? await this.db(() => termStats(this.pool, generation, terms)) : new Map<string, { df: number; idf: number }>();
     const unseenIdf = Math.log(1 + (generation.chunks + 0.5) / 0.5);
@@ -286,8 +289,10 @@ export class PgRetriever {
       if (near.length === 0) unknownTerms.push(term);
       for (const nearTerm of near) if (!weights.has(nearTerm)) weights.set(nearTerm, FUZZY_WEIGHT);
     }
-    const hits = await this.db(() => keywordRows(this.pool, generation, weights, limit, prefix));
-    return { hits, unknownTerms, maxScore: idfSum * (BM25.k1 + 1) };
+    const bm25 = await this.db(() => keywordRows(this.pool, generation, weights, this.keywordSide === 'fulltext' ? 1 : limit, prefix));
+    // Full-text ranks the list; the abstention signal stays BM25's best over its ceiling.
+    const hits = this.keywordSide === 'fulltext' ? await this.db(() => fullTextRows(this.pool, generation, query, limit, prefix)) : bm25;
+    return { hits, best: bm25[0]?.score ?? 0, unknownTerms, maxScore: idfSum * (BM25.k1 + 1) };
   }
 
   /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */
