@@ -75,8 +75,9 @@ export async function connectPool(url: string, settings: PoolSettings = {}): Pro
     max,
     connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
+    // 0: no limit (a build: an HNSW index over a large corpus takes minutes).
     statement_timeout: statementTimeoutMs,
-    query_timeout: statementTimeoutMs + 1000,
+    ...(statementTimeoutMs > 0 ? { query_timeout: statementTimeoutMs + 1000 } : {}),
     application_name: 'rag512',
     // HNSW returns at most ef_search rows: above fusion's depth (50). A source filter keeps scanning the graph until enough rows pass it.
     options: `-c hnsw.ef_search=${efSearch} -c hnsw.iterative_scan=relaxed_order`,

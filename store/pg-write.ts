@@ -163,8 +163,8 @@ export async function writeGeneration(client: PoolClient, data: GenerationData, 
 /** PostgreSQL's own full-text search over a generation: title and headings weighted as our BM25 weighs them (A), the text (D). */
 export async function addFullText(client: PoolClient, id: string): Promise<void> {
   const t = generationTables(id);
-  await client.query(`ALTER TABLE ${t.chunks} ADD COLUMN IF NOT EXISTS fts tsvector GENERATED ALWAYS AS (
-    setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', array_to_string(headings, ' ')), 'A') || setweight(to_tsvector('english', body), 'D')) STORED`);
+  await client.query(`ALTER TABLE ${t.chunks} ADD COLUMN IF NOT EXISTS fts tsvector`);
+  await client.query(`UPDATE ${t.chunks} SET fts = setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', array_to_string(headings, ' ')), 'A') || setweight(to_tsvector('english', body), 'D')`);
   await client.query(`CREATE INDEX IF NOT EXISTS ${t.chunks}_fts ON ${t.chunks} USING gin (fts)`);
 }
 

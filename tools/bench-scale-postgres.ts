@@ -269,9 +269,12 @@ async function evalStores(server: string): Promise<void> {
         await prebuildToPostgres({ store: db.url, docsDir: set.docs, embedding: STATIC, vectorType });
         const pool = await connectPool(db.url, { max: 1, statementTimeoutMs: 0 });
         const client = await pool.connect();
-        await addFullText(client, (await readLive(client))!.id);
-        client.release();
-        await pool.end();
+        try {
+          await addFullText(client, (await readLive(client))!.id);
+        } finally {
+          client.release();
+          await pool.end();
+        }
         variants.push({ name: `pg ${vectorType} bm25`, open: () => PgRetriever.open({ url: db.url, embedder, cacheEntries: 0 }) });
         if (vectorType === 'halfvec') variants.push({ name: 'pg halfvec fulltext', open: () => PgRetriever.open({ url: db.url, embedder, cacheEntries: 0, keywordSide: 'fulltext' }) });
       }
