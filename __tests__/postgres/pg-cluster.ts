@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -23,6 +24,8 @@ export interface Cluster {
   /** Start it again on the same port. */
   start(): Promise<void>;
   destroy(): Promise<void>;
+  /** Send a signal to every process of the server (SIGSTOP: a database that accepts connections and never answers). */
+  signal(signal: NodeJS.Signals): Promise<void>;
 }
 
 async function script(args: string[]): Promise<string> {
@@ -53,6 +56,11 @@ export async function startCluster(): Promise<Cluster> {
     destroy: async () => {
       if (running) await script(['stop', dir]).catch(() => undefined);
       await cleanup();
+    },
+    signal: async (signal) => {
+      const postmaster = Number((await readFile(path.join(dir, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(postmaster)]);
+      for (const pid of [postmaster, ...stdout.split('\n').map((line) => Number(line.trim())).filter(Boolean)]) process.kill(pid, signal);
     },
   };
 }

@@ -66,4 +66,19 @@ describe('the database goes away and comes back', () => {
     expect(reply.status).toBe(200);
     expect((reply.body as { results: unknown[] }).results.length).toBeGreaterThan(0);
   });
+
+  it('answers 503 within its timeouts, never hangs, when the database accepts connections and never answers', async () => {
+    await cluster.signal('SIGSTOP');
+    try {
+      // The pool's connect (3 s) and query (6 s) timeouts bound the wait, well inside the task's 20 s.
+      const started = Date.now();
+      const searched = await call(`${server.url}/api/search?q=${encodeURIComponent('who approves travel requests')}`);
+      expect(searched.status).toBe(503);
+      expect((searched.body as { error: { code: string } }).error.code).toBe('DATABASE_UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await cluster.signal('SIGCONT');
+    }
+    await waitFor('answers again after SIGCONT', async () => ((await call(`${server.url}/api/search?q=${encodeURIComponent('who approves travel requests')}`)).status === 200 ? true : undefined));
+  });
 });
