@@ -196,7 +196,7 @@ async function recallAt10(url: string, embedder: Embedder, queries: string[]): P
 
 async function loadServer(url: string, queries: string[], seconds: number): Promise<Record<string, number>> {
   const { env, nodeArgs } = procfileCommand();
-  const server = await startServerProcess({ ...env, INDEX_STORE: url, MODEL_DIR: SHARED, EMBEDDING_MODEL: STATIC.model, WARMUP: 'true', LOG_LEVEL: 'warn', SEARCH_CACHE_ENTRIES: '0' }, nodeArgs);
+  const server = await startServerProcess({ ...env, INDEX_STORE: url, MODEL_DIR: SHARED, EMBEDDING_MODEL: STATIC.model, WARMUP: 'true', SEARCH_CACHE_ENTRIES: '0' }, nodeArgs);
   try {
     const pid = server.child.pid!;
     // Warm: the model and the first searches.
