@@ -72,11 +72,23 @@ export async function nearestRows(db: Queryable, generation: GenerationInfo, que
   return rows.map((r) => ({ row: r.row, score: Number(r.score) })).sort((a, b) => b.score - a.score || a.row - b.row);
 }
 
-/** The exact nearest rows (no index): what recall is measured against. */
-export async function exactNearestRows(db: Queryable, generation: GenerationInfo, query: Float32Array, limit: number): Promise<number[]> {
+/**
+ * The exact nearest rows, in the same type and metric as the index (a scan, the index turned off
+ * for this one query): what recall is measured against.
+ */
+export async function exactNearestRows(db: Pool, generation: GenerationInfo, query: Float32Array, limit: number): Promise<number[]> {
   const t = generationTables(generation.id);
-  const { rows } = await db.query<{ row: number }>(`SELECT row FROM ${t.chunks} ORDER BY (embedding::vector <#> $1::vector) LIMIT $2`, [vectorLiteral(query), limit]);
-  return rows.map((r) => r.row);
+  const cast = `${generation.vectorType}(${generation.dimensions})`;
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL enable_indexscan = off');
+    const { rows } = await client.query<{ row: number }>(`SELECT row FROM ${t.chunks} ORDER BY (embedding::${cast} <#> $1::${cast}), row LIMIT $2`, [vectorLiteral(query), limit]);
+    await client.query('COMMIT');
+    return rows.map((r) => r.row);
+  } finally {
+    client.release();
+  }
 }
 
 /** Each known term's id-free description: document frequency and idf. Unknown terms are absent. */

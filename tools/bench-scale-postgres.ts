@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:scale:pg -- [--sizes 10000,50000,250000] [--url postgres://...] [--seconds 15]`
+ * `npm run bench:scale:pg -- [--sizes 10000,50000,250000] [--url postgres://...] [--seconds 15] [--vector-types halfvec,vector] [--file-baseline]`
  * The PostgreSQL store's corpus curve (issue 17). For each size: a generation of that many chunks
  * written into its own database (real-meaning vectors: the static model over sentences of the
  * documentation installed on this machine, combined into new passages with new ids, never random
@@ -32,6 +32,8 @@ import { exactNearestRows, nearestRows, readLive } from '../store/pg-read.js';
 import { connectPool, type VectorType } from '../store/pg-schema.js';
 import { addFullText, ensureSchema, swapLive, writeGeneration } from '../store/pg-write.js';
 import { packageVersion } from '../store/package-version.js';
+import { beginGeneration, commitGeneration } from '../store/atomic-swap.js';
+import { writeGenerationFiles } from '../store/index-files.js';
 import { Embedder } from '../workers/embedder.js';
 import { buildLexicalIndex } from '../workers/lexical-index.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
@@ -127,7 +129,14 @@ function passage(sentences: string[], i: number): string {
   return [sentences[i % n], sentences[(i * 7 + 3) % n], sentences[(i * 13 + 11) % n]].join(' ');
 }
 
-async function writeSynthetic(url: string, chunkCount: number, sentences: string[], embedder: Embedder, vectorType: VectorType): Promise<{ embedSeconds: number; storeSeconds: number }> {
+/** The same chunks as a file-store generation in `dir` (the side-by-side baseline: `--file-baseline`). */
+async function writeFileGeneration(dir: string, data: { manifest: Manifest; chunks: ChunkRecord[]; documents: DocumentRecord[]; vectors: Float32Array }): Promise<void> {
+  const { tempDir, name } = await beginGeneration(dir);
+  await writeGenerationFiles(tempDir, { ...data, lexicalJson: buildLexicalIndex(data.chunks) });
+  await commitGeneration(dir, tempDir, name);
+}
+
+async function writeSynthetic(url: string, chunkCount: number, sentences: string[], embedder: Embedder, vectorType: VectorType, fileDir?: string): Promise<{ embedSeconds: number; storeSeconds: number }> {
   const dims = embedder.dimensions;
   const chunks: ChunkRecord[] = [];
   const documents: DocumentRecord[] = [];
@@ -154,6 +163,7 @@ async function writeSynthetic(url: string, chunkCount: number, sentences: string
     corpus: { hash: 'synthetic', documents: documents.length, skipped: 0, chunks: chunkCount, tokens: chunks.reduce((s, c) => s + c.tokens, 0) },
     files: { chunks: 'chunks.json', vectors: 'vectors.f32', lexical: 'lexical.json', documents: 'documents.json', vectra: null },
   };
+  if (fileDir) await writeFileGeneration(fileDir, { manifest: structuredClone(manifest), chunks, documents, vectors });
   const storeStarted = performance.now();
   const pool = await connectPool(url, { max: 2, statementTimeoutMs: 0 });
   await ensureSchema(pool);
@@ -180,23 +190,22 @@ async function tableSizes(url: string): Promise<{ tableMb: number; hnswMb: numbe
 }
 
 /** Recall@10 of the HNSW search against exact search, over `queries`. */
-async function recallAt10(url: string, embedder: Embedder, queries: string[]): Promise<number> {
+async function recallAt10(url: string, embedder: Embedder, queries: string[]): Promise<{ recallAt10: number }> {
   const pool = await connectPool(url, { max: 1, statementTimeoutMs: 0 });
   const live = (await readLive(pool))!;
   let found = 0;
   for (const query of queries) {
     const vector = await embedder.embedQuestion(query);
     const approx = new Set((await nearestRows(pool, live, vector, 10)).map((r) => r.row));
-    const exact = await exactNearestRows(pool, live, vector, 10);
-    found += exact.filter((row) => approx.has(row)).length;
+    found += (await exactNearestRows(pool, live, vector, 10)).filter((row) => approx.has(row)).length;
   }
   await pool.end();
-  return Math.round((found / (10 * queries.length)) * 1000) / 1000;
+  return { recallAt10: Math.round((found / (10 * queries.length)) * 1000) / 1000 };
 }
 
-async function loadServer(url: string, queries: string[], seconds: number): Promise<Record<string, number>> {
+async function loadServer(store: { INDEX_STORE: string } | { INDEX_DIR: string }, queries: string[], seconds: number): Promise<Record<string, number>> {
   const { env, nodeArgs } = procfileCommand();
-  const server = await startServerProcess({ ...env, INDEX_STORE: url, MODEL_DIR: SHARED, EMBEDDING_MODEL: STATIC.model, WARMUP: 'true', SEARCH_CACHE_ENTRIES: '0' }, nodeArgs);
+  const server = await startServerProcess({ ...env, ...store, MODEL_DIR: SHARED, EMBEDDING_MODEL: STATIC.model, WARMUP: 'true', SEARCH_CACHE_ENTRIES: '0' }, nodeArgs);
   try {
     const pid = server.child.pid!;
     // Warm: the model and the first searches.
@@ -225,6 +234,7 @@ async function scale(server: string): Promise<void> {
   const sizes = (flag('sizes') ?? '10000,50000,250000').split(',').map(Number);
   const seconds = Number(flag('seconds') ?? 15);
   const types = (flag('vector-types') ?? 'halfvec').split(',') as VectorType[];
+  const fileBaseline = args.includes('--file-baseline');
   const embedder = await Embedder.load(STATIC);
   const sentences = await docSentences(60_000);
   process.stdout.write(`${sentences.length} sentences from /usr/share/doc; ${os.cpus().length} cores, shared with other work: times are noisy (±30%)\n`);
@@ -235,12 +245,19 @@ async function scale(server: string): Promise<void> {
       const db = await createDatabase(server);
       try {
         const pgBefore = await postgresRssMb(server);
-        const build = await writeSynthetic(db.url, size, sentences, embedder, vectorType);
-        const sizesMb = await tableSizes(db.url);
-        const recall = await recallAt10(db.url, embedder, queries.slice(0, 100));
-        const load = await loadServer(db.url, queries, seconds);
-        const pgAfter = await postgresRssMb(server);
-        process.stdout.write(`${JSON.stringify({ chunks: size, vectorType, embedSeconds: Math.round(build.embedSeconds), storeSeconds: Math.round(build.storeSeconds), ...sizesMb, recallAt10: recall, ...load, postgresRssMbIdle: pgBefore, postgresRssMbAfter: pgAfter })}\n`);
+        const fileDir = fileBaseline ? await mkdtemp(path.join(os.tmpdir(), 'rag512-pgbench-files-')) : undefined;
+        try {
+          const build = await writeSynthetic(db.url, size, sentences, embedder, vectorType, fileDir);
+          const sizesMb = await tableSizes(db.url);
+          const recall = await recallAt10(db.url, embedder, queries.slice(0, 100));
+          const load = await loadServer({ INDEX_STORE: db.url }, queries, seconds);
+          const pgAfter = await postgresRssMb(server);
+          process.stdout.write(`${JSON.stringify({ chunks: size, vectorType, embedSeconds: Math.round(build.embedSeconds), storeSeconds: Math.round(build.storeSeconds), ...sizesMb, ...recall, ...load, postgresRssMbIdle: pgBefore, postgresRssMbAfter: pgAfter })}\n`);
+          // The file store over the same chunks, right after, on the same machine: the ratio is the figure.
+          if (fileDir) process.stdout.write(`${JSON.stringify({ chunks: size, store: 'files', ...(await loadServer({ INDEX_DIR: fileDir }, queries, seconds)) })}\n`);
+        } finally {
+          if (fileDir) await rm(fileDir, { recursive: true, force: true });
+        }
       } finally {
         await db.drop();
       }
