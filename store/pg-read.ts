@@ -91,11 +91,39 @@ export async function exactNearestRows(db: Pool, generation: GenerationInfo, que
   }
 }
 
-/** Each known term's id-free description: document frequency and idf. Unknown terms are absent. */
-export async function termStats(db: Queryable, generation: GenerationInfo, terms: string[]): Promise<Map<string, { df: number; idf: number }>> {
+/** A term's postings: the chunk rows that hold it and each one's BM25 saturation part, with the term's idf. */
+export interface Postings {
+  df: number;
+  idf: number;
+  rows: Uint32Array;
+  parts: Float32Array;
+}
+
+/** The postings of each of `terms` the generation knows (unknown ones are absent), in one round trip. */
+export async function termPostings(db: Queryable, generation: GenerationInfo, terms: string[]): Promise<Map<string, Postings>> {
+  if (!terms.length) return new Map();
   const t = generationTables(generation.id);
-  const { rows } = await db.query<{ term: string; df: number; idf: number }>(`SELECT term, df, idf FROM ${t.vocab} WHERE term = ANY($1::text[])`, [terms]);
-  return new Map(rows.map((r) => [r.term, { df: r.df, idf: Number(r.idf) }]));
+  const { rows } = await db.query<{ term: string; df: number; idf: number; rows: Buffer; parts: Buffer }>(`SELECT term, df, idf, rows, parts FROM ${t.vocab} WHERE term = ANY($1::text[])`, [terms]);
+  return new Map(rows.map((r) => [r.term, { df: r.df, idf: Number(r.idf), rows: unpackRows(r.rows), parts: unpackParts(r.parts) }]));
+}
+
+function unpackRows(bytes: Buffer): Uint32Array {
+  const out = new Uint32Array(bytes.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = bytes.readUInt32LE(i * 4);
+  return out;
+}
+
+function unpackParts(bytes: Buffer): Float32Array {
+  const out = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
+  return out;
+}
+
+/** The rows whose source starts with `prefix` (a keyword search filtered by source). */
+export async function rowsUnder(db: Queryable, generation: GenerationInfo, prefix: string): Promise<Set<number>> {
+  const t = generationTables(generation.id);
+  const { rows } = await db.query<{ row: number }>(`SELECT row FROM ${t.chunks} WHERE source LIKE $1`, [prefixPattern(prefix)]);
+  return new Set(rows.map((r) => r.row));
 }
 
 /**
@@ -109,24 +137,6 @@ export async function nearTermCandidates(db: Queryable, generation: GenerationIn
     [term, term.length - 1, term.length + 1],
   );
   return rows.map((r) => r.term);
-}
-
-/** BM25 over the weighted terms: Σ weight × idf × part, best first (ties by row, as the file store). */
-export async function keywordRows(db: Queryable, generation: GenerationInfo, weighted: Map<string, number>, limit: number, sourcePrefix?: string): Promise<{ row: number; score: number }[]> {
-  if (!weighted.size || limit <= 0) return [];
-  const t = generationTables(generation.id);
-  const params: unknown[] = [[...weighted.keys()], [...weighted.values()], limit];
-  if (sourcePrefix) params.push(prefixPattern(sourcePrefix));
-  const { rows } = await db.query<{ row: number; score: number }>(
-    `SELECT p.row, sum(q.weight * v.idf * p.part)::float8 AS score
-     FROM unnest($1::text[], $2::float8[]) AS q(term, weight)
-     JOIN ${t.vocab} v ON v.term = q.term
-     CROSS JOIN LATERAL unnest(v.rows, v.parts) AS p(row, part)
-     ${sourcePrefix ? `WHERE p.row IN (SELECT row FROM ${t.chunks} WHERE source LIKE $4)` : ''}
-     GROUP BY p.row ORDER BY score DESC, p.row LIMIT $3`,
-    params,
-  );
-  return rows.map((r) => ({ row: r.row, score: Number(r.score) }));
 }
 
 /**

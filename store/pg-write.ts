@@ -105,8 +105,10 @@ export async function writeGeneration(client: PoolClient, data: GenerationData, 
     row integer PRIMARY KEY, id text NOT NULL, source text NOT NULL, title text NOT NULL, headings text[] NOT NULL,
     start_offset integer NOT NULL, end_offset integer NOT NULL, page integer, body text NOT NULL, tokens integer NOT NULL${embeddingColumn})`);
   await client.query(`CREATE TABLE ${t.documents} (source text PRIMARY KEY, title text NOT NULL, content_hash text NOT NULL, first_chunk integer NOT NULL, chunk_count integer NOT NULL)`);
-  // Our BM25 as term rows: each term's postings (rows and their precomputed saturation part), and its idf.
-  await client.query(`CREATE TABLE ${t.vocab} (term text PRIMARY KEY, df integer NOT NULL, idf real NOT NULL, rows integer[] NOT NULL, parts real[] NOT NULL)`);
+  // Our BM25 as term rows: each term's postings (rows and their precomputed saturation part, packed
+  // little-endian uint32 and float32) and its idf. Stored uncompressed: a query reads them whole.
+  await client.query(`CREATE TABLE ${t.vocab} (term text PRIMARY KEY, df integer NOT NULL, idf real NOT NULL, rows bytea NOT NULL, parts bytea NOT NULL)`);
+  await client.query(`ALTER TABLE ${t.vocab} ALTER COLUMN rows SET STORAGE EXTERNAL, ALTER COLUMN parts SET STORAGE EXTERNAL`);
 
   const { chunks, vectors } = data;
   for (let from = 0; from < chunks.length; from += BATCH_ROWS) {
@@ -180,26 +182,26 @@ async function writeTerms(client: PoolClient, table: string, lexicalJson: string
     const terms: string[] = [];
     const dfs: number[] = [];
     const idfs: number[] = [];
-    const rowLists: string[] = [];
-    const partLists: string[] = [];
+    const rowLists: Buffer[] = [];
+    const partLists: Buffer[] = [];
     for (const [term, list] of slice) {
-      const rows: number[] = [];
-      const parts: number[] = [];
-      for (let i = 0; i < list.length; i += 2) {
-        const row = list[i]!;
-        const tf = Math.fround(list[i + 1]!);
+      const df = list.length / 2;
+      const rows = new Uint32Array(df);
+      const parts = new Float32Array(df);
+      for (let i = 0; i < df; i++) {
+        const row = list[2 * i]!;
+        const tf = Math.fround(list[2 * i + 1]!);
         const norm = k1 * (1 - b + (b * lengths[row]!) / averageLength);
-        rows.push(row);
-        parts.push((tf * (k1 + 1)) / (tf + norm));
+        rows[i] = row;
+        parts[i] = (tf * (k1 + 1)) / (tf + norm);
       }
-      const df = rows.length;
       terms.push(term);
       dfs.push(df);
       idfs.push(Math.log(1 + (chunkCount - df + 0.5) / (df + 0.5)));
-      rowLists.push(`{${rows.join(',')}}`);
-      partLists.push(`{${parts.join(',')}}`);
+      rowLists.push(packLittleEndian(rows));
+      partLists.push(packLittleEndian(parts));
     }
-    await client.query(`INSERT INTO ${table} SELECT t, d, i, r::int[], p::real[] FROM unnest($1::text[], $2::int[], $3::float8[], $4::text[], $5::text[]) AS u(t, d, i, r, p)`, [terms, dfs, idfs, rowLists, partLists]);
+    await client.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::int[], $3::float8[], $4::bytea[], $5::bytea[])`, [terms, dfs, idfs, rowLists, partLists]);
     options.onProgress?.('terms', Math.min(from + BATCH_ROWS, entries.length), entries.length);
   }
 }
@@ -228,6 +230,14 @@ export async function swapLive(client: PoolClient, written: { id: string; centro
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** A typed array's bytes, little-endian whatever the machine. */
+function packLittleEndian(values: Uint32Array | Float32Array): Buffer {
+  const bytes = Buffer.alloc(values.length * 4);
+  if (values instanceof Uint32Array) values.forEach((v, i) => bytes.writeUInt32LE(v, i * 4));
+  else values.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+  return bytes;
 }
 
 /** The mean of the rows, scaled to unit length (null if they cancel out), as the file store computes it. */
