@@ -78,7 +78,16 @@ async function createDatabase(server: string): Promise<{ url: string; drop: () =
   };
 }
 
-/** Sum of the RSS of the PostgreSQL server's processes (postmaster and its children), MB. */
+/** A process's proportional set size (shared pages divided among the processes that map them), MB. */
+async function pssMb(pid: number): Promise<number> {
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0) / 1024;
+}
+
+/**
+ * The PostgreSQL server's memory (postmaster and its children), MB: the sum of their PSS, so
+ * shared_buffers, mapped by every backend, counts once (a sum of RSS counts it once per backend).
+ */
 async function postgresRssMb(server: string): Promise<number> {
   const client = new pg.Client({ connectionString: server });
   await client.connect();
@@ -89,7 +98,7 @@ async function postgresRssMb(server: string): Promise<number> {
   const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]);
   const pids = [pid, ...stdout.split('\n').map((s) => Number(s.trim())).filter(Boolean)];
   let total = 0;
-  for (const p of pids) total += await rssMbOf(p).catch(() => 0);
+  for (const p of pids) total += await pssMb(p).catch(() => 0);
   return Math.round(total);
 }
 
@@ -252,7 +261,7 @@ async function scale(server: string): Promise<void> {
           const recall = await recallAt10(db.url, embedder, queries.slice(0, 100));
           const load = await loadServer({ INDEX_STORE: db.url }, queries, seconds);
           const pgAfter = await postgresRssMb(server);
-          process.stdout.write(`${JSON.stringify({ chunks: size, vectorType, embedSeconds: Math.round(build.embedSeconds), storeSeconds: Math.round(build.storeSeconds), ...sizesMb, ...recall, ...load, postgresRssMbIdle: pgBefore, postgresRssMbAfter: pgAfter })}\n`);
+          process.stdout.write(`${JSON.stringify({ chunks: size, vectorType, embedSeconds: Math.round(build.embedSeconds), storeSeconds: Math.round(build.storeSeconds), ...sizesMb, ...recall, ...load, postgresPssMbBefore: pgBefore, postgresPssMbAfter: pgAfter })}\n`);
           // The file store over the same chunks, right after, on the same machine: the ratio is the figure.
           if (fileDir) process.stdout.write(`${JSON.stringify({ chunks: size, store: 'files', ...(await loadServer({ INDEX_DIR: fileDir }, queries, seconds)) })}\n`);
         } finally {
