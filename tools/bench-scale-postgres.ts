@@ -199,17 +199,26 @@ async function tableSizes(url: string): Promise<{ tableMb: number; hnswMb: numbe
 }
 
 /** Recall@10 of the HNSW search against exact search, over `queries`. */
-async function recallAt10(url: string, embedder: Embedder, queries: string[]): Promise<{ recallAt10: number }> {
-  const pool = await connectPool(url, { max: 1, statementTimeoutMs: 0 });
-  const live = (await readLive(pool))!;
-  let found = 0;
-  for (const query of queries) {
-    const vector = await embedder.embedQuestion(query);
-    const approx = new Set((await nearestRows(pool, live, vector, 10)).map((r) => r.row));
-    found += (await exactNearestRows(pool, live, vector, 10)).filter((row) => approx.has(row)).length;
+/** Recall@10 of the HNSW search against an exact scan, over `queries`, at the served ef_search (100) and at 200 and 400. */
+async function recallAt10(url: string, embedder: Embedder, queries: string[]): Promise<Record<string, number>> {
+  const figures: Record<string, number> = {};
+  const vectors = await Promise.all(queries.map((query) => embedder.embedQuestion(query)));
+  const exactPool = await connectPool(url, { max: 1, statementTimeoutMs: 0 });
+  const live = (await readLive(exactPool))!;
+  const exact: number[][] = [];
+  for (const vector of vectors) exact.push(await exactNearestRows(exactPool, live, vector, 10));
+  await exactPool.end();
+  for (const efSearch of [100, 200, 400]) {
+    const pool = await connectPool(url, { max: 1, statementTimeoutMs: 0, efSearch });
+    let found = 0;
+    for (const [i, vector] of vectors.entries()) {
+      const approx = new Set((await nearestRows(pool, live, vector, 10)).map((r) => r.row));
+      found += exact[i]!.filter((row) => approx.has(row)).length;
+    }
+    await pool.end();
+    figures[efSearch === 100 ? 'recallAt10' : `recallAt10Ef${efSearch}`] = Math.round((found / (10 * queries.length)) * 1000) / 1000;
   }
-  await pool.end();
-  return { recallAt10: Math.round((found / (10 * queries.length)) * 1000) / 1000 };
+  return figures;
 }
 
 async function loadServer(store: { INDEX_STORE: string } | { INDEX_DIR: string }, queries: string[], seconds: number): Promise<Record<string, number>> {
