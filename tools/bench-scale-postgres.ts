@@ -132,10 +132,15 @@ async function docSentences(limit: number): Promise<string[]> {
   return [...seen];
 }
 
-/** Passage `i`: three sentences picked by a fixed stride, so passages differ and have neighbours (shared sentences). */
+/**
+ * Passage `i`: three sentences picked by fixed strides, so passages differ and have neighbours
+ * (shared sentences). The strides shift with each pass over the sentences, so no passage repeats
+ * past the number of sentences (a run at 250,000 chunks before this had each passage 4 or 5 times).
+ */
 function passage(sentences: string[], i: number): string {
   const n = sentences.length;
-  return [sentences[i % n], sentences[(i * 7 + 3) % n], sentences[(i * 13 + 11) % n]].join(' ');
+  const pass = Math.floor(i / n);
+  return [sentences[i % n], sentences[(i * 7 + 3 + pass * 101) % n], sentences[(i * 13 + 11 + pass * 211) % n]].join(' ');
 }
 
 /** The same chunks as a file-store generation in `dir` (the side-by-side baseline: `--file-baseline`). */
