@@ -11,6 +11,8 @@ export interface ServerConfig {
   host: string;
   /** Index folder to serve, as `npm run build:index` built it (the server never builds one). */
   indexDir: string;
+  /** `INDEX_STORE` or `DATABASE_URL` when it is a `postgres://` URL: the PostgreSQL store serves instead of `indexDir` (null: the file store). */
+  indexStore: string | null;
   /** Always with `allowRemote` false: the server never downloads a model. */
   embedding: EmbeddingConfig;
   /** Null when `LLM_BASE_URL` is unset: answers are then extractive. */
@@ -291,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     port: read.int('PORT', 0, 65_535),
     host: read.raw('HOST'),
     indexDir: path.resolve(cwd, read.raw('INDEX_DIR')),
+    indexStore: [env.INDEX_STORE, env.DATABASE_URL].find((url) => url && /^postgres(ql)?:\/\//.test(url)) ?? null,
     embedding: {
       model: read.raw('EMBEDDING_MODEL'),
       modelDir: path.resolve(cwd, read.raw('MODEL_DIR')),

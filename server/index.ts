@@ -20,10 +20,13 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const log = createLogger(config.logLevel, { pretty: config.logPretty });
-  const indexCheck = await checkIndex(config.indexDir, config.embedding);
+  // The PostgreSQL store (issue 17) is checked, and watched, by server/index-check-postgres.ts.
+  let onRecovered = () => {};
+  const indexCheck = config.indexStore ? (await (await import('./index-check-postgres.js')).watchPostgresIndex(config.indexStore, config.embedding, { onRecovered: () => onRecovered() })).check : await checkIndex(config.indexDir, config.embedding);
   if (indexCheck.ok) log.info('index', { dir: config.indexDir, generation: indexCheck.generation, chunks: indexCheck.chunks, retrieval: indexCheck.retrieval, ...(indexCheck.reason ? { note: indexCheck.reason } : {}) });
   else log.error('the index cannot be served; /readyz says why and questions get 503', { dir: config.indexDir, reason: indexCheck.reason });
   const service = await startService(config, { log, version: packageVersion(), indexCheck });
+  onRecovered = () => void service.gate.run({ task: 'status', load: true }).catch(() => undefined);
   log.info('listening', {
     url: service.url,
     index: config.indexDir,

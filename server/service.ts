@@ -108,7 +108,7 @@ function createGate(config: ServerConfig, options: ServiceOptions, governor: Mem
     admission,
     onTaskDone: () => governor.sample(),
     filename: options.workerFile ?? WORKER_FILE,
-    workerData: { indexDir: config.indexDir, embedding: config.embedding, searchCacheEntries: config.worker.searchCacheEntries, questionCacheBytes: config.worker.questionCacheBytes },
+    workerData: { indexDir: config.indexDir, ...(config.indexStore ? { indexStore: config.indexStore } : {}), embedding: config.embedding, searchCacheEntries: config.worker.searchCacheEntries, questionCacheBytes: config.worker.questionCacheBytes },
     settings: config.worker,
     log: options.log,
   });

@@ -8,6 +8,7 @@ import { staleReason } from '../indexing/index-freshness.js';
 import { fraction, modelSettings, UsageError } from './cli-env.js';
 import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from '../indexing/prebuild.js';
 import { progressPrinter } from './progress.js';
+import type { PostgresPrebuildOptions } from '../indexing/prebuild-postgres.js';
 import { DEFAULT_MAX_DROP, formatVerdict, QualityGateError, type QualityGateOptions } from '../indexing/quality-gate.js';
 
 /** Exit codes: 1 a failed build, 2 bad arguments, 3 a build the quality gate refused. */
@@ -16,10 +17,13 @@ export const EXIT_USAGE = 2;
 export const EXIT_REFUSED = 3;
 
 export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index folder> [options]
+       npm run prebuild -- --docs <folder> --store postgres://... [options]
 
   --docs <folder>         documents to index (.md, .markdown, .txt, .html, .htm, .pdf, .docx), searched recursively;
                           files that cannot be read (scanned or encrypted PDF, corrupt file) are skipped with a reason
   --out <folder>          index folder; the new generation replaces the live one atomically
+  --store <postgres://…>  write the generation into PostgreSQL with pgvector instead (its own tables, made
+                          live by one transaction; unchanged documents are read back, not embedded again)
   --model <ORG/NAME>      embedding model (env EMBEDDING_MODEL, default ${DEFAULT_EMBEDDING_CONFIG.model})
   --model-dir <folder>    local transformers.js models (env MODEL_DIR, default ./models)
   --allow-remote          let the model be downloaded into --model-dir (env ALLOW_REMOTE_MODELS=true)
@@ -69,6 +73,8 @@ function qualityGateArgs(values: { eval?: string; 'min-recall5'?: string; 'min-m
 
 /** Parse argv (and the environment's defaults) into prebuild options. Throws UsageError. */
 export interface CliOptions extends PrebuildOptions {
+  /** `--store postgres://...`: the PostgreSQL store instead of `outDir`. */
+  store?: string;
   quiet: boolean;
   ifStale: boolean;
   lexicalFallback: boolean;
@@ -83,12 +89,14 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
       include: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true }, 'lexical-only': { type: 'boolean' },
       full: { type: 'boolean' }, 'no-vectra': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       'if-stale': { type: 'boolean' }, 'lexical-fallback': { type: 'boolean' }, strict: { type: 'boolean' },
-      eval: { type: 'string' }, 'min-recall5': { type: 'string' }, 'min-mrr10': { type: 'string' }, 'max-drop': { type: 'string' },
+      store: { type: 'string' }, eval: { type: 'string' }, 'min-recall5': { type: 'string' }, 'min-mrr10': { type: 'string' }, 'max-drop': { type: 'string' },
     },
     strict: true,
   });
   if (values.help) throw new UsageError(USAGE);
-  if (!values.docs || !values.out) throw new UsageError(`--docs and --out are required\n\n${USAGE}`);
+  if (!values.docs || !(values.out || values.store)) throw new UsageError(`--docs and --out (or --store) are required\n\n${USAGE}`);
+  if (values.store && !/^postgres(ql)?:\/\//.test(values.store)) throw new UsageError(`--store must be a postgres:// URL`);
+  if (values.store && values['if-stale']) throw new UsageError('--if-stale is for an index folder (--out)');
   const dtype = values.dtype ?? DEFAULT_EMBEDDING_CONFIG.dtype;
   if (!isModelDtype(dtype)) throw new UsageError(`--dtype must be ${MODEL_DTYPES.join(' or ')}, got "${dtype}"`);
   const { model = DEFAULT_EMBEDDING_CONFIG.model, modelDir, allowRemote } = modelSettings(values, env);
@@ -98,7 +106,8 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
   const qualityGate = qualityGateArgs(values);
   return {
     docsDir: values.docs,
-    outDir: values.out,
+    outDir: values.out ?? '',
+    ...(values.store ? { store: values.store } : {}),
     embedding,
     ...(chunkTokens !== undefined ? { chunkTokens } : {}),
     ...(overlapTokens !== undefined ? { overlapTokens } : {}),
@@ -155,8 +164,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       process.stderr.write(`rebuilding: ${reason}\n`);
     }
-    const run = (lexicalOnly: boolean) =>
-      prebuild({
+    const run = async (lexicalOnly: boolean): Promise<PrebuildReport> =>
+      (options.store ? await postgresPrebuild(options.store) : prebuild)({
         ...options,
         lexicalOnly,
         ...(options.quiet ? {} : { onProgress: progressPrinter(process.stderr) }),
@@ -181,6 +190,21 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`prebuild failed: ${(error as Error).message}\n`);
     return EXIT_FAILED;
   }
+}
+
+/** `prebuild` into the PostgreSQL store at `url` (`pg` loaded only for it). */
+async function postgresPrebuild(url: string): Promise<(options: PrebuildOptions) => Promise<PrebuildReport>> {
+  const { prebuildToPostgres } = await import('../indexing/prebuild-postgres.js');
+  // A drill (and the tests): pause with the new generation written but not live, so it can be killed there.
+  const pauseMs = Number(process.env.PREBUILD_PAUSE_BEFORE_SWAP_MS ?? 0);
+  return (options) => {
+    const pgOptions: PostgresPrebuildOptions = {
+      ...options,
+      store: url,
+      ...(pauseMs > 0 ? { beforeSwap: (generation: string) => (process.stderr.write(`generation ${generation} written, pausing ${pauseMs} ms before the swap\n`), new Promise<void>((resolve) => setTimeout(resolve, pauseMs))) } : {}),
+    };
+    return prebuildToPostgres(pgOptions);
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -42,7 +42,18 @@ async function embedTogether(retriever: Retriever, questions: string[], vectors:
   });
 }
 
-async function searchOne(retriever: Retriever, request: SearchRequest, vector: Float32Array | undefined): Promise<BatchItem<SearchOutput>> {
+/** A store that searches one question at a time (the PostgreSQL store): the batch's searches in order, each failing alone. */
+export async function searchEach(retriever: Searcher, searches: SearchRequest[]): Promise<SearchBatchOutput> {
+  const results: BatchItem<SearchOutput>[] = [];
+  for (const request of searches) results.push(await searchOne(retriever, request, undefined));
+  return { results, embedMs: 0, embedded: 0 };
+}
+
+interface Searcher {
+  search(request: SearchRequest, vector?: Float32Array): Promise<SearchOutput>;
+}
+
+async function searchOne(retriever: Searcher, request: SearchRequest, vector: Float32Array | undefined): Promise<BatchItem<SearchOutput>> {
   try {
     return { ok: true, value: await retriever.search(request, vector) };
   } catch (error) {

@@ -234,6 +234,27 @@ export class LexicalIndex {
     return this.lengths.length;
   }
 
+  /** Each chunk's weighted length, by row (BM25's document length). */
+  get chunkLengths(): Float32Array {
+    return this.lengths;
+  }
+
+  /** Terms in the index. */
+  get termCount(): number {
+    return this.termIds.size;
+  }
+
+  /** Every term with its postings (rows and weighted term frequencies), in the index's term order; one term's postings are read at a time. */
+  *postings(): Generator<{ term: string; rows: Uint32Array; weights: Float32Array }> {
+    for (const [term, id] of this.termIds) {
+      const from = this.offsets[id]!;
+      const to = this.offsets[id + 1]!;
+      const rows = new Uint32Array(this.source.read(this.postingsAt.rows + from * WORD, (to - from) * WORD).buffer);
+      const weights = new Float32Array(this.source.read(this.postingsAt.weights + from * WORD, (to - from) * WORD).buffer);
+      yield { term, rows, weights };
+    }
+  }
+
   /** Release the file's descriptor (a later search opens it again). */
   close(): void {
     this.source.close();

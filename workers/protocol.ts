@@ -194,6 +194,8 @@ export interface FusionSettings {
 /** What the pool passes to the worker as `workerData`. */
 export interface WorkerConfig {
   indexDir: string;
+  /** A `postgres://` URL: the PostgreSQL store (workers/pg-retriever.ts) instead of `indexDir`. */
+  indexStore?: string;
   embedding: EmbeddingConfig;
   /** Defaults to `DEFAULT_FUSION` in workers/fusion.ts. */
   fusion?: FusionSettings;

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { loadEmbedderOrReason, type Embedder } from './embedder.js';
 import type { EmbedOutput, StatusOutput, TaskOutputs, WorkerConfig, WorkerMemory, WorkerResult, WorkerTask } from './protocol.js';
-import { failureOf, searchBatch } from './batch-search.js';
+import { failureOf, searchBatch, searchEach } from './batch-search.js';
 import { documentText } from './document-text.js';
 import { Retriever } from './retriever.js';
+import type { PgRetriever } from './pg-retriever.js';
 
 const config = workerData as WorkerConfig;
 /** Process RSS before this worker was created (the pool reads it), else now: what the worker adds is measured from here. */
@@ -16,7 +17,7 @@ const rssAtSpawn = config.rssAtSpawnBytes ?? process.memoryUsage.rss();
 let loadCostMb: number | undefined;
 
 let embedder: Promise<{ embedder?: Embedder; error?: string }> | undefined;
-let retriever: Promise<Retriever> | undefined;
+let retriever: Promise<Retriever | PgRetriever> | undefined;
 
 /**
  * The model, or the reason it could not be loaded; a failure is remembered (files do not appear
@@ -29,10 +30,12 @@ function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
 }
 
 /** The index; a failure is not remembered, so a later task retries (e.g. after a build finished). */
-function loadRetriever(): Promise<Retriever> {
+function loadRetriever(): Promise<Retriever | PgRetriever> {
   retriever ??= loadEmbedder()
-    .then(({ embedder: loaded, error }) =>
-      Retriever.open({
+    .then(async ({ embedder: loaded, error }) =>
+      // The PostgreSQL store (INDEX_STORE / DATABASE_URL): `pg` is loaded only then.
+      (config.indexStore ? (await import('./pg-retriever.js')).PgRetriever : Retriever).open({
+        url: config.indexStore ?? '',
         indexDir: config.indexDir,
         embedder: loaded,
         withoutModelReason: error,
@@ -80,18 +83,24 @@ async function embed(texts: string[]): Promise<EmbedOutput> {
   return { dimensions: loaded.dimensions, vectors: await loaded.embed(texts) };
 }
 
+function chunksOf(loaded: Retriever | PgRetriever, source: string) {
+  return 'chunksOf' in loaded ? loaded.chunksOf(source) : loaded.index.chunks;
+}
+
 async function run(task: WorkerTask): Promise<TaskOutputs[keyof TaskOutputs]> {
   switch (task.task) {
     case 'search':
       return (await loadRetriever()).search(task);
-    case 'searchBatch':
-      return searchBatch(await loadRetriever(), task.searches);
+    case 'searchBatch': {
+      const loaded = await loadRetriever();
+      return loaded instanceof Retriever ? searchBatch(loaded, task.searches) : searchEach(loaded, task.searches);
+    }
     case 'embed':
       return embed(task.texts);
     case 'status':
       return status(task.load ?? false);
     case 'document':
-      return documentText((await loadRetriever()).index.chunks, task.source, task.around);
+      return documentText(await chunksOf(await loadRetriever(), task.source), task.source, task.around);
     default:
       throw Object.assign(new Error(`Unknown task ${JSON.stringify((task as { task?: unknown }).task)}`), { code: 'UNKNOWN_TASK' });
   }

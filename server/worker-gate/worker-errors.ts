@@ -8,6 +8,8 @@ export function workerFailure(code: string, message: string): ApiError {
   switch (code) {
     case 'INDEX_NOT_FOUND':
       return new ServiceUnavailableError('INDEX_NOT_READY', `${message}. Build it with npm run prebuild`, 10);
+    case 'DATABASE_UNAVAILABLE':
+      return new ServiceUnavailableError(code, message, 5);
     case 'INDEX_CORRUPT':
     case 'INDEX_MODEL_MISMATCH':
     case 'MODEL_NOT_FOUND':

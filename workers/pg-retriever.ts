@@ -1,0 +1,363 @@
+/**
+ * Hybrid search over the PostgreSQL store (issue 17): the same surface the worker uses from
+ * `Retriever` (open, search, scoreSentences, index, retrieval, degradedReason), with the chunks,
+ * the vectors (HNSW) and the keyword postings in the database. The model, the question's
+ * embedding, fusion and the relevance floors stay here, so both stores answer alike.
+ *
+ * Stateless across replicas: the live generation is read from the pointer row, checked at most
+ * every `pointerCheckMs`, so every server on one database moves to a new generation within that
+ * time of a swap, without a restart. Nothing of the corpus is held in this process.
+ */
+import type { Pool } from 'pg';
+import { IndexModelMissingError, ManifestMismatchError } from '../store/errors.js';
+import type { Manifest } from '../store/manifest.js';
+import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
+import { chunksAt, chunksOfSource, fullTextRows, nearestRows, nearTermCandidates, readLive, readLiveId, rowsUnder, termPostings, type GenerationInfo } from '../store/pg-read.js';
+import { BM25, connectPool, isUnavailable, redactUrl, type PoolSettings } from '../store/pg-schema.js';
+import type { ChunkRecord } from '../store/chunk-record.js';
+import { quotableSentences } from '../text/sentences.js';
+import { keywordStems } from '../text/terms.js';
+import type { Embedder } from './embedder.js';
+import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
+import { MAX_FUZZY_TERMS, MAX_QUERY_TERMS, withinOneEdit } from './lexical-index.js';
+import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
+import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
+
+/** As in workers/lexical-index.ts: typo matching for unknown words this long, at this weight. */
+const FUZZY_MIN_LENGTH = 6;
+const FUZZY_WEIGHT = 0.5;
+
+/** How often a search re-reads the pointer row (one primary-key lookup) to notice a swap. */
+export const DEFAULT_POINTER_CHECK_MS = 1000;
+
+export interface PgRetrieverOptions {
+  /** `postgres://...` */
+  url: string;
+  embedder?: Embedder;
+  withoutModelReason?: string;
+  fusion?: FusionSettings;
+  cacheEntries?: number;
+  configuredModel?: string;
+  requireModel?: boolean;
+  pool?: PoolSettings;
+  pointerCheckMs?: number;
+  /** The keyword side: our BM25 over term rows (default), or PostgreSQL full-text search (measured; needs `addFullText`). */
+  keywordSide?: 'bm25' | 'fulltext';
+}
+
+/** The database cannot be reached: the server answers 503 with Retry-After (server/worker-gate/worker-errors.ts). */
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+  readonly code = 'DATABASE_UNAVAILABLE';
+  constructor(url: string, cause: unknown) {
+    super(`the database at ${redactUrl(url)} cannot be reached (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+}
+
+/** No generation was ever made live in this database. */
+export class NoGenerationError extends Error {
+  override name = 'NoGenerationError';
+  readonly code = 'INDEX_NOT_FOUND';
+  constructor(url: string) {
+    super(`No index in the database at ${redactUrl(url)}: build one with \`npm run prebuild -- --docs <folder> --store <DATABASE_URL>\``);
+  }
+}
+
+/** What the worker's status and document tasks read, as `LoadedIndex` offers it. */
+export interface PgIndexView {
+  dir: string;
+  manifest: Manifest;
+  chunks: { length: number };
+}
+
+export class PgRetriever {
+  private generation: GenerationInfo;
+  private checkedAt = 0;
+  private checking: Promise<void> | undefined;
+  /** Set when the last database call failed for want of the database; cleared by the next success. */
+  unavailable: string | undefined;
+  cache: SearchCache;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly url: string,
+    generation: GenerationInfo,
+    readonly embedder: Embedder | undefined,
+    private readonly withoutModelReason: string | undefined,
+    private readonly fusion: FusionSettings,
+    private readonly cacheLimits: typeof DEFAULT_CACHE_LIMITS,
+    private readonly pointerCheckMs: number,
+    private readonly known: KnownModel | undefined,
+    private readonly keywordSide: 'bm25' | 'fulltext',
+  ) {
+    this.generation = generation;
+    this.cache = new SearchCache(cacheLimits);
+  }
+
+  static async open({ url, embedder, withoutModelReason, fusion = DEFAULT_FUSION, cacheEntries, configuredModel, requireModel = false, pool: poolSettings, pointerCheckMs = DEFAULT_POINTER_CHECK_MS, keywordSide = 'bm25' }: PgRetrieverOptions): Promise<PgRetriever> {
+    const pool = await connectPool(url, poolSettings);
+    try {
+      const generation = await readLive(pool).catch((error: unknown) => {
+        throw isUnavailable(error) ? new DatabaseUnavailableError(url, error) : missingSchema(error) ? new NoGenerationError(url) : error;
+      });
+      if (!generation) throw new NoGenerationError(url);
+      const known: KnownModel | undefined = embedder ? embedder.fingerprint : configuredModel ? { id: configuredModel } : undefined;
+      checkModel(url, generation, known, embedder, requireModel, withoutModelReason);
+      const limits = cacheEntries === undefined ? DEFAULT_CACHE_LIMITS : { ...DEFAULT_CACHE_LIMITS, resultEntries: cacheEntries, vectorEntries: 2 * cacheEntries };
+      const retriever = new PgRetriever(pool, url, generation, embedder, withoutModelReason, fusion, limits, pointerCheckMs, known, keywordSide);
+      retriever.checkedAt = Date.now();
+      return retriever;
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** What the worker's status reports: `dir` names the database (password hidden) and the generation. */
+  get index(): PgIndexView {
+    return { dir: `postgres/${this.generation.id}`, manifest: this.generation.manifest, chunks: { length: this.generation.chunks } };
+  }
+
+  get generationId(): string {
+    return this.generation.id;
+  }
+
+  private get hasVectors(): boolean {
+    return this.generation.dimensions > 0;
+  }
+
+  get retrieval(): RetrievalMode {
+    return this.embedder && this.hasVectors ? 'hybrid' : 'lexical';
+  }
+
+  get degradedReason(): string | undefined {
+    return this.hasVectors ? this.withoutModelReason : 'the index was built without vectors (lexical only)';
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Run a database call; a failure for want of the database becomes DatabaseUnavailableError and marks the store unavailable. */
+  private get poolSize(): number {
+    return this.pool.options.max ?? 2;
+  }
+
+  private async db<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      let value: T | undefined;
+      // Pooled connections the server closed while they sat idle (a restart): again, on another one, each of them at most once.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          value = await run();
+          break;
+        } catch (error) {
+          if (!diedConnection(error) || attempt >= this.poolSize) throw error;
+        }
+      }
+      this.unavailable = undefined;
+      return value;
+    } catch (error) {
+      if (isUnavailable(error)) {
+        const failure = new DatabaseUnavailableError(this.url, error);
+        this.unavailable = failure.message;
+        throw failure;
+      }
+      throw error;
+    }
+  }
+
+  /** Re-read the pointer if it was last read more than `pointerCheckMs` ago (or `force`); move to a new generation when it changed. */
+  async refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.checkedAt < this.pointerCheckMs) return;
+    this.checking ??= (async () => {
+      try {
+        const live = await this.db(() => readLiveId(this.pool));
+        if (live && live !== this.generation.id) {
+          const next = await this.db(() => readLive(this.pool));
+          if (next) {
+            checkModel(this.url, next, this.known, this.embedder, false, this.withoutModelReason);
+            this.generation = next;
+            // Remembered searches belong to the generation they searched.
+            this.cache = new SearchCache(this.cacheLimits);
+          }
+        }
+        this.checkedAt = Date.now();
+      } finally {
+        this.checking = undefined;
+      }
+    })();
+    return this.checking;
+  }
+
+  async search(request: SearchRequest): Promise<SearchOutput> {
+    await this.refresh();
+    const known = this.cache.result(request);
+    if (known) return known;
+    let output: SearchOutput;
+    try {
+      output = await this.searchGeneration(request, this.generation);
+    } catch (error) {
+      // The generation was dropped under us (two swaps since our last pointer check): read the pointer, once more.
+      if (!missingSchema(error)) throw error;
+      await this.refresh(true);
+      output = await this.searchGeneration(request, this.generation);
+    }
+    this.cache.remember(request, output);
+    return output;
+  }
+
+  /** Every chunk of one source document (the document task), from the live generation. */
+  async chunksOf(source: string): Promise<ChunkRecord[]> {
+    await this.refresh();
+    const generation = this.generation;
+    return this.db(() => chunksOfSource(this.pool, generation, source));
+  }
+
+  private async searchGeneration({ query, topK, filter, mode, sentences }: SearchRequest, generation: GenerationInfo): Promise<SearchOutput> {
+    const prefix = filter?.source;
+    const depth = Math.max(this.fusion.depth, topK);
+    const canVector = Boolean(this.embedder && this.hasVectors);
+    const useVector = canVector && mode !== 'lexical';
+    const useLexical = mode !== 'vector' || !canVector;
+    const started = performance.now();
+    let embedMs = 0;
+    let corpusSimilarity: number | null = null;
+    let queryVector: Float32Array | undefined;
+    if (useVector) {
+      queryVector = await this.cache.vector(query, () => this.embedder!.embedQuestion(query));
+      embedMs = performance.now() - started;
+      corpusSimilarity = generation.centroid ? dot(generation.centroid, queryVector) : null;
+    }
+    // Both sides at once, on the pool's two connections. Keyword search runs in vector mode too, for one hit: its score is an abstention signal.
+    const [vectorHits, keyword] = await Promise.all([
+      useVector ? this.db(() => nearestRows(this.pool, generation, queryVector!, depth, prefix)) : Promise.resolve([]),
+      this.keywordSearch(generation, query, useLexical ? depth : 1, prefix),
+    ]);
+    const lists: RankedList[] = [];
+    if (useVector) lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: vectorHits });
+    if (useLexical) lists.push({ name: 'lexical', weight: this.fusion.lexicalWeight, hits: keyword.hits });
+    const retrieval: RetrievalMode = useVector && useLexical ? 'hybrid' : useVector ? 'vector' : 'lexical';
+    const fused = (lists.length > 1 ? fuse(lists, this.fusion) : singleList(lists[0]!)).slice(0, topK);
+    const chunks = await this.db(() => chunksAt(this.pool, generation, fused.map((hit) => hit.row)));
+    const hits: SearchHit[] = fused.map((hit, i) => {
+      const chunk = chunks[i]!;
+      return { id: chunk.id, source: chunk.source, title: chunk.title, headings: chunk.headings, start: chunk.start, end: chunk.end, ...(chunk.page !== undefined ? { page: chunk.page } : {}), text: chunk.text, score: hit.score, scores: { ...(hit.vector ? { vector: hit.vector } : {}), ...(hit.lexical ? { lexical: hit.lexical } : {}) } };
+    });
+    const bestKeywordScore = keyword.best;
+    const signals: QuerySignals = { unknownTerms: keyword.unknownTerms, keywordMatch: keyword.maxScore > 0 ? Math.min(1, bestKeywordScore / keyword.maxScore) : null, corpusSimilarity };
+    const searchMs = performance.now() - started - embedMs;
+    let sentenceSimilarity: Record<string, number> | undefined;
+    if (sentences && queryVector) {
+      const sentencesStarted = performance.now();
+      sentenceSimilarity = await this.sentenceSimilarity(hits, queryVector);
+      embedMs += performance.now() - sentencesStarted;
+    }
+    const calibration = generation.manifest.relevance;
+    return {
+      hits,
+      retrieval,
+      query: signals,
+      ...(retrieval === 'lexical' && this.degradedReason ? { degradedReason: this.degradedReason } : {}),
+      ...(sentenceSimilarity ? { sentenceSimilarity } : {}),
+      ...(calibration && retrieval !== 'lexical' ? { calibration: { minSimilarity: calibration.minSimilarity, minCorpusSimilarity: calibration.minCorpusSimilarity, minCoverage: calibration.minCoverage, minKeywordMatch: calibration.minKeywordMatch } } : {}),
+      timings: { embedMs, searchMs },
+    };
+  }
+
+  /**
+   * Our BM25 (workers/lexical-index.ts) over the term rows: the same terms, typo matching, ceiling
+   * and scores as the file store. The database hands over the query's postings (one round trip,
+   * packed bytes); the sum is done here, as the file store does it: in SQL, unnesting and grouping
+   * the postings of common words cost 250 ms a query at 50,000 chunks on this busy machine.
+   */
+  private async keywordSearch(generation: GenerationInfo, query: string, limit: number, prefix?: string): Promise<{ hits: { row: number; score: number }[]; best: number; unknownTerms: string[]; maxScore: number }> {
+    const terms = [...new Set(keywordStems(query))].slice(0, MAX_QUERY_TERMS);
+    const postings = await this.db(() => termPostings(this.pool, generation, terms));
+    const unseenIdf = Math.log(1 + (generation.chunks + 0.5) / 0.5);
+    const weights = new Map<string, number>();
+    const unknownTerms: string[] = [];
+    let idfSum = 0;
+    let fuzzyLookups = 0;
+    for (const term of terms) {
+      const known = postings.get(term);
+      if (known) {
+        weights.set(term, 1);
+        idfSum += known.idf;
+        continue;
+      }
+      idfSum += unseenIdf;
+      const near = term.length >= FUZZY_MIN_LENGTH && fuzzyLookups++ < MAX_FUZZY_TERMS ? (await this.db(() => nearTermCandidates(this.pool, generation, term))).filter((candidate) => withinOneEdit(term, candidate)) : [];
+      if (near.length === 0) unknownTerms.push(term);
+      for (const nearTerm of near) if (!weights.has(nearTerm)) weights.set(nearTerm, FUZZY_WEIGHT);
+    }
+    const missing = [...weights.keys()].filter((term) => !postings.has(term));
+    if (missing.length) for (const [term, list] of await this.db(() => termPostings(this.pool, generation, missing))) postings.set(term, list);
+    const accept = prefix ? await this.db(() => rowsUnder(this.pool, generation, prefix)) : undefined;
+    const scores = new Float32Array(generation.chunks);
+    for (const [term, weight] of weights) {
+      const list = postings.get(term);
+      if (!list) continue;
+      for (let i = 0; i < list.rows.length; i++) scores[list.rows[i]!]! += weight * list.idf * list.parts[i]!;
+    }
+    const scored: { row: number; score: number }[] = [];
+    scores.forEach((score, row) => {
+      if (score > 0 && (!accept || accept.has(row))) scored.push({ row, score });
+    });
+    scored.sort((a, b) => b.score - a.score || a.row - b.row);
+    const best = scored[0]?.score ?? 0;
+    // Full-text ranks the list when chosen; the abstention signal stays BM25's best over its ceiling.
+    const hits = this.keywordSide === 'fulltext' ? await this.db(() => fullTextRows(this.pool, generation, query, limit, prefix)) : scored.slice(0, limit);
+    return { hits, best, unknownTerms, maxScore: idfSum * (BM25.k1 + 1) };
+  }
+
+  /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */
+  async scoreSentences(query: string, hits: SearchHit[]): Promise<Record<string, number> | null> {
+    if (!this.embedder) return null;
+    const embedder = this.embedder;
+    return this.sentenceSimilarity(hits, await this.cache.vector(query, () => embedder.embedQuestion(query)));
+  }
+
+  private async sentenceSimilarity(hits: SearchHit[], queryVector: Float32Array): Promise<Record<string, number>> {
+    const texts = [...new Set(hits.flatMap((hit) => quotableSentences(hit.text)))];
+    const similarity: Record<string, number> = {};
+    if (!texts.length) return similarity;
+    const dimensions = this.embedder!.dimensions;
+    const vectors = await this.embedder!.embed(texts);
+    texts.forEach((text, i) => (similarity[text] = dot(queryVector, vectors.subarray(i * dimensions, (i + 1) * dimensions))));
+    return similarity;
+  }
+}
+
+/** Refuse a generation built by another model, or with vectors when the model is required and missing (as `Retriever.open`). */
+function checkModel(url: string, generation: GenerationInfo, known: KnownModel | undefined, embedder: Embedder | undefined, requireModel: boolean, withoutModelReason: string | undefined): void {
+  const built = generation.manifest.model;
+  const where = `${redactUrl(url)} (generation ${generation.id})`;
+  if (built && known) {
+    const differences = fingerprintDifferences(built, known);
+    if (differences.length) throw new ManifestMismatchError(where, differences.map(describeDifference));
+  }
+  if (built && !embedder && requireModel) throw new IndexModelMissingError(where, built.id, withoutModelReason ?? 'no model');
+}
+
+/** A connection that was open and is no more (server shutdown or restart, reset), as opposed to one that cannot be made. */
+function diedConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : '';
+  return code === '57P01' || code === 'ECONNRESET' || code === 'EPIPE' || /Connection terminated|terminating connection/i.test(message);
+}
+
+/** `undefined_table` (42P01): the schema or a generation's tables are not (or no longer) there. */
+function missingSchema(error: unknown): boolean {
+  return (error as { code?: unknown }).code === '42P01';
+}
+
+function singleList(list: RankedList): { row: number; score: number; vector?: { rank: number; score: number }; lexical?: { rank: number; score: number } }[] {
+  return list.hits.map((hit, index) => ({ row: hit.row, score: hit.score, [list.name]: { rank: index + 1, score: hit.score } }));
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let d = 0; d < a.length; d++) sum += a[d]! * b[d]!;
+  return sum;
+}
