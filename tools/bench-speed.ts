@@ -10,7 +10,7 @@
  * speed-curve.svg (latency against concurrency).
  */
 import autocannon from 'autocannon';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -92,7 +92,9 @@ interface Target {
 
 async function startTarget(build: Build): Promise<Target> {
   const procfile = procfileCommand();
-  const env = { ...procfile.env, INDEX_DIR: path.resolve(values.index), MODEL_DIR: embedding.modelDir, EMBEDDING_MODEL: embedding.model, ...(build === 'naive' ? NAIVE_ENV : extraEnv) };
+  // All clients come from one address: the per-client fair share (CLIENT_MAX_IN_FLIGHT, 16 by default) would
+  // answer most of them 429 at 30 and 100 clients. This bench measures speed, not fairness: the share is lifted.
+  const env = { ...procfile.env, INDEX_DIR: path.resolve(values.index), MODEL_DIR: embedding.modelDir, EMBEDDING_MODEL: embedding.model, CLIENT_MAX_IN_FLIGHT: '100000', ...(build === 'naive' ? NAIVE_ENV : extraEnv) };
   const server = await startServerProcess(env, procfile.nodeArgs, 180_000);
   // The first question starts the worker and loads the model and index: not part of any scenario.
   const res = await fetch(`${server.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'warm-up' }) });
@@ -205,6 +207,7 @@ const peakRss = Math.max(...rows.filter((r) => r.build === 'batched').map((r) =>
 log(`peak RSS of the batched build over all scenarios: ${peakRss} MB (target < 256 MB)`);
 
 const report = { seconds, model: values.model, index: path.basename(values.index), clients: clientCounts, questions: baseQuestions.length, rows, comparisons, floor, peakRssMb: peakRss, env: extraEnv };
+await mkdir(values.out, { recursive: true });
 await writeFile(path.join(values.out, 'bench-speed.json'), `${JSON.stringify(report, null, 2)}\n`);
 const series = (endpoint: Endpoint): LatencySeries[] => [
   { label: 'batched p50', color: '#1f77b4', points: clientCounts.map((c) => [c, find(endpoint, c, 'batched')!.p50Ms]) },
