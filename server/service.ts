@@ -79,7 +79,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     answerer: metrics ? observedAnswerer(answerer, metrics) : answerer,
     limits: config.answers,
     log,
-    about: { version: options.version, indexDir: config.indexDir, embeddingModel: config.embedding.model, llmModel: llm?.model ?? null, index: options.indexCheck ?? null },
+    about: { version: options.version, indexDir: config.indexStore ?? config.indexDir, embeddingModel: config.embedding.model, llmModel: llm?.model ?? null, index: options.indexCheck ?? null },
     isShuttingDown: () => shuttingDown,
     memory: governor,
     sseHeartbeatMs: config.sseHeartbeatMs,

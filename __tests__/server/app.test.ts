@@ -99,6 +99,20 @@ describe('createApp over a fake gate and a real answerer without an LLM', () => 
       expect(res.body).toMatchObject({ ready: status === 200, reason });
     });
 
+    it('names a PostgreSQL store at /readyz by its database only: no host, user or password, in the body or the reason', async () => {
+      const url = 'postgres://rag:s3cret@db.internal.example:5432/handbook';
+      const pg = await startFakeApp({ extra: { about: { version: '1.2.3', indexDir: url, embeddingModel: 'static', llmModel: null } } });
+      try {
+        pg.world.stats = gateStats({ lastState: null, lastError: { code: 'DATABASE_UNAVAILABLE', message: 'the database at postgres://rag:***@db.internal.example:5432/handbook cannot be reached' } });
+        const res = await call(`${pg.url}/readyz`);
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ index: { dir: 'postgres://…/handbook' }, reason: 'DATABASE_UNAVAILABLE: the database at postgres://…/handbook cannot be reached' });
+        expect(JSON.stringify(res.body)).not.toMatch(/db\.internal|s3cret|rag:/);
+      } finally {
+        await pg.close();
+      }
+    });
+
     it('is not ready while memory is degraded or the server shuts down', async () => {
       fake.world.memory.mode = 'degraded';
       expect(await get('/readyz')).toMatchObject({ status: 503, body: { ready: false, reason: 'memory is degraded (180 of 512 MB): questions are refused until it recovers', memory: { mode: 'degraded' } } });

@@ -54,15 +54,31 @@ export function shownPath(dir: string): string {
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.basename(dir);
 }
 
+const DATABASE_URL = /\bpostgres(?:ql)?:\/\/[^\s)'",;]+/gi;
+
+/**
+ * The index as anyone may see it: a folder by `shownPath`; a PostgreSQL store by its database name
+ * only (`postgres://…/rag`), never its host, user or password.
+ */
+export function shownIndex(dir: string): string {
+  if (!/^postgres(?:ql)?:\/\//i.test(dir)) return shownPath(dir);
+  try {
+    const name = new URL(dir).pathname.replace(/^\/+/, '');
+    return `postgres://…/${name}`;
+  } catch {
+    return 'postgres://…';
+  }
+}
+
 /** `GET /readyz`: 200 when a question asked now gets an answer, else 503; the body says why. */
 export function readyHandler(deps: StatusDeps): Handler {
   return (ctx) => {
     const { about } = deps;
     const report = readiness({ stats: deps.gate.snapshot(), memory: deps.memory?.snapshot() ?? null, shuttingDown: deps.isShuttingDown(), indexDir: about.indexDir, embeddingModel: about.embeddingModel, llmModel: about.llmModel, index: about.index ?? null });
     // /readyz is open to anyone: the machine's folders are not theirs to read.
-    const shown = shownPath(about.indexDir);
+    const shown = shownIndex(about.indexDir);
     report.index.dir = shown;
-    if (report.reason) report.reason = report.reason.split(about.indexDir).join(shown);
+    if (report.reason) report.reason = report.reason.split(about.indexDir).join(shown).replace(DATABASE_URL, (url) => shownIndex(url));
     ctx.status = report.ready ? 200 : 503;
     ctx.body = report;
   };
