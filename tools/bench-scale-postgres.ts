@@ -15,7 +15,6 @@
  */
 import autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +40,7 @@ import type { EmbeddingConfig } from '../workers/model-config.js';
 import { PgRetriever } from '../workers/pg-retriever.js';
 import { Retriever } from '../workers/retriever.js';
 import { procfileCommand, rssMbOf, startServerProcess } from './testing/server-process.js';
+import { createDatabase } from './testing/pg-cluster.js';
 import { RssSampler } from './bench/rss-sampler.js';
 
 const run = promisify(execFile);
@@ -58,25 +58,6 @@ async function serverUrl(): Promise<{ url: string; dataDir: string | null; stop:
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rag512-pgbench-'));
   const { stdout } = await run('tools/ci/postgres-setup.sh', ['start', dir]);
   return { url: stdout.trim(), dataDir: path.join(dir, 'data'), stop: async () => void (await run('tools/ci/postgres-setup.sh', ['stop', dir]), await rm(dir, { recursive: true, force: true })) };
-}
-
-async function createDatabase(server: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `rag512_bench_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: server });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
 }
 
 /** A process's proportional set size (shared pages divided among the processes that map them), MB. */
@@ -266,7 +247,7 @@ async function scale(server: string): Promise<void> {
   const queries = Array.from({ length: 200 }, (_, i) => sentences[(i * 97 + 5) % sentences.length]!.split(' ').slice(0, 8).join(' '));
   for (const size of sizes) {
     for (const vectorType of types) {
-      const db = await createDatabase(server);
+      const db = await createDatabase(server, 'rag512_bench');
       try {
         const pgBefore = await postgresRssMb(server);
         const fileDir = fileBaseline ? await mkdtemp(path.join(os.tmpdir(), 'rag512-pgbench-files-')) : undefined;
@@ -305,7 +286,7 @@ async function evalStores(server: string): Promise<void> {
       const files = await Retriever.open({ indexDir: work, embedder, cacheEntries: 0 });
       const variants: { name: string; open: () => Promise<PgRetriever> }[] = [];
       for (const vectorType of ['halfvec', 'vector'] as const) {
-        const db = await createDatabase(server);
+        const db = await createDatabase(server, 'rag512_bench');
         dbs.push(db);
         await prebuildToPostgres({ store: db.url, docsDir: set.docs, embedding: STATIC, vectorType });
         const pool = await connectPool(db.url, { max: 1, statementTimeoutMs: 0 });

@@ -15,8 +15,8 @@ import { describeDifference, fingerprintDifferences, type KnownModel } from '../
 import { chunksAt, chunksOfSource, fullTextRows, nearestRows, nearTermCandidates, readLive, readLiveId, rowsUnder, termPostings, type GenerationInfo } from '../store/pg-read.js';
 import { BM25, connectPool, isUnavailable, redactUrl, type PoolSettings } from '../store/pg-schema.js';
 import type { ChunkRecord } from '../store/chunk-record.js';
-import { quotableSentences } from '../text/sentences.js';
 import { keywordStems } from '../text/terms.js';
+import { dot, sentenceSimilarity as similarityOfSentences } from './sentence-similarity.js';
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { MAX_FUZZY_TERMS, MAX_QUERY_TERMS, withinOneEdit } from './lexical-index.js';
@@ -250,7 +250,7 @@ export class PgRetriever {
     let sentenceSimilarity: Record<string, number> | undefined;
     if (sentences && queryVector) {
       const sentencesStarted = performance.now();
-      sentenceSimilarity = await this.sentenceSimilarity(hits, queryVector);
+      sentenceSimilarity = await similarityOfSentences(this.embedder!, hits, queryVector);
       embedMs += performance.now() - sentencesStarted;
     }
     const calibration = generation.manifest.relevance;
@@ -315,17 +315,7 @@ export class PgRetriever {
   async scoreSentences(query: string, hits: SearchHit[]): Promise<Record<string, number> | null> {
     if (!this.embedder) return null;
     const embedder = this.embedder;
-    return this.sentenceSimilarity(hits, await this.cache.vector(query, () => embedder.embedQuestion(query)));
-  }
-
-  private async sentenceSimilarity(hits: SearchHit[], queryVector: Float32Array): Promise<Record<string, number>> {
-    const texts = [...new Set(hits.flatMap((hit) => quotableSentences(hit.text)))];
-    const similarity: Record<string, number> = {};
-    if (!texts.length) return similarity;
-    const dimensions = this.embedder!.dimensions;
-    const vectors = await this.embedder!.embed(texts);
-    texts.forEach((text, i) => (similarity[text] = dot(queryVector, vectors.subarray(i * dimensions, (i + 1) * dimensions))));
-    return similarity;
+    return similarityOfSentences(embedder, hits, await this.cache.vector(query, () => embedder.embedQuestion(query)));
   }
 }
 
@@ -356,8 +346,3 @@ function singleList(list: RankedList): { row: number; score: number; vector?: { 
   return list.hits.map((hit, index) => ({ row: hit.row, score: hit.score, [list.name]: { rank: index + 1, score: hit.score } }));
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let d = 0; d < a.length; d++) sum += a[d]! * b[d]!;
-  return sum;
-}

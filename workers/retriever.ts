@@ -2,11 +2,11 @@ import { readIndex, type LoadedIndex, type VectorPrecision } from '../store/inde
 import { RowReader } from '../store/quantized-vectors.js';
 import { IndexModelMissingError, ManifestMismatchError } from '../store/errors.js';
 import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
+import { dot, sentenceSimilarity as similarityOfSentences } from './sentence-similarity.js';
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
-import { quotableSentences } from '../text/sentences.js';
 import { ivfSearch, quantizedSearch, vectorSearch } from './vector-search.js';
 import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
 
@@ -161,7 +161,7 @@ export class Retriever {
     let sentenceSimilarity: Record<string, number> | undefined;
     if (sentences && queryVector) {
       const sentencesStarted = performance.now();
-      sentenceSimilarity = await this.sentenceSimilarity(hits, queryVector);
+      sentenceSimilarity = await similarityOfSentences(this.embedder!, hits, queryVector);
       embedMs += performance.now() - sentencesStarted;
     }
     const calibration = this.index.manifest.relevance;
@@ -209,18 +209,7 @@ export class Retriever {
   async scoreSentences(query: string, hits: SearchHit[]): Promise<Record<string, number> | null> {
     if (!this.embedder) return null;
     const embedder = this.embedder;
-    return this.sentenceSimilarity(hits, await this.cache.vector(query, () => embedder.embedQuestion(query)));
-  }
-
-  /** Cosine between the query and each distinct quotable sentence of the hits (unit vectors: a dot product). */
-  private async sentenceSimilarity(hits: SearchHit[], queryVector: Float32Array): Promise<Record<string, number>> {
-    const texts = [...new Set(hits.flatMap((hit) => quotableSentences(hit.text)))];
-    const similarity: Record<string, number> = {};
-    if (!texts.length) return similarity;
-    const dimensions = this.embedder!.dimensions;
-    const vectors = await this.embedder!.embed(texts);
-    texts.forEach((text, i) => (similarity[text] = dot(queryVector, vectors.subarray(i * dimensions, (i + 1) * dimensions))));
-    return similarity;
+    return similarityOfSentences(embedder, hits, await this.cache.vector(query, () => embedder.embedQuestion(query)));
   }
 }
 
@@ -238,8 +227,3 @@ function unitMean(vectors: Float32Array, dimensions: number): Float32Array | nul
   return mean;
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let d = 0; d < a.length; d++) sum += a[d]! * b[d]!;
-  return sum;
-}

@@ -67,7 +67,7 @@ function dotInt8(rows: Int8Array, base: number, query: Float32Array): number {
   return a + b + c + e;
 }
 
-/** dotInt8 for float32 rows (exact vectors, IVF centroids). */
+/** dotInt8 for float32 rows (exact vectors, IVF centroids): a copy on purpose, so each hot loop sees one array type and V8 keeps it monomorphic. */
 function dotFloat32(rows: Float32Array, base: number, query: Float32Array): number {
   const length = query.length;
   let a = 0;

@@ -8,7 +8,7 @@ import { call, post } from '../helpers/http-call.js';
 import { runPrebuildCli } from '../helpers/prebuild-cli.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
 import { startServerProcess, type ServerProcess } from '../../tools/testing/server-process.js';
-import { startCluster, waitFor, type Cluster } from './pg-cluster.js';
+import { startCluster, waitFor, type Cluster } from '../../tools/testing/pg-cluster.js';
 
 let cluster: Cluster;
 let server: ServerProcess;

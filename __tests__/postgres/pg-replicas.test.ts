@@ -12,7 +12,7 @@ import { PREBUILD_CLI, runPrebuildCli } from '../helpers/prebuild-cli.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
 import { startServerProcess, type ServerProcess } from '../../tools/testing/server-process.js';
 import { tempDir } from '../helpers/temp.js';
-import { sql, testDatabase, waitFor } from './pg-cluster.js';
+import { sql, testDatabase, waitFor } from '../../tools/testing/pg-cluster.js';
 
 interface SearchReply {
   results: { id: string; source: string; score: number }[];

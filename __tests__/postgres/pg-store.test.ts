@@ -13,7 +13,7 @@ import { Retriever } from '../../workers/retriever.js';
 import { runPrebuildCli } from '../helpers/prebuild-cli.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
-import { sql, testDatabase } from './pg-cluster.js';
+import { sql, testDatabase } from '../../tools/testing/pg-cluster.js';
 
 let db: { url: string; drop(): Promise<void> };
 let embedder: Embedder;

@@ -1,17 +1,17 @@
 /**
- * A real PostgreSQL with pgvector for the PostgreSQL store's tests. `RAG512_TEST_PG_URL` (set by
- * .ci/run) names a running server: each test file gets its own database on it. Without it, a
+ * A real PostgreSQL with pgvector for the PostgreSQL store's tests and bench. `RAG512_TEST_PG_URL`
+ * (set by .ci/run) names a running server: each test file gets its own database on it. Without it, a
  * throwaway cluster is started with tools/ci/postgres-setup.sh (needs PostgreSQL 15 and pgvector,
  * installed once by `sudo tools/ci/postgres-setup.sh install`). These tests fail, never skip,
  * when neither works.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { tempDir } from '../helpers/temp.js';
 
 const run = promisify(execFile);
 const SCRIPT = path.resolve('tools/ci/postgres-setup.sh');
@@ -40,7 +40,8 @@ async function script(args: string[]): Promise<string> {
 
 /** A cluster of our own, in a temp folder, on a free port: for the tests that stop and start the database. */
 export async function startCluster(): Promise<Cluster> {
-  const { dir, cleanup } = await tempDir('rag512-pg-');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rag512-pg-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
   const url = await script(['start', dir]);
   let running = true;
   return {
@@ -72,30 +73,18 @@ export async function testDatabase(): Promise<{ url: string; drop(): Promise<voi
     const cluster = await startCluster();
     return { url: cluster.url, drop: () => cluster.destroy() };
   }
-  const name = `rag512_test_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server, connectionTimeoutMillis: 5000 });
-  await admin.connect().catch((error: unknown) => {
-    throw new Error(`RAG512_TEST_PG_URL (${server}) cannot be reached: ${(error as Error).message}\n${HOW}`);
+  return createDatabase(server, 'rag512_test');
+}
+
+/** A fresh, empty database named `<prefix>_<random>` on `server` (a URL of a database on it), and how to drop it. */
+export async function createDatabase(server: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await sql(server, `CREATE DATABASE ${name}`).catch((error: unknown) => {
+    throw new Error(`the PostgreSQL server at ${server} cannot create a database: ${(error as Error).message}\n${HOW}`);
   });
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
   const url = new URL(server);
   url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: server });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+  return { url: url.toString(), drop: async () => void (await sql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)) };
 }
 
 /** One query on `url`, on a connection of its own. */
