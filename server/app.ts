@@ -52,6 +52,8 @@ export interface AppDeps {
   corsOrigins?: readonly string[];
   /** The interval refusals are logged by sample in (see `refusal-log.ts`); 0 or unset: every refusal is logged. */
   refusalLogIntervalMs?: number;
+  /** The refusal log itself, when its owner flushes it (the service, at shutdown); else one is made from `refusalLogIntervalMs`. */
+  refusals?: RefusalLog;
 }
 
 /** The Koa app: a log line per request, routes, one error handler, no listening and no `process.env` (see `index.ts`). */
@@ -88,7 +90,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  const refusals = new RefusalLog(deps.log, { intervalMs: deps.refusalLogIntervalMs ?? 0 });
+  const refusals = deps.refusals ?? new RefusalLog(deps.log, { intervalMs: deps.refusalLogIntervalMs ?? 0 });
   app.use(requestLog({ log: deps.log, routing, refusals, ...(metrics ? { onDone: (request) => metrics.requestDone(request) } : {}) }));
   // Before the error handler, so its answers (429s included) carry the CORS headers a page needs to read them.
   const cors = corsFor(deps.corsOrigins ?? []);

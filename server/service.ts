@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Answerer } from '../answer/answerer.js';
 import { createApp } from './app.js';
 import { answerClientErrors } from './http/client-errors.js';
+import { RefusalLog } from './http/refusal-log.js';
 import type { ServerConfig } from './config.js';
 import type { IndexCheck } from './index-check.js';
 import { createLlmClient, type LlmClient } from './llm.js';
@@ -74,6 +75,7 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     workerBusy: () => gate.busy,
   });
   let shuttingDown = false;
+  const refusals = new RefusalLog(log, { intervalMs: REFUSAL_LOG_INTERVAL_MS });
   const app = createApp({
     gate: { search, snapshot: () => gate.snapshot(), document: (source, around) => gate.document(source, around), refusalNow: () => gate.refusalNow() },
     answerer: metrics ? observedAnswerer(answerer, metrics) : answerer,
@@ -90,13 +92,14 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     ratePerMinute: config.abuse.ratePerMinute,
     clientMaxInFlight: config.abuse.clientMaxInFlight,
     corsOrigins: config.abuse.corsOrigins,
-    refusalLogIntervalMs: REFUSAL_LOG_INTERVAL_MS,
+    refusals,
   });
   const { server, url } = await listen(app, config);
   if (config.warmup) warmUp(gate, log);
   const stop = (timeoutMs: number) => {
     shuttingDown = true;
-    return shutdown({ server, gate, governor, llmCancel }, timeoutMs);
+    // The refusals counted since the last summary would otherwise leave no trace of a flood that ended in a restart.
+    return shutdown({ server, gate, governor, llmCancel }, timeoutMs).finally(() => refusals.flush());
   };
   return { server, gate, governor, metrics, url, shutdown: stop };
 }
