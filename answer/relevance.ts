@@ -66,6 +66,20 @@ function writesAcronym(question: string): boolean {
 }
 
 /**
+ * Below this share of Latin letters a question is one the index cannot read, whatever stray Latin
+ * word or number it holds: a question in Russian whose one readable token was the year "2018" was
+ * answered with confidence from a page that mentions 2018 (eval/experiments/offtopic-unknown.md;
+ * no answerable question of the five labelled sets is under it).
+ */
+const MIN_LATIN_SHARE = 0.5;
+
+/** Share of a text's letters that keyword search reads (a to z, accents folded); 1 without letters (digits alone are left to the other rules). */
+export function latinShare(text: string): number {
+  const letters = [...text.normalize('NFKD').replace(/\p{M}/gu, '')].filter((c) => /\p{L}/u.test(c));
+  return letters.length ? letters.filter((c) => /[a-z]/i.test(c)).length / letters.length : 1;
+}
+
+/**
  * Without a single word the documents could hold (another script, emoji, punctuation, invisible
  * characters, only common words), or when every word the keyword index reads is unknown to the
  * documents, every score is noise: meaning search always returns its nearest passages. Words are
@@ -75,6 +89,8 @@ function writesAcronym(question: string): boolean {
 function unreadableReason(question: string, query: QuerySignals | undefined): { reason: string; unknownWords: string[] } | null {
   const tokens = words(question);
   if (tokens.every(isStopword) && !writesAcronym(question)) return { reason: 'the question has no word to search for (the index reads Latin letters and digits, and skips common words)', unknownWords: [] };
+  const latin = latinShare(question);
+  if (latin < MIN_LATIN_SHARE) return { reason: `the question is mostly in a script the index cannot read (${percent(latin)} of its letters are Latin; the index reads Latin letters and digits)`, unknownWords: [] };
   const readable = keywordStems(question);
   const unknown = new Set(query?.unknownTerms ?? []);
   if (!readable.length || !readable.every((term) => unknown.has(term))) return null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_FLOORS } from '../../answer/defaults.js';
-import { judgeRelevance, resolveFloors, type RelevanceFloors } from '../../answer/relevance.js';
+import { judgeRelevance, latinShare, resolveFloors, type RelevanceFloors } from '../../answer/relevance.js';
 import type { QuerySignals, RetrievalMode, SearchHit } from '../../workers/protocol.js';
 
 const FLOORS: RelevanceFloors = { minCoverage: 0.33, minKeywordMatch: 0.2, minSimilarity: 0.4, minCorpusSimilarity: 0.17, maxUnknownShare: 0.3 };
@@ -175,6 +175,24 @@ describe('questions with no word the documents could hold', () => {
     // The same words in lower case, or a capitalised sentence start, are still only common words.
     expect(judgeRelevance('what is it?', it_, 'hybrid', FLOORS, query(null, 0.3)).reason).toContain('no word to search for');
     expect(judgeRelevance('It is?', it_, 'hybrid', FLOORS, query(null, 0.3)).reason).toContain('no word to search for');
+  });
+
+  it('abstains on a question mostly in another script even when a number in it matches, in any mode', () => {
+    // The year is the one token keyword search reads, and a page mentions it: every score looks strong.
+    for (const retrieval of ['hybrid', 'lexical'] as const) {
+      const verdict = judgeRelevance('Кто выиграл чемпионат мира по футболу в 2018 году?', passages, retrieval, FLOORS, STRONG);
+      expect(verdict.relevant).toBe(false);
+      expect(verdict.reason).toContain('mostly in a script the index cannot read (0% of its letters are Latin');
+    }
+    expect(judgeRelevance('Где форма W-2 за 2024 год?', passages, 'hybrid', FLOORS, STRONG).reason).toContain('7% of its letters are Latin');
+  });
+
+  it('counts accented Latin letters as Latin, and leaves a question of digits alone to the other rules', () => {
+    expect(latinShare('Où est la crème brûlée?')).toBe(1);
+    expect(latinShare('Сколько parental leave?')).toBeCloseTo(13 / 20);
+    expect(latinShare('1099?')).toBe(1);
+    expect(judgeRelevance('Où est la politique de congé parental?', passages, 'hybrid', FLOORS, STRONG).reason ?? '').not.toContain('script');
+    expect(judgeRelevance('1099?', passages, 'hybrid', FLOORS, STRONG).reason ?? '').not.toContain('script');
   });
 
   it('still reads a mixed question by the words it knows', () => {

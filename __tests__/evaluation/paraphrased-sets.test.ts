@@ -16,7 +16,7 @@ const CIVICACTIONS = path.resolve(SHARED_MODELS, '../corpora/civicactions-guideb
  */
 const MEASURED = {
   sample: { docs: SAMPLE_CORPUS, recallAt5: 0.789, mrrAt10: 0.555, falseAbstention: 0.039, offTopic: 0.6, evidenceQuoted: 0.366 },
-  '18f': { docs: HANDBOOK_18F, recallAt5: 0.558, mrrAt10: 0.363, falseAbstention: 0.039, offTopic: 0.7, evidenceQuoted: 0.108 },
+  '18f': { docs: HANDBOOK_18F, recallAt5: 0.558, mrrAt10: 0.363, falseAbstention: 0.039, offTopic: 0.75, evidenceQuoted: 0.108 },
   civicactions: { docs: CIVICACTIONS, recallAt5: 0.684, mrrAt10: 0.496, falseAbstention: 0.051, offTopic: 0.75, evidenceQuoted: 0.376 },
 } as const;
 const TOLERANCE = { recallAt5: 0.02, mrrAt10: 0.02, falseAbstention: 0.03, offTopic: 0.1, evidenceQuoted: 0.02 };
