@@ -20,6 +20,8 @@ import { isSkipped, listDocuments, loadDocument, type SkippedDocument, type Sour
 import { DocsNotFoundError, NoDocumentsError, SkippedDocumentsError } from './errors.js';
 import { readGateQuestions, runQualityGate, type QualityGateOptions, type QualityVerdict } from './quality-gate.js';
 import { packageVersion } from '../store/package-version.js';
+import { embedSentenceVectors, type SentenceVectorsReport } from './sentence-embedding.js';
+import { SENTENCE_SPLITTER_REVISION } from '../text/sentences.js';
 
 export const DEFAULT_CHUNK_TOKENS = 128;
 export const DEFAULT_OVERLAP_TOKENS = 16;
@@ -39,6 +41,12 @@ export interface PrebuildOptions {
   lexicalOnly?: boolean;
   /** Re-embed every document even when an earlier generation has its vectors. */
   full?: boolean;
+  /**
+   * Embed every chunk's quotable sentences too (default true, with vectors only), so extractive
+   * answers are scored by meaning without a model call (store/sentence-vectors.ts). `false` for a
+   * huge corpus: about dimensions + 8 bytes a sentence on disk, and a model call per sentence.
+   */
+  sentenceVectors?: boolean;
   /** Also write the chunks as a vectra LocalIndex inside the generation (default true). */
   vectraExport?: boolean;
   batchSize?: number;
@@ -54,7 +62,7 @@ export interface PrebuildOptions {
 }
 
 export interface ProgressEvent {
-  phase: 'read' | 'embed' | 'write';
+  phase: 'read' | 'embed' | 'sentences' | 'write';
   done: number;
   total: number;
 }
@@ -75,6 +83,8 @@ export interface PrebuildReport {
   manifest: Manifest;
   /** The quality gate's verdict, when the build ran one. */
   quality?: QualityVerdict;
+  /** What embedding the chunks' sentences cost, when the build did (`sentenceVectors`). */
+  sentenceVectors?: SentenceVectorsReport;
 }
 
 function sha256(text: string): string {
@@ -121,7 +131,7 @@ interface Reusable {
 
 async function previousGeneration(outDir: string, model: ModelFingerprint | null, chunking: ChunkingParams): Promise<Reusable | undefined> {
   try {
-    const index = await readIndex(outDir);
+    const index = await readIndex(outDir, 'float32', { sentenceSplitter: SENTENCE_SPLITTER_REVISION });
     const { manifest } = index;
     if (!sameModel(manifest.model, model)) return undefined;
     const { maxTokens, overlapTokens, revision } = manifest.chunking;
@@ -225,6 +235,9 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
       }
     }
 
+    const sentences = embedder && options.sentenceVectors !== false ? await embedSentenceVectors({ chunks, reusedRows, previous: previous?.index.sentences ?? null, embedder, batchSize: options.batchSize ?? 64, onProgress: options.onProgress }) : undefined;
+    previous?.index.sentences?.close();
+
     const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);
     const vectraExport = Boolean(vectors) && options.vectraExport !== false;
     const manifest: Manifest = {
@@ -254,7 +267,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     let quality: QualityVerdict | undefined;
     try {
       if (vectraExport) await writeVectraIndex(tempDir, chunks, vectors!, dims);
-      await writeGenerationFiles(tempDir, { manifest, chunks, documents, vectors, lexical: buildLexicalIndex(chunks) });
+      await writeGenerationFiles(tempDir, { manifest, chunks, documents, vectors, lexical: buildLexicalIndex(chunks), ...(sentences ? { sentenceVectors: { perChunk: sentences.perChunk, splitterRevision: SENTENCE_SPLITTER_REVISION } } : {}) });
       if (embedder && options.calibration !== false) await calibrate(tempDir, embedder, manifest, options.calibration);
       if (gateQuestions) {
         quality = await runQualityGate({ indexDir: outDir, tempDir, name, manifest, embedder, questions: gateQuestions, options: options.qualityGate! });
@@ -281,6 +294,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       manifest,
       ...(quality ? { quality } : {}),
+      ...(sentences ? { sentenceVectors: sentences.report } : {}),
     };
   } finally {
     await release();
