@@ -25,6 +25,12 @@ import { SENTENCE_SPLITTER_REVISION } from '../text/sentences.js';
 
 export const DEFAULT_CHUNK_TOKENS = 128;
 export const DEFAULT_OVERLAP_TOKENS = 16;
+/**
+ * Past this many chunks a build embeds no sentences unless told to (`sentenceVectors: true`): at
+ * about 3.5 sentences a chunk (18F), 20,000 chunks hold 70,000 sentence rows, 27 MB with a
+ * 384-dimension model, held twice while the build gathers them.
+ */
+export const SENTENCE_VECTORS_MAX_CHUNKS = 20_000;
 
 export interface PrebuildOptions {
   docsDir: string;
@@ -42,9 +48,10 @@ export interface PrebuildOptions {
   /** Re-embed every document even when an earlier generation has its vectors. */
   full?: boolean;
   /**
-   * Embed every chunk's quotable sentences too (default true, with vectors only), so extractive
-   * answers are scored by meaning without a model call (store/sentence-vectors.ts). `false` for a
-   * huge corpus: about dimensions + 8 bytes a sentence on disk, and a model call per sentence.
+   * Embed every chunk's quotable sentences too (with vectors only), so extractive answers are
+   * scored by meaning without a model call (store/sentence-vectors.ts). Default: up to
+   * SENTENCE_VECTORS_MAX_CHUNKS chunks. They cost about dimensions + 8 bytes a sentence on disk,
+   * twice that in the build's memory, and a model call per distinct sentence.
    */
   sentenceVectors?: boolean;
   /** Also write the chunks as a vectra LocalIndex inside the generation (default true). */
@@ -235,7 +242,11 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
       }
     }
 
-    const sentences = embedder && options.sentenceVectors !== false ? await embedSentenceVectors({ chunks, reusedRows, previous: previous?.index.sentences ?? null, embedder, batchSize: options.batchSize ?? 64, onProgress: options.onProgress }) : undefined;
+    const withSentences = Boolean(embedder) && (options.sentenceVectors ?? chunks.length <= SENTENCE_VECTORS_MAX_CHUNKS);
+    if (embedder && !withSentences && options.sentenceVectors === undefined) {
+      options.onWarning?.(`no sentence vectors: ${chunks.length} chunks is more than ${SENTENCE_VECTORS_MAX_CHUNKS}; extractive answers will embed sentences per question, while the worker is idle`);
+    }
+    const sentences = embedder && withSentences ? await embedSentenceVectors({ chunks, reusedRows, previous: previous?.index.sentences ?? null, embedder, batchSize: options.batchSize ?? 64, onProgress: options.onProgress }) : undefined;
     previous?.index.sentences?.close();
 
     const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);

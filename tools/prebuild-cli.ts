@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_EMBEDDING_CONFIG, isModelDtype, ModelNotFoundError, MODEL_DTYPES, type EmbeddingConfig } from '../workers/model-config.js';
 import { staleReason } from '../indexing/index-freshness.js';
 import { fraction, modelSettings, UsageError } from './cli-env.js';
-import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from '../indexing/prebuild.js';
+import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, SENTENCE_VECTORS_MAX_CHUNKS, type PrebuildOptions, type PrebuildReport } from '../indexing/prebuild.js';
 import { progressPrinter } from './progress.js';
 import type { PostgresPrebuildOptions } from '../indexing/prebuild-postgres.js';
 import { DEFAULT_MAX_DROP, formatVerdict, QualityGateError, type QualityGateOptions } from '../indexing/quality-gate.js';
@@ -36,9 +36,9 @@ export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index fo
   --strict                fail the build (exit 1) when any document is skipped
   --full                  re-embed everything instead of reusing unchanged documents
   --no-vectra             skip the vectra LocalIndex export
-  --no-sentence-vectors   do not embed the chunks' sentences at build time (for a huge corpus: about
-                          dimensions + 8 bytes a sentence on disk); extractive answers then embed them
-                          per question, and only while the worker is idle
+  --no-sentence-vectors   do not embed the chunks' sentences at build time (about dimensions + 8 bytes a
+                          sentence on disk; skipped anyway past ${SENTENCE_VECTORS_MAX_CHUNKS} chunks); extractive answers
+                          then embed them per question, and only while the worker is idle
   --if-stale              do nothing when the index is already current (same documents, model, chunker)
   --lexical-fallback      when the model cannot be loaded, build a lexical-only index instead of failing
   --quiet                 no progress, summary only
@@ -122,7 +122,7 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
     strict: values.strict ?? false,
     vectraExport: !values['no-vectra'],
     // The PostgreSQL store keeps no sentence vectors: its staged file generation need not embed them.
-    sentenceVectors: !values['no-sentence-vectors'] && !values.store,
+    ...(values['no-sentence-vectors'] || values.store ? { sentenceVectors: false } : {}),
     quiet: values.quiet ?? false,
     ifStale: values['if-stale'] ?? false,
     lexicalFallback: values['lexical-fallback'] ?? false,
