@@ -107,6 +107,18 @@ export function corpusHash(documents: { source: string; contentHash: string }[])
   return sha256(documents.map((doc) => `${doc.source}\0${doc.contentHash}`).join('\n'));
 }
 
+/**
+ * Why an index with vectors lacks the sentence vectors `prebuild(options)` would write now (none,
+ * or split by another splitter revision), or null. For `--if-stale`: an index from before them,
+ * or from another splitter, is rebuilt (incrementally: only the sentences are embedded again).
+ */
+export function sentenceVectorsStale(manifest: Manifest, options: Pick<PrebuildOptions, 'sentenceVectors'>): string | null {
+  const wanted = options.sentenceVectors ?? manifest.corpus.chunks <= SENTENCE_VECTORS_MAX_CHUNKS;
+  const revision = manifest.sentenceVectors?.splitterRevision;
+  if (!manifest.model || !wanted || revision === SENTENCE_SPLITTER_REVISION) return null;
+  return revision === undefined ? 'built without sentence vectors' : `its sentence vectors were split by sentence splitter revision ${revision}, ${SENTENCE_SPLITTER_REVISION} now`;
+}
+
 /** Read and clean every document under `docsDir`; unreadable or empty ones are skipped with a reason. */
 export async function readCorpus(
   docsDir: string,

@@ -6,6 +6,7 @@ import { FILES } from '../../store/index-layout.js';
 import type { Manifest } from '../../store/manifest.js';
 import type { SentenceRows } from '../../store/sentence-vectors.js';
 import { prebuild, type PrebuildOptions } from '../../indexing/prebuild.js';
+import { staleReason } from '../../indexing/index-freshness.js';
 import { quotableSentences, SENTENCE_SPLITTER_REVISION } from '../../text/sentences.js';
 import { STATIC_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
@@ -85,6 +86,7 @@ describe('prebuild with sentence vectors (static model)', () => {
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Manifest;
     manifest.sentenceVectors!.splitterRevision = SENTENCE_SPLITTER_REVISION + 1;
     await writeFile(manifestFile, JSON.stringify(manifest));
+    expect(await staleReason(options)).toBe(`its sentence vectors were split by sentence splitter revision ${SENTENCE_SPLITTER_REVISION + 1}, ${SENTENCE_SPLITTER_REVISION} now`);
     const second = await prebuild(options);
     expect(second.reusedChunks).toBe(first.chunks);
     expect(second.sentenceVectors).toMatchObject({ reusedChunks: 0, embedded: first.sentenceVectors!.embedded });
@@ -95,7 +97,10 @@ describe('prebuild with sentence vectors (static model)', () => {
     expect(without.sentenceVectors).toBeUndefined();
     expect(without.manifest.sentenceVectors).toBeUndefined();
     await expect(stat(path.join(without.generationDir, FILES.sentenceVectors))).rejects.toThrow(/ENOENT/);
+    expect(await staleReason({ ...options, sentenceVectors: false })).toBeNull();
+    expect(await staleReason(options)).toBe('built without sentence vectors');
     const withThem = await prebuild(options);
+    expect(await staleReason(options)).toBeNull();
     expect(withThem.reusedChunks).toBe(without.chunks);
     expect(withThem.sentenceVectors!.reusedChunks).toBe(0);
     expect(withThem.manifest.sentenceVectors?.sentences).toBe(withThem.sentenceVectors!.sentences);
