@@ -7,6 +7,7 @@ import type { Manifest } from '../../store/manifest.js';
 import type { SentenceRows } from '../../store/sentence-vectors.js';
 import { prebuild, type PrebuildOptions } from '../../indexing/prebuild.js';
 import { staleReason } from '../../indexing/index-freshness.js';
+import { parsePrebuildArgs, USAGE } from '../../tools/prebuild-cli.js';
 import { quotableSentences, SENTENCE_SPLITTER_REVISION } from '../../text/sentences.js';
 import { STATIC_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
@@ -104,5 +105,13 @@ describe('prebuild with sentence vectors (static model)', () => {
     expect(withThem.reusedChunks).toBe(without.chunks);
     expect(withThem.sentenceVectors!.reusedChunks).toBe(0);
     expect(withThem.manifest.sentenceVectors?.sentences).toBe(withThem.sentenceVectors!.sentences);
+  });
+
+  it('`--no-sentence-vectors` turns them off, as does a PostgreSQL store (which keeps none); by default the build decides by size', () => {
+    const base = ['--docs', 'd', '--out', 'o'];
+    expect(parsePrebuildArgs([...base, '--no-sentence-vectors'], {}).sentenceVectors).toBe(false);
+    expect(parsePrebuildArgs(['--docs', 'd', '--store', 'postgres://u@h/db'], {}).sentenceVectors).toBe(false);
+    expect(parsePrebuildArgs(base, {}).sentenceVectors).toBeUndefined();
+    expect(USAGE).toContain('--no-sentence-vectors');
   });
 });
