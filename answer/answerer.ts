@@ -252,10 +252,13 @@ export class Answerer {
     const question = standalone.question;
     if (question !== input.question) notices.push(`Read with the earlier turns as: "${question}"`);
     // Without an LLM the answer will be extractive: have the worker score the passages' sentences
-    // by meaning while it has the question's vector. That embeds a batch of sentences, so only
-    // when the worker is idle and memory is normal: a busy service answers by words, at full speed.
+    // by meaning while it has the question's vector. An index built with sentence vectors scores
+    // them by a read, whatever the load ('stored'); without them the worker embeds a batch of
+    // sentences, so that is asked for only while it is idle (true): a busy service then answers
+    // by words, at full speed. Not when memory is short (embedding them costs a batch's activations).
     const meaningWeight = this.deps.meaningWeight ?? 0;
-    const sentences = !this.deps.llm && !cautious && meaningWeight > 0 && !(this.deps.workerBusy?.() ?? false);
+    const wantsMeaning = !this.deps.llm && !cautious && meaningWeight > 0;
+    const sentences = wantsMeaning ? ((this.deps.workerBusy?.() ?? false) ? ('stored' as const) : true) : undefined;
     const topK = cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK;
     const found = await this.deps.search({ query: question, topK, ...(input.filter ? { filter: input.filter } : {}), ...(sentences ? { sentences } : {}) });
     const { hits, degradedReason } = found.value;

@@ -3,7 +3,7 @@ import { locateIndex, readManifest, verifyGeneration } from '../store/index-file
 import { CHUNKER_REVISION } from './chunker.js';
 import { assertModelPresent, hashModelFile, modelFilePath } from '../workers/model-config.js';
 import { existsSync } from 'node:fs';
-import { corpusHash, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, documentHash, readCorpus, type PrebuildOptions } from './prebuild.js';
+import { corpusHash, DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, documentHash, readCorpus, sentenceVectorsStale, type PrebuildOptions } from './prebuild.js';
 import { fingerprintDifferences } from '../store/model-fingerprint.js';
 import { packageVersion } from '../store/package-version.js';
 import { calibrationStale } from './calibrate.js';
@@ -51,6 +51,8 @@ export async function staleReason(options: PrebuildOptions, acceptLexical = fals
     if (fingerprintDifferences(manifest.model, { fileSha256: onDisk }).length) return `the model file of ${options.embedding.model} changed`;
     const calibration = options.calibration === false ? null : calibrationStale(manifest.relevance, options.calibration);
     if (calibration) return calibration;
+    const sentences = sentenceVectorsStale(manifest, options);
+    if (sentences) return sentences;
   }
   const { docs } = await readCorpus(path.resolve(options.docsDir), options);
   const hash = corpusHash(docs.map((doc) => ({ source: doc.source, contentHash: documentHash(doc) })));

@@ -20,9 +20,17 @@ import { isSkipped, listDocuments, loadDocument, type SkippedDocument, type Sour
 import { DocsNotFoundError, NoDocumentsError, SkippedDocumentsError } from './errors.js';
 import { readGateQuestions, runQualityGate, type QualityGateOptions, type QualityVerdict } from './quality-gate.js';
 import { packageVersion } from '../store/package-version.js';
+import { embedSentenceVectors, type SentenceVectorsReport } from './sentence-embedding.js';
+import { SENTENCE_SPLITTER_REVISION } from '../text/sentences.js';
 
 export const DEFAULT_CHUNK_TOKENS = 128;
 export const DEFAULT_OVERLAP_TOKENS = 16;
+/**
+ * Past this many chunks a build embeds no sentences unless told to (`sentenceVectors: true`): at
+ * about 3.5 sentences a chunk (18F), 20,000 chunks hold 70,000 sentence rows, 27 MB with a
+ * 384-dimension model, held twice while the build gathers them.
+ */
+export const SENTENCE_VECTORS_MAX_CHUNKS = 20_000;
 
 export interface PrebuildOptions {
   docsDir: string;
@@ -39,6 +47,13 @@ export interface PrebuildOptions {
   lexicalOnly?: boolean;
   /** Re-embed every document even when an earlier generation has its vectors. */
   full?: boolean;
+  /**
+   * Embed every chunk's quotable sentences too (with vectors only), so extractive answers are
+   * scored by meaning without a model call (store/sentence-vectors.ts). Default: up to
+   * SENTENCE_VECTORS_MAX_CHUNKS chunks. They cost about dimensions + 8 bytes a sentence on disk,
+   * twice that in the build's memory, and a model call per distinct sentence.
+   */
+  sentenceVectors?: boolean;
   /** Also write the chunks as a vectra LocalIndex inside the generation (default true). */
   vectraExport?: boolean;
   batchSize?: number;
@@ -54,7 +69,7 @@ export interface PrebuildOptions {
 }
 
 export interface ProgressEvent {
-  phase: 'read' | 'embed' | 'write';
+  phase: 'read' | 'embed' | 'sentences' | 'write';
   done: number;
   total: number;
 }
@@ -75,6 +90,8 @@ export interface PrebuildReport {
   manifest: Manifest;
   /** The quality gate's verdict, when the build ran one. */
   quality?: QualityVerdict;
+  /** What embedding the chunks' sentences cost, when the build did (`sentenceVectors`). */
+  sentenceVectors?: SentenceVectorsReport;
 }
 
 function sha256(text: string): string {
@@ -88,6 +105,18 @@ export function documentHash(doc: SourceDocument): string {
 
 export function corpusHash(documents: { source: string; contentHash: string }[]): string {
   return sha256(documents.map((doc) => `${doc.source}\0${doc.contentHash}`).join('\n'));
+}
+
+/**
+ * Why an index with vectors lacks the sentence vectors `prebuild(options)` would write now (none,
+ * or split by another splitter revision), or null. For `--if-stale`: an index from before them,
+ * or from another splitter, is rebuilt (incrementally: only the sentences are embedded again).
+ */
+export function sentenceVectorsStale(manifest: Manifest, options: Pick<PrebuildOptions, 'sentenceVectors'>): string | null {
+  const wanted = options.sentenceVectors ?? manifest.corpus.chunks <= SENTENCE_VECTORS_MAX_CHUNKS;
+  const revision = manifest.sentenceVectors?.splitterRevision;
+  if (!manifest.model || !wanted || revision === SENTENCE_SPLITTER_REVISION) return null;
+  return revision === undefined ? 'built without sentence vectors' : `its sentence vectors were split by sentence splitter revision ${revision}, ${SENTENCE_SPLITTER_REVISION} now`;
 }
 
 /** Read and clean every document under `docsDir`; unreadable or empty ones are skipped with a reason. */
@@ -121,7 +150,7 @@ interface Reusable {
 
 async function previousGeneration(outDir: string, model: ModelFingerprint | null, chunking: ChunkingParams): Promise<Reusable | undefined> {
   try {
-    const index = await readIndex(outDir);
+    const index = await readIndex(outDir, 'float32', { sentenceSplitter: SENTENCE_SPLITTER_REVISION });
     const { manifest } = index;
     if (!sameModel(manifest.model, model)) return undefined;
     const { maxTokens, overlapTokens, revision } = manifest.chunking;
@@ -225,6 +254,13 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
       }
     }
 
+    const withSentences = Boolean(embedder) && (options.sentenceVectors ?? chunks.length <= SENTENCE_VECTORS_MAX_CHUNKS);
+    if (embedder && !withSentences && options.sentenceVectors === undefined) {
+      options.onWarning?.(`no sentence vectors: ${chunks.length} chunks is more than ${SENTENCE_VECTORS_MAX_CHUNKS}; extractive answers will embed sentences per question, while the worker is idle`);
+    }
+    const sentences = embedder && withSentences ? await embedSentenceVectors({ chunks, reusedRows, previous: previous?.index.sentences ?? null, embedder, batchSize: options.batchSize ?? 64, onProgress: options.onProgress }) : undefined;
+    previous?.index.sentences?.close();
+
     const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);
     const vectraExport = Boolean(vectors) && options.vectraExport !== false;
     const manifest: Manifest = {
@@ -254,7 +290,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
     let quality: QualityVerdict | undefined;
     try {
       if (vectraExport) await writeVectraIndex(tempDir, chunks, vectors!, dims);
-      await writeGenerationFiles(tempDir, { manifest, chunks, documents, vectors, lexical: buildLexicalIndex(chunks) });
+      await writeGenerationFiles(tempDir, { manifest, chunks, documents, vectors, lexical: buildLexicalIndex(chunks), ...(sentences ? { sentenceVectors: { perChunk: sentences.perChunk, splitterRevision: SENTENCE_SPLITTER_REVISION } } : {}) });
       if (embedder && options.calibration !== false) await calibrate(tempDir, embedder, manifest, options.calibration);
       if (gateQuestions) {
         quality = await runQualityGate({ indexDir: outDir, tempDir, name, manifest, embedder, questions: gateQuestions, options: options.qualityGate! });
@@ -281,6 +317,7 @@ export async function prebuild(options: PrebuildOptions): Promise<PrebuildReport
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       manifest,
       ...(quality ? { quality } : {}),
+      ...(sentences ? { sentenceVectors: sentences.report } : {}),
     };
   } finally {
     await release();

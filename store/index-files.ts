@@ -10,6 +10,7 @@ import { FILES } from './index-layout.js';
 import { encodeQuantized, readQuantizedFile, readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
 import { ChunkStore, encodeChunks } from './chunk-store.js';
 import { isVerified } from './verified-generation.js';
+import { encodeSentenceVectors, SentenceVectors, type SentenceRows } from './sentence-vectors.js';
 import { buildIvf, encodeIvf, IVF_MIN_ROWS, readIvf, type IvfIndex } from './ivf-index.js';
 
 /** Everything a reader needs from one generation, vectors packed row by row. */
@@ -26,6 +27,17 @@ export interface LoadedIndex {
   ivf: IvfIndex | null;
   /** Where the keyword index is (checked against its checksum): the worker opens it itself, postings left on disk. */
   lexical: { file: string };
+  /** Every chunk's quotable sentences as int8 rows, when the build wrote them and they were split as the reader splits; null otherwise. */
+  sentences: SentenceVectors | null;
+}
+
+/** What `readIndex` opens beyond the chunks, vectors and keyword index. */
+export interface ReadOptions {
+  /**
+   * The reader's sentence-splitter revision (text/sentences.ts): the generation's sentence vectors
+   * are opened only when they were split with it. Unset: they are not opened.
+   */
+  sentenceSplitter?: number;
 }
 
 /** How to hold the vectors: exactly (the build reuses them) or as int8 (the worker searches them; a quarter of the memory). */
@@ -41,6 +53,8 @@ export interface GenerationData {
   lexical: Uint8Array;
   /** Build an IVF index for the vectors (default: from IVF_MIN_ROWS chunks on). */
   ivf?: boolean;
+  /** Each chunk's quotable sentences as int8 rows (in chunk order), and the splitter revision that split them; written only with vectors. */
+  sentenceVectors?: { perChunk: readonly SentenceRows[]; splitterRevision: number };
 }
 
 /** Write the data files of a generation (not its vectra export); each file is fsynced. */
@@ -64,6 +78,12 @@ export async function writeGenerationFiles(dir: string, data: GenerationData): P
     await write(FILES.quantized, encodeQuantized(data.vectors, dimensions));
     const rows = data.chunks.length;
     if (data.ivf ?? rows >= IVF_MIN_ROWS) await write(FILES.ivf, encodeIvf(buildIvf(data.vectors, dimensions)));
+  }
+  delete data.manifest.sentenceVectors;
+  if (data.vectors && data.sentenceVectors) {
+    const { perChunk, splitterRevision } = data.sentenceVectors;
+    await write(FILES.sentenceVectors, encodeSentenceVectors(perChunk, dimensions));
+    data.manifest.sentenceVectors = { file: FILES.sentenceVectors, sentences: perChunk.reduce((n, rows) => n + rows.scales.length, 0), splitterRevision };
   }
   data.manifest.files = { ...data.manifest.files, chunks: FILES.chunks, chunkOffsets: FILES.chunkOffsets, lexical: FILES.lexical, ivf: checksums[FILES.ivf] ? FILES.ivf : null };
   // Recorded on the caller's manifest too, so a later rewrite of it (calibration, quality figures) keeps them.
@@ -99,7 +119,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
  * (streamed: never a whole file in memory, never a copy of the index held twice) and that its parts
  * agree with each other. Chunk records and keyword postings stay on disk, read by offset.
  */
-export async function readIndex(indexDir: string, precision: VectorPrecision = 'float32'): Promise<LoadedIndex> {
+export async function readIndex(indexDir: string, precision: VectorPrecision = 'float32', options: ReadOptions = {}): Promise<LoadedIndex> {
   const dir = await locateIndex(indexDir);
   const manifest = await readManifest(dir);
   const rows = manifest.corpus.chunks;
@@ -119,7 +139,11 @@ export async function readIndex(indexDir: string, precision: VectorPrecision = '
     const ivf = quantized && manifest.files.ivf ? await readIvf(dir, rows, quantized.dimensions, checksums[FILES.ivf]) : null;
     const lexical = { file: path.join(dir, FILES.lexical) };
     await verifyFile(dir, FILES.lexical, checksums[FILES.lexical]);
-    return { dir, manifest, chunks, vectors, quantized, ivf, lexical };
+    const stored = manifest.sentenceVectors;
+    const useSentences = Boolean(model && stored && options.sentenceSplitter !== undefined && stored.splitterRevision === options.sentenceSplitter);
+    if (useSentences) await verifyFile(dir, FILES.sentenceVectors, checksums[FILES.sentenceVectors]);
+    const sentences = useSentences ? SentenceVectors.open(dir, rows, model!.dimensions) : null;
+    return { dir, manifest, chunks, vectors, quantized, ivf, lexical, sentences };
   } catch (error) {
     chunks.close();
     throw error;

@@ -24,6 +24,8 @@ export const FILES = {
   /** The approximate vector index, only for indexes of IVF_MIN_ROWS chunks or more (see ivf-index.ts). */
   ivf: 'ivf.bin',
   documents: 'documents.json',
+  /** Optional: every chunk's quotable sentences as int8 rows, by chunk (see store/sentence-vectors.ts). */
+  sentenceVectors: 'sentences.i8',
   /** A folder: the vectra LocalIndex export. */
   vectra: 'vectra',
 } as const;

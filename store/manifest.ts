@@ -39,6 +39,12 @@ export interface Manifest {
     tokens: number;
   };
   files: { chunks: string; chunkOffsets?: string; vectors: string | null; lexical: string; documents: string; vectra: string | null; ivf?: string | null };
+  /**
+   * Present when the build embedded every chunk's quotable sentences (`FILES.sentenceVectors`), for
+   * extractive answers scored by meaning without a model call. `splitterRevision` is the sentence
+   * splitter's (text/sentences.ts) at build time: a reader whose splitter differs ignores the file.
+   */
+  sentenceVectors?: { file: string; sentences: number; splitterRevision: number };
   /** Retrieval figures measured before the generation went live; absent when built without `--eval`. */
   quality?: QualityRecord;
   /** The abstention floors that belong to this corpus and model, measured at build time; absent for a lexical-only index or an older build. */

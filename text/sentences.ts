@@ -1,6 +1,13 @@
 import { isTableRow, rowWithHeaders, tableCells } from './table-rows.js';
 import { words } from './terms.js';
 
+/**
+ * Revision of `quotables`: bump it with any change to which sentences it returns or their text. An
+ * index's stored sentence vectors (store/sentence-vectors.ts) name the revision they were split with,
+ * and a server whose revision differs embeds the sentences at question time instead.
+ */
+export const SENTENCE_SPLITTER_REVISION = 1;
+
 /** Shorter pieces are not worth quoting. */
 const MIN_WORDS = 4;
 const NUMBERED_ITEM = /^\s*(\d+)[.)]\s+/;

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_EMBEDDING_CONFIG, isModelDtype, ModelNotFoundError, MODEL_DTYPES, type EmbeddingConfig } from '../workers/model-config.js';
 import { staleReason } from '../indexing/index-freshness.js';
 import { fraction, modelSettings, UsageError } from './cli-env.js';
-import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, type PrebuildOptions, type PrebuildReport } from '../indexing/prebuild.js';
+import { DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, prebuild, SENTENCE_VECTORS_MAX_CHUNKS, type PrebuildOptions, type PrebuildReport } from '../indexing/prebuild.js';
 import { progressPrinter } from './progress.js';
 import type { PostgresPrebuildOptions } from '../indexing/prebuild-postgres.js';
 import { DEFAULT_MAX_DROP, formatVerdict, QualityGateError, type QualityGateOptions } from '../indexing/quality-gate.js';
@@ -36,6 +36,9 @@ export const USAGE = `Usage: npm run prebuild -- --docs <folder> --out <index fo
   --strict                fail the build (exit 1) when any document is skipped
   --full                  re-embed everything instead of reusing unchanged documents
   --no-vectra             skip the vectra LocalIndex export
+  --no-sentence-vectors   do not embed the chunks' sentences at build time (about dimensions + 8 bytes a
+                          sentence on disk; skipped anyway past ${SENTENCE_VECTORS_MAX_CHUNKS} chunks); extractive answers
+                          then embed them per question, and only while the worker is idle
   --if-stale              do nothing when the index is already current (same documents, model, chunker)
   --lexical-fallback      when the model cannot be loaded, build a lexical-only index instead of failing
   --quiet                 no progress, summary only
@@ -87,7 +90,7 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
       docs: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, 'model-dir': { type: 'string' },
       'allow-remote': { type: 'boolean' }, dtype: { type: 'string' }, 'chunk-tokens': { type: 'string' }, overlap: { type: 'string' },
       include: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true }, 'lexical-only': { type: 'boolean' },
-      full: { type: 'boolean' }, 'no-vectra': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+      full: { type: 'boolean' }, 'no-vectra': { type: 'boolean' }, 'no-sentence-vectors': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       'if-stale': { type: 'boolean' }, 'lexical-fallback': { type: 'boolean' }, strict: { type: 'boolean' },
       store: { type: 'string' }, eval: { type: 'string' }, 'min-recall5': { type: 'string' }, 'min-mrr10': { type: 'string' }, 'max-drop': { type: 'string' },
     },
@@ -118,6 +121,8 @@ export function parsePrebuildArgs(argv: string[], env: NodeJS.ProcessEnv): CliOp
     full: values.full ?? false,
     strict: values.strict ?? false,
     vectraExport: !values['no-vectra'],
+    // The PostgreSQL store keeps no sentence vectors: its staged file generation need not embed them.
+    ...(values['no-sentence-vectors'] || values.store ? { sentenceVectors: false } : {}),
     quiet: values.quiet ?? false,
     ifStale: values['if-stale'] ?? false,
     lexicalFallback: values['lexical-fallback'] ?? false,
@@ -133,6 +138,12 @@ function skippedLines(skipped: PrebuildReport['skipped']): string[] {
   return lines;
 }
 
+function sentenceLines(sentences: PrebuildReport['sentenceVectors']): string[] {
+  if (!sentences) return [];
+  const { sentences: rows, embedded, reusedChunks, seconds, bytes } = sentences;
+  return [`  sentences   ${rows} (${embedded} embedded, ${reusedChunks} chunks reused) in ${seconds.toFixed(1)} s, ${(bytes / 1048576).toFixed(1)} MB on disk`];
+}
+
 export function formatSummary(report: PrebuildReport): string {
   const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
   return [
@@ -142,6 +153,7 @@ export function formatSummary(report: PrebuildReport): string {
     `  chunks      ${report.chunks} (${report.embeddedChunks} embedded, ${report.reusedChunks} reused)`,
     `  tokens      ${report.tokens}`,
     `  model       ${report.manifest.model ? `${report.manifest.model.id} (${report.manifest.model.dimensions} dims)` : 'none: lexical only'}`,
+    ...sentenceLines(report.sentenceVectors),
     `  time        ${report.seconds.toFixed(1)} s, ${report.chunksPerSecond.toFixed(1)} chunks/s`,
     `  peak RSS    ${mb(report.peakRssBytes)}`,
   ].join('\n');

@@ -248,7 +248,7 @@ export class PgRetriever {
     const signals: QuerySignals = { unknownTerms: keyword.unknownTerms, keywordMatch: keyword.maxScore > 0 ? Math.min(1, bestKeywordScore / keyword.maxScore) : null, corpusSimilarity };
     const searchMs = performance.now() - started - embedMs;
     let sentenceSimilarity: Record<string, number> | undefined;
-    if (sentences && queryVector) {
+    if (sentences === true && queryVector) {
       const sentencesStarted = performance.now();
       sentenceSimilarity = await similarityOfSentences(this.embedder!, hits, queryVector);
       embedMs += performance.now() - sentencesStarted;

@@ -23,8 +23,12 @@ export interface SearchTask {
   filter?: SearchFilter;
   /** Force one side; default hybrid (or lexical when no model could be loaded). */
   mode?: RetrievalMode;
-  /** Also score the hits' quotable sentences by meaning (`sentenceSimilarity`), for an extractive answer. */
-  sentences?: boolean;
+  /**
+   * Also score the hits' quotable sentences by meaning (`sentenceSimilarity`), for an extractive
+   * answer. `true`: from the index's stored sentence vectors, or by embedding the sentences when it
+   * has none; `'stored'`: from stored vectors only (a read, no model call), else not at all.
+   */
+  sentences?: boolean | 'stored';
 }
 
 /** Load the index and model now (warm-up) and report what is loaded. */

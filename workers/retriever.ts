@@ -1,8 +1,9 @@
-import { readIndex, type LoadedIndex, type VectorPrecision } from '../store/index-files.js';
+import { readDocuments, readIndex, type LoadedIndex, type VectorPrecision } from '../store/index-files.js';
 import { RowReader } from '../store/quantized-vectors.js';
 import { IndexModelMissingError, ManifestMismatchError } from '../store/errors.js';
 import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
-import { dot, sentenceSimilarity as similarityOfSentences } from './sentence-similarity.js';
+import { dot, sentenceSimilarity as similarityOfSentences, storedSentenceSimilarity } from './sentence-similarity.js';
+import { SENTENCE_SPLITTER_REVISION } from '../text/sentences.js';
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
@@ -77,7 +78,7 @@ export class Retriever {
    * another model than the embedder, or than `configuredModel`.
    */
   static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, requireModel = false, cacheEntries, questionCacheBytes, precision = 'int8', ivfProbes = DEFAULT_IVF_PROBES }: RetrieverOptions): Promise<Retriever> {
-    const index = await readIndex(indexDir, precision);
+    const index = await readIndex(indexDir, precision, { sentenceSplitter: SENTENCE_SPLITTER_REVISION });
     try {
       return await Retriever.fromIndex(index, { indexDir, embedder, withoutModelReason, fusion, configuredModel, requireModel, cacheEntries, questionCacheBytes, ivfProbes });
     } catch (error) {
@@ -150,7 +151,8 @@ export class Retriever {
     if (useLexical) lists.push({ name: 'lexical', weight: this.fusion.lexicalWeight, hits: keyword.hits });
     const retrieval: RetrievalMode = useVector && useLexical ? 'hybrid' : useVector ? 'vector' : 'lexical';
     const fused = lists.length > 1 ? fuse(lists, this.fusion) : singleList(lists[0]!);
-    const hits: SearchHit[] = fused.slice(0, topK).map((hit) => {
+    const top = fused.slice(0, topK);
+    const hits: SearchHit[] = top.map((hit) => {
       const chunk = chunks.get(hit.row);
       return { id: chunk.id, source: chunk.source, title: chunk.title, headings: chunk.headings, start: chunk.start, end: chunk.end, ...(chunk.page !== undefined ? { page: chunk.page } : {}), text: chunk.text, score: hit.score, scores: { ...(hit.vector ? { vector: hit.vector } : {}), ...(hit.lexical ? { lexical: hit.lexical } : {}) } };
     });
@@ -161,7 +163,7 @@ export class Retriever {
     let sentenceSimilarity: Record<string, number> | undefined;
     if (sentences && queryVector) {
       const sentencesStarted = performance.now();
-      sentenceSimilarity = await similarityOfSentences(this.embedder!, hits, queryVector);
+      sentenceSimilarity = await this.similarity(hits.map((hit, i) => ({ row: top[i]!.row, text: hit.text })), hits, queryVector, sentences);
       embedMs += performance.now() - sentencesStarted;
     }
     const calibration = this.index.manifest.relevance;
@@ -198,19 +200,54 @@ export class Retriever {
       .slice(0, limit);
   }
 
-  /** Release the files kept open for searches (chunk records, keyword postings, exact vectors). Searching again reopens them. */
+  /** Whether this generation scores sentences from stored vectors (no model call); see `SearchTask.sentences`. */
+  get storedSentences(): boolean {
+    return Boolean(this.index.sentences && this.embedder);
+  }
+
+  /**
+   * The hits' sentences' cosines with the question: from the stored sentence vectors when the
+   * generation has them, else by embedding them (`sentences: true` only). Undefined when neither.
+   */
+  private async similarity(rows: { row: number; text: string }[], hits: SearchHit[], queryVector: Float32Array, sentences: true | 'stored'): Promise<Record<string, number> | undefined> {
+    const stored = this.index.sentences ? storedSentenceSimilarity(this.index.sentences, rows, queryVector) : null;
+    if (stored) return stored;
+    return sentences === true ? similarityOfSentences(this.embedder!, hits, queryVector) : undefined;
+  }
+
+  /** Release the files kept open for searches (chunk records, keyword postings, exact vectors, sentence vectors). Searching again reopens them. */
   close(): void {
     this.index.chunks.close();
     this.lexical.close();
     this.exactRows?.close();
+    this.index.sentences?.close();
   }
 
   /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */
   async scoreSentences(query: string, hits: SearchHit[]): Promise<Record<string, number> | null> {
     if (!this.embedder) return null;
     const embedder = this.embedder;
-    return similarityOfSentences(embedder, hits, await this.cache.vector(query, () => embedder.embedQuestion(query)));
+    const vector = await this.cache.vector(query, () => embedder.embedQuestion(query));
+    const { sentences } = this.index;
+    const rows = sentences ? await this.rowsOf(hits) : null;
+    return (rows && sentences ? storedSentenceSimilarity(sentences, rows, vector) : null) ?? similarityOfSentences(embedder, hits, vector);
   }
+
+  /** Each hit's row, found by its source and id (the evaluation's path, not the server's); null if one is not in this generation. */
+  private async rowsOf(hits: SearchHit[]): Promise<{ row: number; text: string }[] | null> {
+    this.firstRows ??= new Map((await readDocuments(this.index.dir)).map((doc) => [doc.source, doc.firstChunk]));
+    const rows: { row: number; text: string }[] = [];
+    for (const hit of hits) {
+      const first = this.firstRows.get(hit.source);
+      const at = first === undefined ? -1 : this.index.chunks.ofSource(hit.source).findIndex((chunk) => chunk.id === hit.id);
+      if (first === undefined || at < 0) return null;
+      rows.push({ row: first + at, text: hit.text });
+    }
+    return rows;
+  }
+
+  /** Each source's first row, read when the evaluation first scores sentences. */
+  private firstRows: Map<string, number> | undefined;
 }
 
 function singleList(list: RankedList): { row: number; score: number; vector?: { rank: number; score: number }; lexical?: { rank: number; score: number } }[] {

@@ -1,4 +1,5 @@
 import { quotableSentences } from '../text/sentences.js';
+import { rowCosines, type SentenceVectors } from '../store/sentence-vectors.js';
 import type { Embedder } from './embedder.js';
 import type { SearchHit } from './protocol.js';
 
@@ -20,5 +21,22 @@ export async function sentenceSimilarity(embedder: Embedder, hits: SearchHit[], 
   const { dimensions } = embedder;
   const vectors = await embedder.embed(texts);
   texts.forEach((text, i) => (similarity[text] = dot(queryVector, vectors.subarray(i * dimensions, (i + 1) * dimensions))));
+  return similarity;
+}
+
+/**
+ * The same cosines from the sentence vectors the build stored (no model call): each hit's chunk
+ * `row` is read by offset and paired with its sentences as the splitter returns them. Null when a
+ * chunk holds another number of rows than its text has sentences (the caller then embeds them).
+ */
+export function storedSentenceSimilarity(stored: SentenceVectors, hits: readonly { row: number; text: string }[], queryVector: Float32Array): Record<string, number> | null {
+  const similarity: Record<string, number> = {};
+  for (const { row, text } of hits) {
+    const sentences = quotableSentences(text);
+    if (stored.count(row) !== sentences.length) return null;
+    if (!sentences.length) continue;
+    const cosines = rowCosines(stored.read(row), queryVector);
+    sentences.forEach((sentence, i) => (similarity[sentence] ??= cosines[i]!));
+  }
   return similarity;
 }

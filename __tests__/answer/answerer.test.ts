@@ -12,8 +12,8 @@ const SIMILARITY = { 'Jury duty is treated as paid time.': 0.3, 'The company con
 const STATE: StatusOutput = { indexLoaded: true, modelLoaded: true, retrieval: 'hybrid', chunks: 1, model: 'm', indexDir: '/i', generation: 'g' };
 
 /** The worker's side of a search, recorded: what the answerer asked for. */
-function searchRecording() {
-  const asked: { sentences?: boolean }[] = [];
+function searchRecording(storedSentences = true) {
+  const asked: { sentences?: boolean | 'stored' }[] = [];
   const search: SearchFn = async (request) => {
     const options = request.sentences === undefined ? {} : { sentences: request.sentences };
     asked.push(options);
@@ -21,7 +21,7 @@ function searchRecording() {
       hits: [{ id: 'c1', source: 'jury.md', title: 'Jury duty', headings: [], start: 0, end: JURY.length, text: JURY, score: 1, scores: { vector: { rank: 1, score: 0.6 } } }],
       retrieval: 'hybrid',
       query: { unknownTerms: [], keywordMatch: 0.5, corpusSimilarity: 0.5 },
-      ...(options.sentences ? { sentenceSimilarity: SIMILARITY } : {}),
+      ...(options.sentences === true || (options.sentences === 'stored' && storedSentences) ? { sentenceSimilarity: SIMILARITY } : {}),
       timings: { embedMs: 1, searchMs: 1 },
     };
     return { value, memory: { rssBytes: 0, heapUsedBytes: 0, heapTotalBytes: 0, externalBytes: 0, arrayBuffersBytes: 0 }, state: STATE, queueMs: 0, runMs: 1 } satisfies TaskResult<SearchOutput>;
@@ -40,13 +40,13 @@ describe('Answerer and sentence meaning', () => {
     expect(answer.answer).toContain('full regular pay for up to 15 working days');
   });
 
-  it('asks for nothing more with an LLM configured, when memory is short, with the weight at 0, or while the worker is busy', async () => {
+  it('asks for nothing more with an LLM configured, when memory is short, or with the weight at 0', async () => {
     const llm: AnswerLlm = { complete: async () => ({ text: 'Yes, for 15 days [1].' }) };
     const cases: { llm: AnswerLlm | null; mode: MemoryMode; weight: number; busy: boolean }[] = [
       { llm, mode: 'normal', weight: 6, busy: false },
       { llm: null, mode: 'cautious', weight: 6, busy: false },
       { llm: null, mode: 'normal', weight: 0, busy: false },
-      { llm: null, mode: 'normal', weight: 6, busy: true },
+      { llm: null, mode: 'cautious', weight: 6, busy: true },
     ];
     for (const c of cases) {
       const { asked, search } = searchRecording();
@@ -54,5 +54,19 @@ describe('Answerer and sentence meaning', () => {
       expect(asked).toEqual([{}]);
       if (!c.llm) expect(answer.answer).not.toContain('full regular pay');
     }
+  });
+
+  it('while the worker is busy, asks for stored sentence scores only: the same answer as when idle from an index that has them, by words from one that has not', async () => {
+    const idle = searchRecording();
+    const quiet = await new Answerer({ search: idle.search, llm: null, floors: NO_FLOORS, log: silentLogger, meaningWeight: 6, workerBusy: () => false }).ask(question);
+    const stored = searchRecording();
+    const busy = await new Answerer({ search: stored.search, llm: null, floors: NO_FLOORS, log: silentLogger, meaningWeight: 6, workerBusy: () => true }).ask(question);
+    expect(stored.asked).toEqual([{ sentences: 'stored' }]);
+    expect(busy.answer).toBe(quiet.answer);
+    expect(busy.answer).toContain('full regular pay for up to 15 working days');
+    const without = searchRecording(false);
+    const byWords = await new Answerer({ search: without.search, llm: null, floors: NO_FLOORS, log: silentLogger, meaningWeight: 6, workerBusy: () => true }).ask(question);
+    expect(without.asked).toEqual([{ sentences: 'stored' }]);
+    expect(byWords.answer).not.toContain('full regular pay');
   });
 });
