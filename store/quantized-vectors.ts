@@ -171,6 +171,10 @@ function quantizeRow(row: Float32Array, codes: Int8Array, scales: Float32Array, 
   for (let d = 0; d < row.length; d++) codes[base + d] = Math.round(row[d]! / scale);
 }
 
+/** Rows this close (or closer) are read in one call with the rows between them, up to COALESCED_SPAN rows at once. */
+const COALESCED_GAP = 8;
+const COALESCED_SPAN = 64;
+
 /**
  * The exact float32 rows of a generation, read by offset (a few KB for a search's candidates). The
  * file stays open between searches; `close` releases it (a later read opens it again).
@@ -185,13 +189,26 @@ export class RowReader {
 
   read(rows: readonly number[]): Float32Array[] {
     this.fd ??= openSync(path.join(this.dir, FILES.vectors), 'r');
-    const fd = this.fd;
-    return rows.map((row) => {
-      const out = new Float32Array(this.dimensions);
-      const read = readSync(fd, new Uint8Array(out.buffer), 0, this.dimensions * FLOAT, row * this.dimensions * FLOAT);
-      if (read !== this.dimensions * FLOAT) throw new IndexCorruptError(this.dir, `${FILES.vectors} ended before row ${row}`);
-      return out;
-    });
+    const rowBytes = this.dimensions * FLOAT;
+    const out: Float32Array[] = new Array<Float32Array>(rows.length);
+    const order = rows.map((_, i) => i).sort((a, b) => rows[a]! - rows[b]!);
+    for (let first = 0; first < order.length; ) {
+      // One read for rows close together: a read call cost about 20 µs here, copying a row 1.
+      const start = rows[order[first]!]!;
+      let last = first;
+      while (last + 1 < order.length && rows[order[last + 1]!]! - rows[order[last]!]! <= COALESCED_GAP && rows[order[last + 1]!]! - start < COALESCED_SPAN) last++;
+      const span = rows[order[last]!]! - start + 1;
+      const bytes = new Uint8Array(span * rowBytes);
+      const read = readSync(this.fd, bytes, 0, bytes.length, start * rowBytes);
+      if (read !== bytes.length) throw new IndexCorruptError(this.dir, `${FILES.vectors} ended before row ${start + span - 1}`);
+      const spanRows = new Float32Array(bytes.buffer);
+      for (let i = first; i <= last; i++) {
+        const at = (rows[order[i]!]! - start) * this.dimensions;
+        out[order[i]!] = spanRows.subarray(at, at + this.dimensions);
+      }
+      first = last + 1;
+    }
+    return out;
   }
 
   close(): void {
