@@ -86,29 +86,65 @@ export class Int8Scan {
 
 /**
  * The `limit` accepted positions of highest score, best first, ties in position order (as
- * bestRows): one pass over a typed array into two typed arrays kept sorted, so no object per row;
- * `accept` is asked only of positions that would enter the list.
+ * bestRows): one pass over a typed array with a heap of the best so far in two typed arrays, its
+ * worst at the root, so no object per row; `accept` is asked only of positions that would enter.
+ * Positions arrive in increasing order, so a newcomer tied with the worst kept one ranks after it
+ * and does not enter.
  */
 export function topScores(scores: Float32Array, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
   const size = Math.min(limit, scores.length);
   if (size <= 0) return [];
-  const bestScores = new Float64Array(size);
-  const bestRows = new Int32Array(size);
+  const heapScores = new Float64Array(size);
+  const heapRows = new Int32Array(size);
   let filled = 0;
   let floor = -Infinity;
-  for (let row = 0; row < scores.length; row++) {
+  const count = scores.length;
+  for (let row = 0; row < count; row++) {
     const score = scores[row]!;
-    if (filled === size && !(score > floor)) continue;
-    if (accept && !accept(row)) continue;
-    let i = filled < size ? filled++ : size - 1;
-    while (i > 0 && bestScores[i - 1]! < score) {
-      bestScores[i] = bestScores[i - 1]!;
-      bestRows[i] = bestRows[i - 1]!;
-      i--;
+    if (!(score > floor)) continue;
+    if (accept !== undefined && !accept(row)) continue;
+    if (filled < size) {
+      siftUp(heapScores, heapRows, filled++, score, row);
+      if (filled === size) floor = heapScores[0]!;
+    } else {
+      siftDown(heapScores, heapRows, size, score, row);
+      floor = heapScores[0]!;
     }
-    bestScores[i] = score;
-    bestRows[i] = row;
-    if (filled === size) floor = bestScores[size - 1]!;
   }
-  return Array.from({ length: filled }, (_, i) => ({ row: bestRows[i]!, score: bestScores[i]! }));
+  const best = Array.from({ length: filled }, (_, i) => ({ row: heapRows[i]!, score: heapScores[i]! }));
+  return best.sort((a, b) => b.score - a.score || a.row - b.row);
+}
+
+/** Whether (scoreA, rowA) ranks below (scoreB, rowB): lower score, or the same score at a later position. */
+function worse(scoreA: number, rowA: number, scoreB: number, rowB: number): boolean {
+  return scoreA < scoreB || (scoreA === scoreB && rowA > rowB);
+}
+
+/** Place (score, row) at slot `at` (the heap's new last) and move it up past better parents. */
+function siftUp(scores: Float64Array, rows: Int32Array, at: number, score: number, row: number): void {
+  while (at > 0) {
+    const parent = (at - 1) >> 1;
+    if (!worse(score, row, scores[parent]!, rows[parent]!)) break;
+    scores[at] = scores[parent]!;
+    rows[at] = rows[parent]!;
+    at = parent;
+  }
+  scores[at] = score;
+  rows[at] = row;
+}
+
+/** Replace the root (the worst kept) with (score, row) and move it down past worse children. */
+function siftDown(scores: Float64Array, rows: Int32Array, size: number, score: number, row: number): void {
+  let at = 0;
+  for (;;) {
+    let child = 2 * at + 1;
+    if (child >= size) break;
+    if (child + 1 < size && worse(scores[child + 1]!, rows[child + 1]!, scores[child]!, rows[child]!)) child++;
+    if (!worse(scores[child]!, rows[child]!, score, row)) break;
+    scores[at] = scores[child]!;
+    rows[at] = rows[child]!;
+    at = child;
+  }
+  scores[at] = score;
+  rows[at] = row;
 }
