@@ -27,7 +27,7 @@ export function quantizedSearch(vectors: QuantizedVectors, query: Float32Array, 
 /**
  * The same approximate cosines over the rows of the `probes` lists whose centroids are nearest the
  * query only (see IvfIndex): a fraction of the corpus scanned, candidates for the exact rescoring.
- * Ties keep the lists' order, nearest list first.
+ * Ties: lower row first, as the full scan.
  */
 export function ivfSearch(vectors: QuantizedVectors, ivf: IvfIndex, query: Float32Array, limit: number, probes: number): { row: number; score: number }[] {
   const { dimensions } = vectors;
@@ -41,6 +41,9 @@ export function ivfSearch(vectors: QuantizedVectors, ivf: IvfIndex, query: Float
     candidates.set(rows, at);
     at += rows.length;
   }
+  // In row order the kernel reads memory forwards: on this machine a quarter of 250,000 rows
+  // scanned in list order (scattered) took 2 to 4 times as long as sorted, sorting a few ms.
+  candidates.sort();
   return topScores(scan.scoreList(query, size), limit).map(({ row: i, score }) => ({ row: candidates[i]!, score }));
 }
 
