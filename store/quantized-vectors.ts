@@ -12,13 +12,44 @@ import { FILES } from './index-layout.js';
 export interface QuantizedVectors {
   rows: number;
   dimensions: number;
+  /** rows × dimensions, row after row: a view of `memory` (the codes exist once, where the scan kernel reads them). */
   codes: Int8Array;
+  /** One per row: a view of `memory`. */
   scales: Float32Array;
+  /** The WebAssembly memory that holds the codes and the scales, sized once at load: never grown, so the views stay valid. */
+  memory: WebAssembly.Memory;
+  /** Where in `memory` its workspace begins (WORKSPACE_BYTES of it, 16-byte aligned): room for a scan's query and outputs. */
+  workspace: number;
   /** The unit-length mean of the exact rows (null if they cancel out), computed while they streamed by. */
   centroid: Float32Array | null;
 }
 
 const FLOAT = Float32Array.BYTES_PER_ELEMENT;
+const PAGE = 65_536;
+
+/**
+ * The bytes a scan of `rows` rows needs past the codes and scales (see workers/int8-scan.ts): the
+ * query as int16, a score per row, and a row number per row (a list of candidates).
+ */
+export function workspaceBytes(rows: number, dimensions: number): number {
+  return align16(dimensions * 2) + rows * 8;
+}
+
+/**
+ * Room for `rows` int8 rows and their scales in one WebAssembly memory, followed by a scan's
+ * workspace: the scan kernel reads the codes where they were loaded, so they exist once.
+ */
+export function allocateQuantized(rows: number, dimensions: number): Pick<QuantizedVectors, 'codes' | 'scales' | 'memory' | 'workspace'> {
+  const scalesAt = align16(rows * dimensions);
+  const workspace = align16(scalesAt + rows * FLOAT);
+  const pages = Math.max(1, Math.ceil((workspace + workspaceBytes(rows, dimensions)) / PAGE));
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  return { codes: new Int8Array(memory.buffer, 0, rows * dimensions), scales: new Float32Array(memory.buffer, scalesAt, rows), memory, workspace };
+}
+
+function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
 
 /**
  * Read `vectors.f32` as int8 rows, streaming: the float32 file is never whole in memory, only one
@@ -27,8 +58,8 @@ const FLOAT = Float32Array.BYTES_PER_ELEMENT;
 export async function readQuantizedVectors(dir: string, rows: number, dimensions: number, sha256?: string): Promise<QuantizedVectors> {
   const file = path.join(dir, FILES.vectors);
   const rowBytes = dimensions * FLOAT;
-  const codes = new Int8Array(rows * dimensions);
-  const scales = new Float32Array(rows);
+  const allocated = allocateQuantized(rows, dimensions);
+  const { codes, scales } = allocated;
   const sum = new Float64Array(dimensions);
   const hash = createHash('sha256');
   const row = new Float32Array(dimensions);
@@ -58,7 +89,7 @@ export async function readQuantizedVectors(dir: string, rows: number, dimensions
   if (sha256 && hash.digest('hex') !== sha256) {
     throw new IndexCorruptError(dir, `${FILES.vectors} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
   }
-  return { rows, dimensions, codes, scales, centroid: unitCentroid(sum) };
+  return { rows, dimensions, ...allocated, centroid: unitCentroid(sum) };
 }
 
 /**
@@ -82,12 +113,12 @@ export function encodeQuantized(vectors: Float32Array, dimensions: number): Uint
 
 /** Read `vectors.i8` (see encodeQuantized), checking its shape and, when given, its sha256 while it streams. */
 export async function readQuantizedFile(dir: string, rows: number, dimensions: number, sha256?: string): Promise<QuantizedVectors> {
-  const codes = new Int8Array(rows * dimensions);
-  const scales = new Float32Array(rows);
+  const allocated = allocateQuantized(rows, dimensions);
+  const { codes, scales } = allocated;
   const centroid = new Float32Array(dimensions);
   const pad = (4 - ((12 + codes.byteLength) % 4)) % 4;
   const header = new Uint8Array(12);
-  const sections = [header, new Uint8Array(codes.buffer), new Uint8Array(pad), new Uint8Array(scales.buffer), new Uint8Array(centroid.buffer)];
+  const sections = [header, new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength), new Uint8Array(pad), new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength), new Uint8Array(centroid.buffer)];
   const hash = createHash('sha256');
   let section = 0;
   let filled = 0;
@@ -119,7 +150,7 @@ export async function readQuantizedFile(dir: string, rows: number, dimensions: n
   if (sha256 && hash.digest('hex') !== sha256) {
     throw new IndexCorruptError(dir, `${FILES.quantized} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
   }
-  return { rows, dimensions, codes, scales, centroid: hasCentroid ? centroid : null };
+  return { rows, dimensions, ...allocated, centroid: hasCentroid ? centroid : null };
 }
 
 function unitCentroid(sum: Float64Array): Float32Array | null {
@@ -140,6 +171,10 @@ function quantizeRow(row: Float32Array, codes: Int8Array, scales: Float32Array, 
   for (let d = 0; d < row.length; d++) codes[base + d] = Math.round(row[d]! / scale);
 }
 
+/** Rows this close (or closer) are read in one call with the rows between them, up to COALESCED_SPAN rows at once. */
+const COALESCED_GAP = 8;
+const COALESCED_SPAN = 64;
+
 /**
  * The exact float32 rows of a generation, read by offset (a few KB for a search's candidates). The
  * file stays open between searches; `close` releases it (a later read opens it again).
@@ -154,13 +189,26 @@ export class RowReader {
 
   read(rows: readonly number[]): Float32Array[] {
     this.fd ??= openSync(path.join(this.dir, FILES.vectors), 'r');
-    const fd = this.fd;
-    return rows.map((row) => {
-      const out = new Float32Array(this.dimensions);
-      const read = readSync(fd, new Uint8Array(out.buffer), 0, this.dimensions * FLOAT, row * this.dimensions * FLOAT);
-      if (read !== this.dimensions * FLOAT) throw new IndexCorruptError(this.dir, `${FILES.vectors} ended before row ${row}`);
-      return out;
-    });
+    const rowBytes = this.dimensions * FLOAT;
+    const out: Float32Array[] = new Array<Float32Array>(rows.length);
+    const order = rows.map((_, i) => i).sort((a, b) => rows[a]! - rows[b]!);
+    for (let first = 0; first < order.length; ) {
+      // One read for rows close together: a read call cost about 20 µs here, copying a row 1.
+      const start = rows[order[first]!]!;
+      let last = first;
+      while (last + 1 < order.length && rows[order[last + 1]!]! - rows[order[last]!]! <= COALESCED_GAP && rows[order[last + 1]!]! - start < COALESCED_SPAN) last++;
+      const span = rows[order[last]!]! - start + 1;
+      const bytes = new Uint8Array(span * rowBytes);
+      const read = readSync(this.fd, bytes, 0, bytes.length, start * rowBytes);
+      if (read !== bytes.length) throw new IndexCorruptError(this.dir, `${FILES.vectors} ended before row ${start + span - 1}`);
+      const spanRows = new Float32Array(bytes.buffer);
+      for (let i = first; i <= last; i++) {
+        const at = (rows[order[i]!]! - start) * this.dimensions;
+        out[order[i]!] = spanRows.subarray(at, at + this.dimensions);
+      }
+      first = last + 1;
+    }
+    return out;
   }
 
   close(): void {

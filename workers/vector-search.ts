@@ -1,5 +1,6 @@
 import type { IvfIndex } from '../store/ivf-index.js';
 import type { QuantizedVectors } from '../store/quantized-vectors.js';
+import { Int8Scan, topScores } from './int8-scan.js';
 
 /**
  * Exact cosine search over unit-length rows packed in one Float32Array. At the sizes this service
@@ -16,58 +17,41 @@ export function vectorSearch(
 }
 
 /**
- * Approximate cosine over int8 rows (see QuantizedVectors): the query stays float32, each row's
- * dot product is scaled by its own factor. Candidates for an exact rescoring, not final scores.
+ * Approximate cosine over int8 rows (see QuantizedVectors), scored by the WebAssembly SIMD kernel
+ * (see Int8Scan): candidates for an exact rescoring, not final scores.
  */
 export function quantizedSearch(vectors: QuantizedVectors, query: Float32Array, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
-  const { codes, scales, dimensions, rows } = vectors;
-  return bestRows(rows, limit, accept, (row) => dotInt8(codes, row * dimensions, query) * scales[row]!);
+  return topScores(Int8Scan.of(vectors).scoreAll(query), limit, accept);
 }
 
 /**
  * The same approximate cosines over the rows of the `probes` lists whose centroids are nearest the
  * query only (see IvfIndex): a fraction of the corpus scanned, candidates for the exact rescoring.
+ * Ties: lower row first, as the full scan.
  */
 export function ivfSearch(vectors: QuantizedVectors, ivf: IvfIndex, query: Float32Array, limit: number, probes: number): { row: number; score: number }[] {
   const { dimensions } = vectors;
   const nearestLists = bestRows(ivf.lists, Math.min(probes, ivf.lists), undefined, (list) => dotFloat32(ivf.centroids, list * dimensions, query));
   const size = nearestLists.reduce((n, { row: list }) => n + ivf.listStarts[list + 1]! - ivf.listStarts[list]!, 0);
-  const candidates = new Uint32Array(size);
+  const scan = Int8Scan.of(vectors);
+  const candidates = scan.listSpace(size);
   let at = 0;
   for (const { row: list } of nearestLists) {
     const rows = ivf.listRows.subarray(ivf.listStarts[list]!, ivf.listStarts[list + 1]!);
     candidates.set(rows, at);
     at += rows.length;
   }
-  const { codes, scales } = vectors;
-  return bestRows(candidates.length, limit, undefined, (i) => dotInt8(codes, candidates[i]! * dimensions, query) * scales[candidates[i]!]!).map(({ row: i, score }) => ({ row: candidates[i]!, score }));
+  // In row order the kernel reads memory forwards: on this machine a quarter of 250,000 rows
+  // scanned in list order (scattered) took 2 to 4 times as long as sorted, sorting a few ms.
+  candidates.sort();
+  return topScores(scan.scoreList(query, size), limit).map(({ row: i, score }) => ({ row: candidates[i]!, score }));
 }
 
 /**
- * The dot product of the query with the row starting at `base`, four lanes at a time: V8 keeps the
- * four sums in registers and the scan, the hot loop of every search, ran about 1.5 times as fast as
- * with one sum. One function per array type, so each call site stays monomorphic. The lanes add up
- * in another order than one running sum, a difference in the last bits that the exact rescoring
- * does not see.
+ * The dot product of the query with the float32 row starting at `base` (exact vectors, IVF
+ * centroids), four lanes at a time: V8 keeps the four sums in registers, about 1.5 times as fast as
+ * one sum. The lanes add up in another order than one running sum, a difference in the last bits.
  */
-function dotInt8(rows: Int8Array, base: number, query: Float32Array): number {
-  const length = query.length;
-  let a = 0;
-  let b = 0;
-  let c = 0;
-  let e = 0;
-  let d = 0;
-  for (; d + 3 < length; d += 4) {
-    a += rows[base + d]! * query[d]!;
-    b += rows[base + d + 1]! * query[d + 1]!;
-    c += rows[base + d + 2]! * query[d + 2]!;
-    e += rows[base + d + 3]! * query[d + 3]!;
-  }
-  for (; d < length; d++) a += rows[base + d]! * query[d]!;
-  return a + b + c + e;
-}
-
-/** dotInt8 for float32 rows (exact vectors, IVF centroids): a copy on purpose, so each hot loop sees one array type and V8 keeps it monomorphic. */
 function dotFloat32(rows: Float32Array, base: number, query: Float32Array): number {
   const length = query.length;
   let a = 0;
