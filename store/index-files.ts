@@ -7,7 +7,7 @@ import { IndexCorruptError, IndexNotFoundError } from './errors.js';
 import { FORMAT_VERSION, type Manifest } from './manifest.js';
 import { resolveCurrentGeneration, writeFileDurable } from './atomic-swap.js';
 import { FILES } from './index-layout.js';
-import { encodeQuantized, readQuantizedFile, readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
+import { arrangeRows, encodeQuantized, readQuantizedFile, readQuantizedVectors, type QuantizedVectors } from './quantized-vectors.js';
 import { ChunkStore, encodeChunks } from './chunk-store.js';
 import { isVerified } from './verified-generation.js';
 import { encodeSentenceVectors, SentenceVectors, type SentenceRows } from './sentence-vectors.js';
@@ -137,6 +137,8 @@ export async function readIndex(indexDir: string, precision: VectorPrecision = '
     const quantized = !model || precision !== 'int8' ? null : int8File ? await readQuantizedFile(dir, rows, model.dimensions, checksums[FILES.quantized]) : await readQuantizedVectors(dir, rows, model.dimensions, checksums[FILES.vectors]);
     const vectors = model && !quantized ? await readVectors(dir, rows, model.dimensions, checked) : null;
     const ivf = quantized && manifest.files.ivf ? await readIvf(dir, rows, quantized.dimensions, checksums[FILES.ivf]) : null;
+    // Each IVF list becomes one block of the int8 rows, which a search scans forwards.
+    if (quantized && ivf) arrangeRows(quantized, ivf.listRows);
     const lexical = { file: path.join(dir, FILES.lexical) };
     await verifyFile(dir, FILES.lexical, checksums[FILES.lexical]);
     const stored = manifest.sentenceVectors;

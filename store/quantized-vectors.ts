@@ -22,6 +22,44 @@ export interface QuantizedVectors {
   workspace: number;
   /** The unit-length mean of the exact rows (null if they cancel out), computed while they streamed by. */
   centroid: Float32Array | null;
+  /**
+   * Set when the rows are held in another order than the file's (see arrangeRows): position p of
+   * `codes` and `scales` holds row `order[p]`. A scan's positions are mapped back to rows with it.
+   */
+  order?: Uint32Array;
+}
+
+/**
+ * Hold the rows in `order` (position p gets row order[p]), moving them in place: one spare row and a
+ * byte per row, never a second copy of the codes. An IVF index's list order (its `listRows`) makes
+ * each list one block that a search reads forwards: at 250,000 rows a quarter of them, scattered,
+ * took 23 to 43 ms to scan (sorted) against 2 to 14 ms for the same count in one block.
+ */
+export function arrangeRows(vectors: QuantizedVectors, order: Uint32Array): void {
+  const { codes, scales, dimensions, rows } = vectors;
+  if (order.length !== rows) throw new RangeError(`an order of ${order.length} rows for ${rows}`);
+  const placed = new Uint8Array(rows);
+  const spare = new Int8Array(dimensions);
+  for (let start = 0; start < rows; start++) {
+    if (placed[start]) continue;
+    // Follow the cycle through `start`: each position takes the row it should hold, the first one's saved in `spare`.
+    spare.set(codes.subarray(start * dimensions, (start + 1) * dimensions));
+    const spareScale = scales[start]!;
+    let at = start;
+    for (;;) {
+      placed[at] = 1;
+      const from = order[at]!;
+      if (from === start) {
+        codes.set(spare, at * dimensions);
+        scales[at] = spareScale;
+        break;
+      }
+      codes.copyWithin(at * dimensions, from * dimensions, (from + 1) * dimensions);
+      scales[at] = scales[from]!;
+      at = from;
+    }
+  }
+  vectors.order = order;
 }
 
 const FLOAT = Float32Array.BYTES_PER_ELEMENT;

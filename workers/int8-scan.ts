@@ -74,6 +74,22 @@ export class Int8Scan {
     return this.scores.subarray(0, count);
   }
 
+  /**
+   * The scores of the rows at positions [starts[i], ends[i]) of each range, one range after the
+   * other (rows held in list order, see arrangeRows): each range one forward pass of the kernel.
+   */
+  scoreRanges(query: Float32Array, starts: readonly number[], ends: readonly number[]): Float32Array {
+    const { codes, scales, dimensions } = this.vectors;
+    const queryScale = this.setQuery(query);
+    let at = 0;
+    for (let i = 0; i < starts.length; i++) {
+      const count = ends[i]! - starts[i]!;
+      this.kernel.scanAll(codes.byteOffset + starts[i]! * dimensions, scales.byteOffset + starts[i]! * 4, count, dimensions, this.query.byteOffset, queryScale, this.scores.byteOffset + at * 4);
+      at += count;
+    }
+    return this.scores.subarray(0, at);
+  }
+
   /** The query into the workspace as int16 (largest magnitude ↦ QUERY_LIMIT); returns its scale. */
   private setQuery(query: Float32Array): number {
     let largest = 0;

@@ -21,7 +21,11 @@ export function vectorSearch(
  * (see Int8Scan): candidates for an exact rescoring, not final scores.
  */
 export function quantizedSearch(vectors: QuantizedVectors, query: Float32Array, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
-  return topScores(Int8Scan.of(vectors).scoreAll(query), limit, accept);
+  const { order } = vectors;
+  const scores = Int8Scan.of(vectors).scoreAll(query);
+  if (!order) return topScores(scores, limit, accept);
+  // Rows held in list order: the scan's positions are mapped to rows, for the filter and the result.
+  return topScores(scores, limit, accept ? (at) => accept(order[at]!) : undefined).map(({ row: at, score }) => ({ row: order[at]!, score }));
 }
 
 /**
@@ -34,6 +38,21 @@ export function ivfSearch(vectors: QuantizedVectors, ivf: IvfIndex, query: Float
   const nearestLists = bestRows(ivf.lists, Math.min(probes, ivf.lists), undefined, (list) => dotFloat32(ivf.centroids, list * dimensions, query));
   const size = nearestLists.reduce((n, { row: list }) => n + ivf.listStarts[list + 1]! - ivf.listStarts[list]!, 0);
   const scan = Int8Scan.of(vectors);
+  if (vectors.order === ivf.listRows) {
+    // Rows held in list order (see arrangeRows): each list one block, scanned forwards; in list
+    // number order, so ties fall in position order as in a full scan.
+    const lists = nearestLists.map(({ row: list }) => list).sort((a, b) => a - b);
+    const starts = lists.map((list) => ivf.listStarts[list]!);
+    const ends = lists.map((list) => ivf.listStarts[list + 1]!);
+    const scores = scan.scoreRanges(query, starts, ends);
+    const rowAt = scan.listSpace(size);
+    let filled = 0;
+    for (let i = 0; i < lists.length; i++) {
+      rowAt.set(ivf.listRows.subarray(starts[i]!, ends[i]!), filled);
+      filled += ends[i]! - starts[i]!;
+    }
+    return topScores(scores, limit).map(({ row: i, score }) => ({ row: rowAt[i]!, score }));
+  }
   const candidates = scan.listSpace(size);
   let at = 0;
   for (const { row: list } of nearestLists) {
