@@ -18,6 +18,7 @@ import { IVF_MIN_ROWS } from '../store/ivf-index.js';
 import { DEFAULT_IVF_PROBES } from '../workers/retriever.js';
 import { scaleChart } from './bench/scale-chart.js';
 import { collectTopics, questionsFrom, SECTIONS_PER_PAGE, writeCorpus } from './bench/scale-corpus.js';
+import { round } from './bench/load-summary.js';
 import { build, onDisk, recall, serve, type BuildFigures, type RecallFigures, type ServeFigures } from './bench/scale-measure.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,10 +36,20 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '200' },
     /** Reuse a corpus and index already built for a size (same pages, same seed). */
     reuse: { type: 'boolean', default: false },
+    /** Another checkout, built (e.g. main's), to serve the same index in the same run, turn about with this one. */
+    baseline: { type: 'string' },
+    /** Sizes served by both builds (default: the largest). */
+    'baseline-sizes': { type: 'string' },
+    /** Turns each build serves a compared size. */
+    rounds: { type: 'string', default: '2' },
     out: { type: 'string', default: path.join(root, 'docs') },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
+const baselineSizes = values['baseline-sizes'] ? values['baseline-sizes'].split(',').map(Number) : [Math.max(...sizes)];
+const rounds = Number(values.rounds);
+const baseline = values.baseline ? path.resolve(values.baseline) : undefined;
+if (baseline && !existsSync(path.join(baseline, 'dist/server/index.js'))) throw new Error(`--baseline takes a built checkout (with dist/server/index.js); ${baseline} has none`);
 if (!sizes.every((n) => Number.isInteger(n) && n >= 100)) throw new Error(`--sizes takes whole numbers of chunks (100 or more), separated by commas; got ${values.sizes}`);
 const modelDir = path.resolve(values['model-dir']);
 const clients = Number(values.clients);
@@ -49,8 +60,13 @@ interface SizeResult {
   target: number;
   pages: number;
   build: BuildFigures;
+  /** This build's figures (the last turn when compared). */
   serve: ServeFigures;
   recall: RecallFigures;
+  /** The machine's 1-minute load average as the load began: the machine is shared. */
+  loadAverage: number;
+  /** Turn about with --baseline on the same index, in order. */
+  sideBySide?: { build: 'this' | 'baseline'; rps: number; p50: number; p99: number; loadPeakMb: number; loadAverage: number }[];
 }
 
 log(`bench:scale on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GB; the machine may be shared: compare sizes within one run`);
@@ -80,12 +96,24 @@ for (const target of sizes) {
   }
   chunksPerPage = built.chunks / pages;
   log(`  ${built.chunks} chunks in ${built.seconds} s (build peak ${built.peakRssMb} MB), ${built.indexMb} MB on disk`);
-  const served = await serve(indexDir, values.model, modelDir, questions, clients, seconds, log);
-  log(`    peak ${served.loadPeakMb} MB, ${served.rps} req/s, p50 ${served.p50} ms, p99 ${served.p99} ms, statuses ${JSON.stringify(served.statuses)}`);
+  const loadAverage = round(os.loadavg()[0]!);
+  const turns: { build: 'this' | 'baseline'; served: ServeFigures; loadAverage: number }[] = [];
+  const compared = baseline && baselineSizes.includes(target);
+  for (let turn = 0; turn < (compared ? rounds : 1); turn++) {
+    for (const which of compared ? (['baseline', 'this'] as const) : (['this'] as const)) {
+      const before = round(os.loadavg()[0]!);
+      log(`  serving with ${which === 'this' ? 'this build' : `the baseline (${baseline})`}, load average ${before}`);
+      const served = await serve(indexDir, values.model, modelDir, questions, clients, seconds, log, which === 'baseline' ? baseline : undefined);
+      log(`    peak ${served.loadPeakMb} MB, ${served.rps} req/s, p50 ${served.p50} ms, p99 ${served.p99} ms, statuses ${JSON.stringify(served.statuses)}`);
+      turns.push({ build: which, served, loadAverage: before });
+    }
+  }
+  const served = turns.filter((t) => t.build === 'this').at(-1)!.served;
   const recalled = await recall(indexDir, { model: values.model, modelDir, allowRemote: false, dtype: 'q8' }, questions.slice(0, Number(values.queries)));
   log(`    recall@10 ${recalled.recallAt10} (${recalled.ivf ? `IVF, ${recalled.ivf.lists} lists, ${DEFAULT_IVF_PROBES} probed` : 'int8 scan'}), vector search ${recalled.msPerQuery} ms/query, full int8 scan ${recalled.fullScanMsPerQuery} ms/query`);
   for (const s of recalled.ivf?.sweep ?? []) log(`      ${s.probes} lists probed: recall@10 ${s.recallAt10}, ${s.msPerQuery} ms/query`);
-  results.push({ target, pages, build: built, serve: served, recall: recalled });
+  const sideBySide = compared ? turns.map(({ build: which, served: s, loadAverage: l }) => ({ build: which, rps: s.rps, p50: s.p50, p99: s.p99, loadPeakMb: s.loadPeakMb, loadAverage: l })) : undefined;
+  results.push({ target, pages, build: built, serve: served, recall: recalled, loadAverage, ...(sideBySide ? { sideBySide } : {}) });
 }
 
 const header = ['chunks', 'build s', 'index MB', 'idle MB', 'peak MB (30 cl.)', 'req/s', 'p50 ms', 'p99 ms', 'recall@10', 'search'];
@@ -93,12 +121,20 @@ const rows = results.map((r) => [r.build.chunks, r.build.seconds, r.build.indexM
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
 log('');
 for (const row of [header, ...rows]) log(row.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
+for (const r of results.filter((r) => r.sideBySide)) {
+  const median = (build: 'this' | 'baseline', key: 'p99' | 'rps') => {
+    const values = r.sideBySide!.filter((t) => t.build === build).map((t) => t[key]).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)]!;
+  };
+  log(`${r.build.chunks} chunks, turn about with the baseline: req/s ${median('this', 'rps')} vs ${median('baseline', 'rps')} (x${round(median('this', 'rps') / median('baseline', 'rps'))}), p99 ${median('this', 'p99')} vs ${median('baseline', 'p99')} ms`);
+}
 const targetMet = results.filter((r) => r.build.chunks >= 250_000).map((r) => r.serve.loadPeakMb <= 512 && r.serve.p99 < 250 && r.serve.errors === 0);
 log(`\ntarget (≥ 250,000 chunks in 512 MB RSS with 30 clients, p99 < 250 ms): ${targetMet.length ? (targetMet.every(Boolean) ? 'met' : 'not met') : 'no size of 250,000 chunks run'}`);
 
 await mkdir(values.out, { recursive: true });
-const report = { createdAt: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, shared: true }, model: values.model, clients, seconds, ivf: { minRows: IVF_MIN_ROWS, probes: DEFAULT_IVF_PROBES }, results };
+const report = { createdAt: new Date().toISOString(), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, shared: true, loadAverageAtEnd: round(os.loadavg()[0]!) }, model: values.model, clients, seconds, ivf: { minRows: IVF_MIN_ROWS, probes: DEFAULT_IVF_PROBES }, results };
 await writeFile(path.join(values.out, 'bench-scale.json'), `${JSON.stringify(report, null, 2)}\n`);
-const caption = `npm run bench:scale, ${values.model}, ${clients} clients for ${seconds} s per size, 2 cores shared with other work; ${report.createdAt.slice(0, 10)}`;
+const loads = results.map((r) => r.loadAverage);
+const caption = `npm run bench:scale, ${values.model}, ${clients} clients for ${seconds} s per size; shared machine, 2 cores, load average ${Math.min(...loads)}-${Math.max(...loads)}; ${report.createdAt.slice(0, 10)}`;
 await writeFile(path.join(values.out, 'scale-curve.svg'), scaleChart(results.map((r) => ({ chunks: r.build.chunks, idleMb: r.serve.idleMb, loadPeakMb: r.serve.loadPeakMb, p50: r.serve.p50, p99: r.serve.p99 })), caption));
 log(`wrote ${path.join(values.out, 'bench-scale.json')} and ${path.join(values.out, 'scale-curve.svg')}`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ChunkRecord } from '../store/chunk-record.js';
 import { IndexCorruptError } from '../store/errors.js';
 import { keywordStems } from '../text/terms.js';
-import { bestRows } from './vector-search.js';
+import { bestScoredRows, K1, ScoringScratch, type TermPostings } from './lexical-scoring.js';
 
 /**
  * Keyword search (BM25) over the chunks, in typed arrays. It replaced MiniSearch: for the 18F
@@ -16,8 +16,6 @@ import { bestRows } from './vector-search.js';
 const FORMAT = 'rag512-bm25/2';
 /** Where a word appears changes its weight: a heading names what a passage is about. */
 const FIELD_WEIGHTS = { title: 1.2, headings: 1.5, text: 1 } as const;
-const K1 = 1.2;
-const B = 0.75;
 /** Unknown words this long are matched to known words one edit away (typos), at this share of the weight. */
 const FUZZY_MIN_LENGTH = 6;
 const FUZZY_WEIGHT = 0.5;
@@ -171,6 +169,9 @@ export class LexicalIndex {
     private readonly postingsAt: { rows: number; weights: number },
   ) {}
 
+  /** Scores of one search in progress (see lexical-scoring.ts), made on the first search. */
+  private scratch: ScoringScratch | undefined;
+
   /** Known terms grouped by length, built on the first typo lookup: a lookup reads three groups, not the whole vocabulary. */
   private byLength: Map<number, [string, number][]> | undefined;
 
@@ -284,27 +285,19 @@ export class LexicalIndex {
       if (near.length === 0) unknownTerms.push(term);
       for (const nearId of near) if (!weights.has(nearId)) weights.set(nearId, FUZZY_WEIGHT);
     }
-    const scores = new Float32Array(this.lengths.length);
-    for (const [id, weight] of weights) this.addScores(scores, id, weight);
-    // The best `limit` in one pass, ties to the lower row as a full sort by (score, row) gave: at
-    // 250,000 chunks a common word scores most rows, and an object per row for a sort of them all
-    // kept the worker's small young generation collecting.
-    const hits = limit > 0 ? bestRows(scores.length, limit, (row) => scores[row]! > 0 && (!accept || accept(row)), (row) => scores[row]!) : [];
+    // The rows the terms touch only (see lexical-scoring.ts): at 250,000 chunks a pass over every chunk was much of a search.
+    const postings = limit > 0 ? [...weights].map(([id, weight]) => this.termPostings(id, weight)) : [];
+    this.scratch ??= new ScoringScratch(this.lengths, this.averageLength);
+    const hits = bestScoredRows(postings, limit, accept, this.scratch);
     return { hits, profile: { terms, unknownTerms, maxScore: idfSum * (K1 + 1) } };
   }
 
-  private addScores(scores: Float32Array, id: number, weight: number): void {
+  private termPostings(id: number, weight: number): TermPostings {
     const from = this.offsets[id]!;
     const to = this.offsets[id + 1]!;
-    const idf = this.idf(to - from);
     const rows = new Uint32Array(this.source.read(this.postingsAt.rows + from * WORD, (to - from) * WORD).buffer);
     const tfs = new Float32Array(this.source.read(this.postingsAt.weights + from * WORD, (to - from) * WORD).buffer);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const tf = tfs[i]!;
-      const norm = K1 * (1 - B + (B * this.lengths[row]!) / this.averageLength);
-      scores[row]! += weight * idf * ((tf * (K1 + 1)) / (tf + norm));
-    }
+    return { rows, tfs, weight, idf: this.idf(to - from) };
   }
 
   /** BM25's idf of a term that `documents` chunks hold. */

@@ -67,10 +67,17 @@ export interface ServeFigures {
   firstSearchMs: number;
 }
 
-/** Start the server as the Procfile does, wait for the first search, measure idle, then `clients` on /api/search for `seconds`. */
-export async function serve(indexDir: string, model: string, modelDir: string, questions: string[], clients: number, seconds: number, log: (line: string) => void): Promise<ServeFigures> {
-  const procfile = procfileCommand();
-  const server = await startServerProcess({ ...procfile.env, INDEX_DIR: indexDir, MODEL_DIR: modelDir, EMBEDDING_MODEL: model, MEMORY_LIMIT_MB: '512' }, procfile.nodeArgs, 600_000);
+/**
+ * Start the server as the Procfile does, wait for the first search, measure idle, then `clients` on
+ * /api/search for `seconds`. `root`: the checkout whose build serves (default this one; another, to
+ * compare builds side by side on the same index in one run).
+ */
+export async function serve(indexDir: string, model: string, modelDir: string, questions: string[], clients: number, seconds: number, log: (line: string) => void, root?: string): Promise<ServeFigures> {
+  const procfile = procfileCommand(root ? path.join(root, 'Procfile') : undefined);
+  // All clients come from one address: the per-client fair share (CLIENT_MAX_IN_FLIGHT, 16 by default)
+  // would answer most of them 429. This bench measures speed and memory, not fairness: the share is lifted.
+  const env = { ...procfile.env, INDEX_DIR: indexDir, MODEL_DIR: modelDir, EMBEDDING_MODEL: model, MEMORY_LIMIT_MB: '512', CLIENT_MAX_IN_FLIGHT: '100000' };
+  const server = await startServerProcess(env, procfile.nodeArgs, 600_000, root ? path.join(root, 'dist/server/index.js') : undefined, root);
   const sampler = new RssSampler(server.child.pid!, 100).start();
   try {
     const started = performance.now();
