@@ -255,10 +255,11 @@ export class Answerer {
     // by meaning while it has the question's vector. An index built with sentence vectors scores
     // them by a read, whatever the load ('stored'); without them the worker embeds a batch of
     // sentences, so that is asked for only while it is idle (true): a busy service then answers
-    // by words, at full speed. Not when memory is short (embedding them costs a batch's activations).
+    // by words, at full speed. When memory is short only stored scores are asked for: embedding
+    // sentences costs a batch's activations, reading stored ones a few kilobytes.
     const meaningWeight = this.deps.meaningWeight ?? 0;
-    const wantsMeaning = !this.deps.llm && !cautious && meaningWeight > 0;
-    const sentences = wantsMeaning ? ((this.deps.workerBusy?.() ?? false) ? ('stored' as const) : true) : undefined;
+    const wantsMeaning = !this.deps.llm && meaningWeight > 0;
+    const sentences = wantsMeaning ? (cautious || (this.deps.workerBusy?.() ?? false) ? ('stored' as const) : true) : undefined;
     const topK = cautious ? Math.min(input.topK, CAUTIOUS_TOP_K) : input.topK;
     const found = await this.deps.search({ query: question, topK, ...(input.filter ? { filter: input.filter } : {}), ...(sentences ? { sentences } : {}) });
     const { hits, degradedReason } = found.value;

@@ -40,19 +40,27 @@ describe('Answerer and sentence meaning', () => {
     expect(answer.answer).toContain('full regular pay for up to 15 working days');
   });
 
-  it('asks for nothing more with an LLM configured, when memory is short, or with the weight at 0', async () => {
+  it('asks for nothing more with an LLM configured or with the weight at 0', async () => {
     const llm: AnswerLlm = { complete: async () => ({ text: 'Yes, for 15 days [1].' }) };
     const cases: { llm: AnswerLlm | null; mode: MemoryMode; weight: number; busy: boolean }[] = [
       { llm, mode: 'normal', weight: 6, busy: false },
-      { llm: null, mode: 'cautious', weight: 6, busy: false },
+      { llm, mode: 'cautious', weight: 6, busy: false },
       { llm: null, mode: 'normal', weight: 0, busy: false },
-      { llm: null, mode: 'cautious', weight: 6, busy: true },
     ];
     for (const c of cases) {
       const { asked, search } = searchRecording();
       const answer = await new Answerer({ search, llm: c.llm, floors: NO_FLOORS, log: silentLogger, meaningWeight: c.weight, memoryMode: () => c.mode, workerBusy: () => c.busy }).ask(question);
       expect(asked).toEqual([{}]);
       if (!c.llm) expect(answer.answer).not.toContain('full regular pay');
+    }
+  });
+
+  it('when memory is short, asks for stored sentence scores only (a read), never for sentences to be embedded', async () => {
+    for (const busy of [false, true]) {
+      const { asked, search } = searchRecording();
+      const answer = await new Answerer({ search, llm: null, floors: NO_FLOORS, log: silentLogger, meaningWeight: 6, memoryMode: () => 'cautious', workerBusy: () => busy }).ask(question);
+      expect(asked).toEqual([{ sentences: 'stored' }]);
+      expect(answer.answer).toContain('full regular pay for up to 15 working days');
     }
   });
 
