@@ -33,7 +33,7 @@ function openGate(settings: Partial<WorkerSettings>, store: 'postgres' | 'files'
   const started: Started[] = [];
   const waiters: { query: string; resolve: () => void }[] = [];
   channel.onmessage = (event) => {
-    const message = (event as MessageEvent<Started>).data;
+    const message = (event as unknown as { data: Started }).data;
     started.push(message);
     for (const waiter of waiters.filter((w) => w.query === message.started)) {
       waiters.splice(waiters.indexOf(waiter), 1);
