@@ -83,6 +83,8 @@ export interface WorkerSettings {
   batchMax?: number;
   /** How long a lone search waits for company right after a batch of several (`WORKER_BATCH_WAIT_MS`); 0: never. An idle worker never waits. */
   batchWaitMs?: number;
+  /** Tasks the worker runs at once on the PostgreSQL store (`PG_SEARCHES_IN_FLIGHT`): its searches wait on the database. The file store runs one. */
+  pgSearchesInFlight?: number;
 }
 
 export interface MemorySettings extends GovernorSettings {
@@ -155,6 +157,7 @@ export const DEFAULTS = {
   QUESTION_CACHE_KB: '1024',
   WORKER_BATCH_MAX: '8',
   WORKER_BATCH_WAIT_MS: '2',
+  PG_SEARCHES_IN_FLIGHT: '2',
   SSE_HEARTBEAT_MS: '15000',
   TRUST_PROXY_HOPS: '0',
   SHED_DELAY_MS: '250',
@@ -314,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
       questionCacheBytes: 1024 * read.int('QUESTION_CACHE_KB', 0, 1_048_576),
       batchMax: read.int('WORKER_BATCH_MAX', 1, 256),
       batchWaitMs: read.int('WORKER_BATCH_WAIT_MS', 0, 1000),
+      pgSearchesInFlight: read.int('PG_SEARCHES_IN_FLIGHT', 1, 64),
     },
     answers: {
       defaultTopK,

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:scale:pg -- [--sizes 10000,50000,250000] [--url postgres://...] [--seconds 15] [--vector-types halfvec,vector] [--file-baseline]`
+ * `npm run bench:scale:pg -- [--sizes 10000,50000,250000] [--url postgres://...] [--seconds 15] [--vector-types halfvec,vector] [--file-baseline] [--in-flight 1,2,4] [--docs DIR] [--out FILE]`
  * The PostgreSQL store's corpus curve (issue 17). For each size: a generation of that many chunks
  * written into its own database (real-meaning vectors: the static model over sentences of the
  * documentation installed on this machine, combined into new passages with new ids, never random
  * vectors), then the server as the Procfile starts it, idle and under 30 clients on /api/search.
  * Printed per size: embedding and store build time, table and index size, the server's RSS idle
  * and at peak, p50/p99, recall@10 of the HNSW search against exact search, and PostgreSQL's own RSS.
+ *
+ * `--in-flight`: the load is run once per value of PG_SEARCHES_IN_FLIGHT, side by side on the same
+ * generation (default: the server's default only). `--docs DIR`: a real corpus (e.g. the 18F
+ * handbook) built with `prebuild --store` and loaded with the eval questions, before the sizes
+ * (`--sizes ''` for none). `--out FILE`: the rows as JSON as well.
  *
  * `--eval`: the eval sets through both stores and both keyword sides instead (Recall@5, MRR@10):
  * file store; PostgreSQL halfvec + our BM25 as term rows; halfvec + PostgreSQL full-text; vector + BM25.
@@ -15,7 +20,7 @@
  */
 import autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -208,9 +213,10 @@ async function recallAt10(url: string, embedder: Embedder, queries: string[]): P
   return figures;
 }
 
-async function loadServer(store: { INDEX_STORE: string } | { INDEX_DIR: string }, queries: string[], seconds: number): Promise<Record<string, number>> {
+async function loadServer(store: { INDEX_STORE: string } | { INDEX_DIR: string }, queries: string[], seconds: number, extraEnv: Record<string, string> = {}, postgresMb?: () => Promise<number>): Promise<Record<string, number>> {
   const { env, nodeArgs } = procfileCommand();
-  const server = await startServerProcess({ ...env, ...store, MODEL_DIR: SHARED, EMBEDDING_MODEL: STATIC.model, WARMUP: 'true', SEARCH_CACHE_ENTRIES: '0' }, nodeArgs);
+  // All clients come from one address: the per-client fair share (CLIENT_MAX_IN_FLIGHT, 16) would answer many of the 30 with 429. Lifted, as bench:speed does.
+  const server = await startServerProcess({ ...env, ...store, ...extraEnv, MODEL_DIR: SHARED, EMBEDDING_MODEL: STATIC.model, WARMUP: 'true', SEARCH_CACHE_ENTRIES: '0', CLIENT_MAX_IN_FLIGHT: '100000' }, nodeArgs);
   try {
     const pid = server.child.pid!;
     // Warm: the model and the first searches.
@@ -227,19 +233,59 @@ async function loadServer(store: { INDEX_STORE: string } | { INDEX_DIR: string }
       requests: [{ setupRequest: (req) => ({ ...req, method: 'GET', path: `/api/search?q=${encodeURIComponent(queries[next++ % queries.length]!)}&k=5` }) }],
     });
     sampler.stop();
+    // The database's memory right after the load, its backends for this server still open.
+    const postgresPssMbLoaded = postgresMb ? await postgresMb() : undefined;
     const non2xx = result.non2xx;
-    return { idleRssMb: Math.round(idleMb), peakRssMb: Math.round(Math.max(...sampler.samples.map((s) => s.mb))), rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, non2xx, errors: result.errors + result.timeouts };
+    return { idleRssMb: Math.round(idleMb), peakRssMb: Math.round(Math.max(...sampler.samples.map((s) => s.mb))), rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, non2xx, errors: result.errors + result.timeouts, ...(postgresPssMbLoaded !== undefined ? { postgresPssMbLoaded } : {}) };
   } finally {
     server.child.kill('SIGTERM');
     await server.exited;
   }
 }
 
+/** The rows printed so far, written to `--out` at the end. */
+const rows: Record<string, unknown>[] = [];
+function report(row: Record<string, unknown>): void {
+  rows.push(row);
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+
+/** One load per `--in-flight` value (PG_SEARCHES_IN_FLIGHT), side by side on the same generation. */
+async function loadsInFlight(server: string, url: string, queries: string[], seconds: number): Promise<Record<string, unknown>[]> {
+  const values = (flag('in-flight') ?? '').split(',').filter(Boolean);
+  const loads: Record<string, unknown>[] = [];
+  for (const value of values.length ? values : ['']) {
+    const load = await loadServer({ INDEX_STORE: url }, queries, seconds, value ? { PG_SEARCHES_IN_FLIGHT: value } : {}, () => postgresRssMb(server));
+    loads.push({ ...(value ? { inFlight: Number(value) } : {}), ...load });
+  }
+  return loads;
+}
+
+/** A real corpus (`--docs`): built with `prebuild --store`, loaded with the eval questions of its set when known. */
+async function corpus(server: string, docsDir: string, seconds: number): Promise<void> {
+  const questionsFile = flag('questions') ?? 'eval/18f-questions.json';
+  const queries = (JSON.parse(await readFile(questionsFile, 'utf8')) as { question: string }[]).map((q) => q.question);
+  const db = await createDatabase(server, 'rag512_bench');
+  try {
+    const pgBefore = await postgresRssMb(server);
+    const started = performance.now();
+    const built = await prebuildToPostgres({ store: db.url, docsDir, embedding: STATIC, full: true });
+    const buildSeconds = Math.round((performance.now() - started) / 1000);
+    const sizesMb = await tableSizes(db.url);
+    for (const load of await loadsInFlight(server, db.url, queries, seconds)) report({ corpus: docsDir, chunks: built.chunks, buildSeconds, ...sizesMb, ...load, postgresPssMbBefore: pgBefore });
+  } finally {
+    await db.drop();
+  }
+}
+
 async function scale(server: string): Promise<void> {
-  const sizes = (flag('sizes') ?? '10000,50000,250000').split(',').map(Number);
+  const sizes = (flag('sizes') ?? '10000,50000,250000').split(',').filter(Boolean).map(Number);
   const seconds = Number(flag('seconds') ?? 15);
   const types = (flag('vector-types') ?? 'halfvec').split(',') as VectorType[];
   const fileBaseline = args.includes('--file-baseline');
+  const docs = flag('docs');
+  if (docs) await corpus(server, docs, seconds);
+  if (!sizes.length) return;
   const embedder = await Embedder.load(STATIC);
   const sentences = await docSentences(60_000);
   process.stdout.write(`${sentences.length} sentences from /usr/share/doc; ${os.cpus().length} cores, shared with other work: times are noisy (±30%)\n`);
@@ -253,13 +299,13 @@ async function scale(server: string): Promise<void> {
         const fileDir = fileBaseline ? await mkdtemp(path.join(os.tmpdir(), 'rag512-pgbench-files-')) : undefined;
         try {
           const build = await writeSynthetic(db.url, size, sentences, embedder, vectorType, fileDir);
+          const built = { chunks: size, vectorType, embedSeconds: Math.round(build.embedSeconds), storeSeconds: Math.round(build.storeSeconds), storeChunksPerSecond: Math.round(size / build.storeSeconds) };
+          process.stdout.write(`${JSON.stringify(built)}\n`);
           const sizesMb = await tableSizes(db.url);
           const recall = await recallAt10(db.url, embedder, queries.slice(0, 100));
-          const load = await loadServer({ INDEX_STORE: db.url }, queries, seconds);
-          const pgAfter = await postgresRssMb(server);
-          process.stdout.write(`${JSON.stringify({ chunks: size, vectorType, embedSeconds: Math.round(build.embedSeconds), storeSeconds: Math.round(build.storeSeconds), ...sizesMb, ...recall, ...load, postgresPssMbBefore: pgBefore, postgresPssMbAfter: pgAfter })}\n`);
+          for (const load of await loadsInFlight(server, db.url, queries, seconds)) report({ ...built, ...sizesMb, ...recall, ...load, postgresPssMbBefore: pgBefore, postgresPssMbAfter: await postgresRssMb(server) });
           // The file store over the same chunks, right after, on the same machine: the ratio is the figure.
-          if (fileDir) process.stdout.write(`${JSON.stringify({ chunks: size, store: 'files', ...(await loadServer({ INDEX_DIR: fileDir }, queries, seconds)) })}\n`);
+          if (fileDir) report({ chunks: size, store: 'files', ...(await loadServer({ INDEX_DIR: fileDir }, queries, seconds)) });
         } finally {
           if (fileDir) await rm(fileDir, { recursive: true, force: true });
         }
@@ -324,6 +370,11 @@ const server = await serverUrl();
 try {
   if (args.includes('--eval')) await evalStores(server.url);
   else await scale(server.url);
+  const out = flag('out');
+  if (out) {
+    await mkdir(path.dirname(path.resolve(out)), { recursive: true });
+    await writeFile(out, `${JSON.stringify({ machine: `${os.cpus().length} cores, shared with other work (times ±30%)`, measuredAt: new Date().toISOString(), rows }, null, 2)}\n`);
+  }
 } finally {
   await server.stop();
 }

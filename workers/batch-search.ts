@@ -42,11 +42,15 @@ async function embedTogether(retriever: Retriever, questions: string[], vectors:
   });
 }
 
-/** A store that searches one question at a time (the PostgreSQL store): the batch's searches in order, each failing alone. */
-export async function searchEach(retriever: Searcher, searches: SearchRequest[]): Promise<SearchBatchOutput> {
-  const results: BatchItem<SearchOutput>[] = [];
-  for (const request of searches) results.push(await searchOne(retriever, request, undefined));
-  return { results, embedMs: 0, embedded: 0 };
+/**
+ * The PostgreSQL store's batch: the questions embedded together (one model call), then the
+ * searches sent to the database at once (it does the searching; here they mostly wait), each
+ * failing alone.
+ */
+export async function searchEach(retriever: Searcher & { questionVectors(searches: SearchRequest[]): Promise<{ vectors: Map<string, Float32Array>; embedMs: number; embedded: number }> }, searches: SearchRequest[]): Promise<SearchBatchOutput> {
+  const { vectors, embedMs, embedded } = await retriever.questionVectors(searches);
+  const results = await Promise.all(searches.map((request) => searchOne(retriever, request, vectors.get(request.query))));
+  return { results, embedMs, embedded };
 }
 
 interface Searcher {

@@ -74,6 +74,8 @@ export class PgRetriever {
   private generation: GenerationInfo;
   private checkedAt = 0;
   private checking: Promise<void> | undefined;
+  /** The model's queue: the worker runs several searches at once, the model one call at a time. */
+  private modelTurn: Promise<unknown> = Promise.resolve();
   /** Set when the last database call failed for want of the database; cleared by the next success. */
   unavailable: string | undefined;
   cache: SearchCache;
@@ -190,18 +192,59 @@ export class PgRetriever {
     return this.checking;
   }
 
-  async search(request: SearchRequest): Promise<SearchOutput> {
+  /** Whether a search embeds its question (a model, vectors in the index, and not keyword-only). */
+  wantsVector(request: SearchRequest): boolean {
+    return Boolean(this.embedder && this.hasVectors) && request.mode !== 'lexical';
+  }
+
+  /**
+   * The vectors of a batch's questions that need one (not remembered, not answered whole from the
+   * cache), embedded in one model call. On a failure none are: each search embeds alone, and only
+   * the one that fails alone fails.
+   */
+  async questionVectors(searches: SearchRequest[]): Promise<{ vectors: Map<string, Float32Array>; embedMs: number; embedded: number }> {
+    const vectors = new Map<string, Float32Array>();
+    const pending = new Set<string>();
+    for (const request of searches) {
+      if (!this.wantsVector(request) || this.cache.hasResult(request) || vectors.has(request.query)) continue;
+      const known = this.cache.knownVector(request.query);
+      if (known) vectors.set(request.query, known);
+      else pending.add(request.query);
+    }
+    const questions = [...pending];
+    if (!questions.length) return { vectors, embedMs: 0, embedded: 0 };
+    const started = performance.now();
+    const embedder = this.embedder!;
+    const packed = await this.withModel(() => embedder.embedQuestions(questions)).catch(() => undefined);
+    questions.forEach((question, i) => {
+      if (!packed) return;
+      const vector = packed.subarray(i * embedder.dimensions, (i + 1) * embedder.dimensions);
+      vectors.set(question, vector);
+      this.cache.rememberVector(question, vector);
+    });
+    return { vectors, embedMs: performance.now() - started, embedded: packed ? questions.length : 0 };
+  }
+
+  /** `run` once the model's earlier calls have ended: several searches in flight share one model, one call at a time. */
+  private withModel<T>(run: () => Promise<T>): Promise<T> {
+    const turn = this.modelTurn.then(run, run);
+    this.modelTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Search the live generation. `vector`: the question's, already embedded (a batch's). */
+  async search(request: SearchRequest, vector?: Float32Array): Promise<SearchOutput> {
     await this.refresh();
     const known = this.cache.result(request);
     if (known) return known;
     let output: SearchOutput;
     try {
-      output = await this.searchGeneration(request, this.generation);
+      output = await this.searchGeneration(request, this.generation, vector);
     } catch (error) {
       // The generation was dropped under us (two swaps since our last pointer check): read the pointer, once more.
       if (!missingSchema(error)) throw error;
       await this.refresh(true);
-      output = await this.searchGeneration(request, this.generation);
+      output = await this.searchGeneration(request, this.generation, vector);
     }
     this.cache.remember(request, output);
     return output;
@@ -214,7 +257,7 @@ export class PgRetriever {
     return this.db(() => chunksOfSource(this.pool, generation, source));
   }
 
-  private async searchGeneration({ query, topK, filter, mode, sentences }: SearchRequest, generation: GenerationInfo): Promise<SearchOutput> {
+  private async searchGeneration({ query, topK, filter, mode, sentences }: SearchRequest, generation: GenerationInfo, vector: Float32Array | undefined): Promise<SearchOutput> {
     const prefix = filter?.source;
     const depth = Math.max(this.fusion.depth, topK);
     const canVector = Boolean(this.embedder && this.hasVectors);
@@ -225,7 +268,8 @@ export class PgRetriever {
     let corpusSimilarity: number | null = null;
     let queryVector: Float32Array | undefined;
     if (useVector) {
-      queryVector = await this.cache.vector(query, () => this.embedder!.embedQuestion(query));
+      const embedder = this.embedder!;
+      queryVector = vector ?? (await this.cache.vector(query, () => this.withModel(() => embedder.embedQuestion(query))));
       embedMs = performance.now() - started;
       corpusSimilarity = generation.centroid ? dot(generation.centroid, queryVector) : null;
     }
@@ -250,7 +294,9 @@ export class PgRetriever {
     let sentenceSimilarity: Record<string, number> | undefined;
     if (sentences === true && queryVector) {
       const sentencesStarted = performance.now();
-      sentenceSimilarity = await similarityOfSentences(this.embedder!, hits, queryVector);
+      const embedder = this.embedder!;
+      const question = queryVector;
+      sentenceSimilarity = await this.withModel(() => similarityOfSentences(embedder, hits, question));
       embedMs += performance.now() - sentencesStarted;
     }
     const calibration = generation.manifest.relevance;
@@ -315,7 +361,8 @@ export class PgRetriever {
   async scoreSentences(query: string, hits: SearchHit[]): Promise<Record<string, number> | null> {
     if (!this.embedder) return null;
     const embedder = this.embedder;
-    return similarityOfSentences(embedder, hits, await this.cache.vector(query, () => embedder.embedQuestion(query)));
+    const vector = await this.cache.vector(query, () => this.withModel(() => embedder.embedQuestion(query)));
+    return this.withModel(() => similarityOfSentences(embedder, hits, vector));
   }
 }
 

@@ -10,6 +10,7 @@ import { prebuild } from '../../indexing/prebuild.js';
 import { Embedder } from '../../workers/embedder.js';
 import { PgRetriever } from '../../workers/pg-retriever.js';
 import { Retriever } from '../../workers/retriever.js';
+import { searchEach } from '../../workers/batch-search.js';
 import { runPrebuildCli } from '../helpers/prebuild-cli.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
@@ -100,6 +101,21 @@ describe('PgRetriever', () => {
       for (const hit of shared) expect(hit.scores.vector!.score).toBeCloseTo(fromFiles.hits.find((f) => f.id === hit.id)!.scores.vector!.score, 2);
     }
     expect(sameTop).toBeGreaterThanOrEqual(questions.length - 1);
+  });
+
+  it('answers a batch (its questions embedded in one model call, then searched at once on the database) as it answers each alone', async () => {
+    const batch = questions.slice(0, 8).map((query) => ({ query, topK: 5 }));
+    const together = await searchEach(store, [...batch, { query: questions[0]!, topK: 5, mode: 'lexical' as const }]);
+    // Eight questions through the model together; the keyword-only search needs none.
+    expect(together.embedded).toBe(new Set(batch.map((request) => request.query)).size);
+    expect(together.results).toHaveLength(9);
+    for (const [i, request] of batch.entries()) {
+      const item = together.results[i]!;
+      if (!item.ok) throw new Error(item.message);
+      expect(item.value.hits.map((hit) => hit.id)).toEqual((await store.search(request)).hits.map((hit) => hit.id));
+    }
+    const lexical = together.results[8]!;
+    expect(lexical.ok && lexical.value.retrieval).toBe('lexical');
   });
 
   it('matches a misspelt word one edit away, reports words the documents never use, and filters by source prefix', async () => {

@@ -52,8 +52,10 @@ export class CrashRecovery {
   /**
    * A task's run failed. Aborted past its deadline: the worker was terminated, so recycle. Otherwise
    * the worker crashed: count it, and put the task back for one more attempt or fail it.
+   * `sameCrash`: another task in flight on the same worker already reported this crash (several
+   * searches at once on the PostgreSQL store): the task is retried, the crash not counted again.
    */
-  taskFailed(job: Job, error: unknown): void {
+  taskFailed(job: Job, error: unknown, sameCrash = false): void {
     const { stats, policy, log } = this.options;
     const message = error instanceof Error ? error.message : String(error);
     if (job.abort.signal.aborted) {
@@ -61,9 +63,10 @@ export class CrashRecovery {
       policy.requestIfNone('timeout');
       return;
     }
+    policy.require('crash');
+    if (sameCrash) return this.retryOrFail(job, error, message);
     stats.crashed(error);
     stats.failed('WORKER_CRASHED', message);
-    policy.require('crash');
     log.warn('search worker crashed', { task: job.task.task, code: (error as { code?: unknown }).code, error: message, attempt: job.attempts });
     // A fresh worker failing may mean no worker can start at all, or only that this task kills
     // workers. A probe on another fresh worker tells which, before anyone else is failed.
@@ -74,22 +77,26 @@ export class CrashRecovery {
   /**
    * A batch's run failed. Aborted (every search in it past its deadline): recycle. Otherwise the
    * worker crashed under several searches, and which one killed it is unknown: each goes back to
-   * the head of the queue, in order, to run alone on a fresh worker, so the one that kills it
+   * its place of admission at the head of the queue, to run alone on a fresh worker, so the one that kills it
    * again fails alone and the others are answered.
    */
-  batchFailed(jobs: Job[], error: unknown, aborted: boolean): void {
+  batchFailed(jobs: Job[], error: unknown, aborted: boolean, sameCrash = false): void {
     const { stats, policy, log } = this.options;
     if (aborted) {
       policy.requestIfNone('timeout');
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
+    policy.require('crash');
+    if (sameCrash) {
+      for (const job of jobs) if (!job.done) this.retryOrFail(job, error, message);
+      return;
+    }
     stats.crashed(error);
     stats.failed('WORKER_CRASHED', message);
-    policy.require('crash');
     log.warn('search worker crashed under a batch', { tasks: jobs.length, code: (error as { code?: unknown }).code, error: message });
     if (policy.tasksSinceRecycle === 0) this.probeMessage = message;
-    for (const job of [...jobs].reverse()) if (!job.done) this.retryOrFail(job, error, message);
+    for (const job of jobs) if (!job.done) this.retryOrFail(job, error, message);
   }
 
   private retryOrFail(job: Job, error: unknown, message: string): void {

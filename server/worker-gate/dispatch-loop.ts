@@ -1,5 +1,5 @@
 import type { Piscina } from 'piscina';
-import type { SearchBatchOutput, SearchRequest, TaskOutputs, WorkerConfig, WorkerResult, WorkerTask } from '../../workers/protocol.js';
+import type { SearchBatchOutput, TaskOutputs, WorkerConfig, WorkerResult, WorkerTask } from '../../workers/protocol.js';
 import type { WorkerSettings } from '../config.js';
 import { TaskTimeoutError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +10,7 @@ import { ModelTracking } from './model-tracking.js';
 import { RecyclePolicy, type RecycleReason } from './recycle-policy.js';
 import { spawnWorker } from './spawn-worker.js';
 import { TaskQueue, type Job, type TaskResult } from './task-queue.js';
+import { itemResult, searchRequestOf, tasksInFlight } from './task-shapes.js';
 
 const MB = 1048576;
 
@@ -28,19 +29,31 @@ export interface DispatchOptions {
 /** A search that may share a batch: a retry after a crash runs alone. */
 const batchable = (job: Job): boolean => job.task.task === 'search' && !job.solo;
 
+/** One task on the worker: a lone job (aborted through its own signal) or a batch's jobs. */
+interface Flight {
+  readonly jobs: Job[];
+  readonly abort: AbortController;
+  /** The worker it was sent to: a crash fails every flight on it, and counts once. */
+  worker: Piscina | undefined;
+}
+
 /**
- * The machine behind `WorkerGate`: one loop hands the queued tasks to the one worker, one task at
- * a time, and between tasks does what the other parts decided: probe after a fresh worker crashed,
- * recycle when the policy says so. Searches waiting in a row at the head of the queue go as one
- * batch (up to `batchMax`), so their questions share one model call. The loop runs while there is
- * work and stops when idle.
+ * The machine behind `WorkerGate`: one loop hands the queued tasks to the one worker and, between
+ * tasks (nothing on the worker), does what the other parts decided: probe after a fresh worker
+ * crashed, recycle when the policy says so. Searches waiting in a row at the head of the queue go
+ * as one batch (up to `batchMax`), so their questions share one model call. The file store runs
+ * one task at a time (its searches are CPU-bound); the PostgreSQL store up to `inFlight` (its
+ * searches mostly wait on the database). The loop runs while there is work and room for it, and
+ * starts again whenever a task ends.
  */
 export class DispatchLoop {
   private worker: Piscina | undefined;
-  /** The task on the worker now: one job, or a batch's jobs. */
-  private running: Job[] = [];
-  /** Aborts a running batch once every search in it is past its deadline. */
-  private batchAbort: AbortController | undefined;
+  /** The tasks on the worker now. */
+  private readonly flights = new Set<Flight>();
+  /** Workers whose crash was counted: the other tasks it failed are retried, not counted again. */
+  private readonly crashed = new WeakSet<Piscina>();
+  /** Tasks the worker may run at once. */
+  private readonly inFlight: number;
   /** Searches in the last task sent: more than one means questions are arriving together (load). */
   private lastBatchSize = 0;
   private pumping = false;
@@ -53,6 +66,7 @@ export class DispatchLoop {
 
   constructor(private readonly options: DispatchOptions) {
     const { settings, log, rss, random, now } = options;
+    this.inFlight = tasksInFlight(options.workerData, settings);
     this.policy = new RecyclePolicy(settings, rss, random);
     this.queue = new TaskQueue({ settings, now, onDeadline: (job) => this.expire(job) });
     this.model = new ModelTracking(options.admission, log);
@@ -71,7 +85,7 @@ export class DispatchLoop {
   }
 
   get busy(): boolean {
-    return this.running.length > 0 || this.queue.length > 0;
+    return this.flights.size > 0 || this.queue.length > 0;
   }
 
   /** The 503 a task arriving now would get (cooldown, or the queue full), without queueing anything: O(1). */
@@ -95,7 +109,7 @@ export class DispatchLoop {
   requestRecycle(reason: RecycleReason): void {
     if (reason === 'memory') this.model.memoryRecycleAsked();
     this.policy.request(reason);
-    if (!this.running.length) void this.pump();
+    if (!this.flights.size) void this.pump();
   }
 
   snapshot(stopped: boolean): GateStats {
@@ -106,7 +120,7 @@ export class DispatchLoop {
       tasksSinceRecycle: this.policy.tasksSinceRecycle,
       recycleAfter: this.policy.recycleAfter,
       queued: this.queue.length,
-      running: this.running.length > 0,
+      running: this.flights.size > 0,
       model: this.model.current(this.worker !== undefined),
       admission: this.model.admissionSnapshot(),
     });
@@ -120,14 +134,19 @@ export class DispatchLoop {
     await worker?.destroy();
   }
 
+  /** The jobs on the worker now, in the order they were sent. */
+  private get running(): Job[] {
+    return [...this.flights].flatMap((flight) => flight.jobs);
+  }
+
   /** Idle: nothing running or queued, and the loop stopped (it may be mid-recycle or mid-probe, starting a worker). */
   private whenIdle(): Promise<void> {
-    if (!this.running.length && !this.pumping && this.queue.length === 0) return Promise.resolve();
+    if (!this.flights.size && !this.pumping && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private wakeIfIdle(): void {
-    if (!this.running.length && !this.pumping && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (!this.flights.size && !this.pumping && this.queue.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private async pump(): Promise<void> {
@@ -135,9 +154,11 @@ export class DispatchLoop {
     this.pumping = true;
     try {
       for (;;) {
-        const crashMessage = this.recovery.takeProbe();
-        if (crashMessage !== undefined) await this.probe(crashMessage);
-        if (this.policy.pending) await this.recycle(this.policy.pending);
+        if (!this.flights.size) {
+          const crashMessage = this.recovery.takeProbe();
+          if (crashMessage !== undefined) await this.probe(crashMessage);
+          if (this.policy.pending) await this.recycle(this.policy.pending);
+        } else if (this.policy.pending) break; // The recycle (or probe) waits for the tasks on the worker: the last one to end calls the loop again.
         let jobs = this.nextJobs(true);
         if (!jobs) {
           // A lone search: give others `batchWaitMs` to join it. Its deadline may pass meanwhile (it
@@ -147,8 +168,7 @@ export class DispatchLoop {
           jobs = this.nextJobs(false)!;
         }
         if (!jobs.length) break;
-        if (jobs.length === 1) await this.execute(jobs[0]!);
-        else await this.executeBatch(jobs);
+        this.send(jobs);
       }
     } finally {
       this.pumping = false;
@@ -158,18 +178,25 @@ export class DispatchLoop {
 
   /**
    * The next task, taken off the queue at once (so a caller sees it running in the same tick): the
-   * head job alone, or the searches waiting in a row from the head (a batch). Undefined when
-   * `mayWait` and a lone search should first wait `batchWaitMs` for others to join it: only right
-   * after a batch of several, when the clients it answered are about to ask again. One client, or
-   * an idle worker, never waits.
+   * head job alone, or the searches waiting in a row from the head (a batch). Empty when nothing
+   * waits or there is no room on the worker: all `inFlight` tasks taken, a retry after a crash
+   * waiting for the worker to itself, or the routine recycle's count reached by the tasks on it.
+   * Undefined when `mayWait` and a lone search should first wait `batchWaitMs` for others to join
+   * it: only right after a batch of several, when the clients it answered are about to ask again.
+   * One client, or an idle worker, never waits.
    */
   private nextJobs(mayWait: boolean): Job[] | undefined {
-    // No batch runs past the worker's routine recycle: it happens after exactly its count of searches.
-    const max = Math.min(this.options.settings.batchMax ?? 1, Math.max(1, this.policy.recycleAfter - this.policy.tasksSinceRecycle));
     const head = this.queue.peek();
-    if (!head || max <= 1 || !batchable(head)) {
-      this.lastBatchSize = head ? 1 : this.lastBatchSize;
-      return head ? [this.queue.next()!] : [];
+    const onWorker = this.flights.size;
+    // A retry after a crash runs alone, so a task that kills the worker fails alone.
+    if (!head || onWorker >= this.inFlight || (onWorker > 0 && (head.solo || this.running.some((job) => job.solo)))) return [];
+    // No task runs past the worker's routine recycle: it happens after exactly its count of searches.
+    const room = this.policy.recycleAfter - this.policy.tasksSinceRecycle - this.running.length;
+    if (onWorker > 0 && room <= 0) return [];
+    const max = Math.min(this.options.settings.batchMax ?? 1, Math.max(1, room));
+    if (max <= 1 || !batchable(head)) {
+      this.lastBatchSize = 1;
+      return [this.queue.next()!];
     }
     if (mayWait && this.lastBatchSize > 1 && (this.options.settings.batchWaitMs ?? 0) > 0 && this.queue.countWhile(batchable, 2) < 2) return undefined;
     const jobs = this.queue.takeWhile(batchable, max);
@@ -177,29 +204,55 @@ export class DispatchLoop {
     return jobs;
   }
 
-  private async execute(job: Job): Promise<void> {
+  /** Put `jobs` on the worker as one task; the loop goes on without waiting for it. */
+  private send(jobs: Job[]): void {
     if (this.recovery.isUnavailable()) {
-      job.settle(this.recovery.unavailableError());
+      for (const job of jobs) job.settle(this.recovery.unavailableError());
       return;
     }
-    this.running = [job];
-    job.attempts++;
+    const flight: Flight = { jobs, abort: jobs.length === 1 ? jobs[0]!.abort : new AbortController(), worker: undefined };
+    this.flights.add(flight);
+    for (const job of jobs) job.attempts++;
+    void (jobs.length === 1 ? this.execute(flight) : this.executeBatch(flight)).finally(() => {
+      this.flights.delete(flight);
+      this.options.onTaskDone?.();
+      void this.pump();
+    });
+  }
+
+  /** The worker the task goes to; creating one can throw synchronously (e.g. a thread limit), so the callers call it inside their try. */
+  private workerFor(flight: Flight): Piscina {
+    flight.worker = this.worker ??= this.spawn();
+    return flight.worker;
+  }
+
+  /**
+   * Piscina runs a task that has an abort signal alone on its thread (aborting it terminates the
+   * thread). With several tasks in flight the signal stays here, and `expire` terminates the worker.
+   */
+  private runOptions(flight: Flight): { signal?: AbortSignal } {
+    return this.inFlight === 1 ? { signal: flight.abort.signal } : {};
+  }
+
+  /** Whether `flight`'s failure is a crash already counted for its worker (and marks it counted). */
+  private sameCrash(flight: Flight): boolean {
+    if (!flight.worker || flight.abort.signal.aborted) return false;
+    const seen = this.crashed.has(flight.worker);
+    this.crashed.add(flight.worker);
+    return seen;
+  }
+
+  private async execute(flight: Flight): Promise<void> {
+    const job = flight.jobs[0]!;
     const started = this.options.now();
     try {
-      // Inside the try: creating a worker can throw synchronously (e.g. a thread limit).
-      this.worker ??= this.spawn();
-      const result = (await this.worker.run(job.task, { signal: job.abort.signal })) as WorkerResult<unknown>;
+      const result = (await this.workerFor(flight).run(job.task, this.runOptions(flight))) as WorkerResult<unknown>;
       this.stats.taskDone(result);
       this.policy.taskDone();
       job.settle(undefined, result, this.options.now() - started);
-      // The model swap is asked first, so a routine recycle due now does not cancel it.
-      if (this.model.noteState(result.state, this.policy.pending !== undefined)) this.policy.requestIfNone('model');
-      this.policy.checkAfterTask();
+      this.afterTask(result.state);
     } catch (error) {
-      this.recovery.taskFailed(job, error);
-    } finally {
-      this.running = [];
-      this.options.onTaskDone?.();
+      this.recovery.taskFailed(job, error, this.sameCrash(flight));
     }
   }
 
@@ -207,19 +260,12 @@ export class DispatchLoop {
    * Several searches as one task: the worker embeds their questions in one call and answers each.
    * Each job is settled with its own result; a crash sends them back to run one by one.
    */
-  private async executeBatch(jobs: Job[]): Promise<void> {
-    if (this.recovery.isUnavailable()) {
-      for (const job of jobs) job.settle(this.recovery.unavailableError());
-      return;
-    }
-    this.running = jobs;
-    const abort = (this.batchAbort = new AbortController());
-    for (const job of jobs) job.attempts++;
+  private async executeBatch(flight: Flight): Promise<void> {
+    const { jobs, abort } = flight;
     const started = this.options.now();
     try {
-      this.worker ??= this.spawn();
       const searches = jobs.map(({ task }) => searchRequestOf(task));
-      const result = (await this.worker.run({ task: 'searchBatch', searches } satisfies WorkerTask, { signal: abort.signal })) as WorkerResult<SearchBatchOutput>;
+      const result = (await this.workerFor(flight).run({ task: 'searchBatch', searches } satisfies WorkerTask, this.runOptions(flight))) as WorkerResult<SearchBatchOutput>;
       const runMs = this.options.now() - started;
       jobs.forEach((job, i) => {
         const own = itemResult(result, i);
@@ -227,15 +273,16 @@ export class DispatchLoop {
         job.settle(undefined, own, runMs);
       });
       for (let i = 0; i < jobs.length; i++) this.policy.taskDone();
-      if (this.model.noteState(result.state, this.policy.pending !== undefined)) this.policy.requestIfNone('model');
-      this.policy.checkAfterTask();
+      this.afterTask(result.state);
     } catch (error) {
-      this.recovery.batchFailed(jobs, error, abort.signal.aborted);
-    } finally {
-      this.running = [];
-      this.batchAbort = undefined;
-      this.options.onTaskDone?.();
+      this.recovery.batchFailed(jobs, error, abort.signal.aborted, this.sameCrash(flight));
     }
+  }
+
+  private afterTask(state: WorkerResult<unknown>['state']): void {
+    // The model swap is asked first, so a routine recycle due now does not cancel it.
+    if (this.model.noteState(state, this.policy.pending !== undefined)) this.policy.requestIfNone('model');
+    this.policy.checkAfterTask();
   }
 
   /** Start a fresh worker and run a task that loads nothing on it; the old one goes first. */
@@ -264,7 +311,7 @@ export class DispatchLoop {
     const { filename, workerData, settings } = this.options;
     const decision = this.model.decideStart();
     const config = { ...workerData, rssAtSpawnBytes: this.options.rss(), ...(decision.load ? {} : { withoutModel: decision.reason }) } satisfies WorkerConfig;
-    const worker: Piscina = spawnWorker({ filename, workerData: config, heapMb: settings.heapMb }, (error) => this.failedWhileIdle(worker, error));
+    const worker: Piscina = spawnWorker({ filename, workerData: config, heapMb: settings.heapMb, concurrentTasks: this.inFlight }, (error) => this.failedWhileIdle(worker, error));
     return worker;
   }
 
@@ -276,30 +323,21 @@ export class DispatchLoop {
   }
 
   /**
-   * A job's deadline passed: off the queue if it waits, aborted (the worker terminated) if it runs
-   * alone; 504 either way. In a running batch, the others still want their answers: the batch is
-   * aborted only once every one of its searches is past its deadline.
+   * A job's deadline passed: off the queue if it waits; 504 either way. Aborting a running task
+   * terminates the worker, and with it every task on it; the others still want their answers, so
+   * the tasks on the worker are aborted only once every one of their searches is past its deadline.
    */
   private expire(job: Job): void {
     this.queue.remove(job);
     job.settle(new TaskTimeoutError(job.task.task, this.options.settings.taskTimeoutMs));
-    if (this.running.length === 1 && this.running[0] === job) job.abort.abort(new Error('task deadline passed'));
-    else if (this.running.includes(job) && this.running.every((j) => j.done)) this.batchAbort?.abort(new Error('task deadline passed'));
+    const running = this.running;
+    if (running.includes(job) && running.every((j) => j.done)) {
+      // Nothing more goes to the worker being terminated.
+      this.policy.requestIfNone('timeout');
+      for (const flight of this.flights) flight.abort.abort(new Error('task deadline passed'));
+      // Sent without their signals (see runOptions): their tasks fail with the thread, and count as timeouts.
+      if (this.inFlight > 1) void this.worker?.destroy().catch(() => undefined);
+    }
     this.wakeIfIdle();
   }
-}
-
-/** A search task as one of a batch's searches (its `task` name rides along; the worker ignores it). */
-function searchRequestOf(task: WorkerTask): SearchRequest {
-  if (task.task !== 'search') throw new Error(`a ${task.task} task cannot join a search batch`);
-  return task;
-}
-
-/** The batch's result for its `index`th search, as a lone search's result would be (the batch's memory and state). */
-function itemResult(result: WorkerResult<SearchBatchOutput>, index: number): WorkerResult<unknown> {
-  const { memory, state } = result;
-  if (!result.ok) return result;
-  const item = result.value.results[index];
-  if (!item) return { ok: false, code: 'WORKER_ERROR', message: `the batch answered ${result.value.results.length} searches, not ${index + 1}`, memory, state };
-  return item.ok ? { ok: true, value: item.value, memory, state } : { ok: false, code: item.code, message: item.message, memory, state };
 }

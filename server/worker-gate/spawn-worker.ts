@@ -15,11 +15,13 @@ export interface SpawnOptions {
   workerData: WorkerConfig;
   /** The worker's V8 old generation (`WORKER_HEAP_MB`). */
   heapMb: number;
+  /** Tasks the thread runs at once (default 1): more only where its task handler waits, on the PostgreSQL store. */
+  concurrentTasks?: number;
 }
 
 /**
  * Start the one worker thread: a Piscina of exactly one thread that never idles out, its heap
- * bounded. `onIdleError` hears a worker that dies between tasks.
+ * bounded, running `concurrentTasks` tasks at once. `onIdleError` hears a worker that dies between tasks.
  */
 export function spawnWorker(options: SpawnOptions, onIdleError: (error: unknown) => void): Piscina {
   const piscina = new Piscina({
@@ -28,6 +30,7 @@ export function spawnWorker(options: SpawnOptions, onIdleError: (error: unknown)
     minThreads: 1,
     maxThreads: 1,
     idleTimeout: Number.POSITIVE_INFINITY,
+    concurrentTasksPerWorker: options.concurrentTasks ?? 1,
     resourceLimits: { maxOldGenerationSizeMb: options.heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
   // Without a listener, a worker that dies while idle throws 'error' on the process and kills it.

@@ -15,6 +15,8 @@ export interface TaskResult<T> {
 export interface Job {
   readonly task: WorkerTask;
   readonly enqueuedAt: number;
+  /** Its place in the order of admission (a retry goes back to it). */
+  readonly seq: number;
   attempts: number;
   /** Run alone, never in a batch: a retry after a crash, so a task that kills the worker fails alone. */
   solo: boolean;
@@ -39,6 +41,7 @@ export interface TaskQueueOptions {
 export class TaskQueue {
   private readonly jobs: Job[] = [];
   private limit: number | undefined;
+  private admitted = 0;
 
   constructor(private readonly options: TaskQueueOptions) {}
 
@@ -67,6 +70,7 @@ export class TaskQueue {
       const job: Job = {
         task,
         enqueuedAt,
+        seq: this.admitted++,
         attempts: 0,
         solo: false,
         get done() {
@@ -108,9 +112,13 @@ export class TaskQueue {
     return this.jobs.splice(0, this.countWhile(fits, max));
   }
 
-  /** Put a job back at the head (a retry goes before everyone who arrived after it). */
+  /**
+   * Put a job back in its place of admission: before everyone who arrived after it. Several tasks
+   * failing in one crash come back in their order whatever order their failures are handled in.
+   */
   putBack(job: Job): void {
-    this.jobs.unshift(job);
+    const at = this.jobs.findIndex((waiting) => waiting.seq > job.seq);
+    this.jobs.splice(at < 0 ? this.jobs.length : at, 0, job);
   }
 
   /** Take `job` off the queue if it is waiting there. */
