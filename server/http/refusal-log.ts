@@ -39,12 +39,19 @@ export class RefusalLog {
       return true;
     }
     this.suppressed.set(kind, (this.suppressed.get(kind) ?? 0) + 1);
-    // The summary is written when the interval ends even if no request comes to roll it over.
+    this.scheduleSummary();
+    return false;
+  }
+
+  /** The summary is written when the interval ends even if no request comes to roll it over. */
+  private scheduleSummary(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.rollOver();
+      // A timer may fire a little before the clock says the interval is over (their clocks differ,
+      // most of all on a busy machine): then try again, or the summary would wait for a request.
+      if (this.suppressed.size > 0) this.scheduleSummary();
     }, Math.max(1, this.windowStart + this.options.intervalMs - this.now())).unref();
-    return false;
   }
 
   /** Write the summary of what was left out so far (the interval's end, or shutdown). */
