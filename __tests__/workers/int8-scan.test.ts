@@ -15,6 +15,7 @@ import { Int8Scan, topScores } from '../../workers/int8-scan.js';
 import { ivfSearch, quantizedSearch } from '../../workers/vector-search.js';
 import { SAMPLE_CORPUS, STATIC_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
+import { unitVectors } from '../helpers/unit-vectors.js';
 
 /**
  * How far a kernel score may be from the JavaScript reference's: the query rounded to int16 moves
@@ -22,23 +23,6 @@ import { tempDir } from '../helpers/temp.js';
  * here: under 1e-4 on unit vectors of 100 to 1024 dimensions.
  */
 const TOLERANCE = 1e-3;
-
-/** Deterministic unit vectors, so a failure repeats. */
-function unitVectors(rows: number, dimensions: number, seed: number): Float32Array {
-  let state = seed;
-  const next = () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648 - 0.5;
-  };
-  const out = new Float32Array(rows * dimensions);
-  for (let row = 0; row < rows; row++) {
-    const v = out.subarray(row * dimensions, (row + 1) * dimensions);
-    for (let d = 0; d < dimensions; d++) v[d] = next();
-    const norm = Math.hypot(...v);
-    for (let d = 0; d < dimensions; d++) v[d]! /= norm;
-  }
-  return out;
-}
 
 async function quantizedFrom(dir: string, vectors: Float32Array, dimensions: number): Promise<QuantizedVectors> {
   await writeFile(path.join(dir, FILES.quantized), encodeQuantized(vectors, dimensions));

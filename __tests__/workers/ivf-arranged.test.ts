@@ -6,23 +6,7 @@ import { buildIvf, type IvfIndex } from '../../store/ivf-index.js';
 import { arrangeRows, encodeQuantized, readQuantizedFile, type QuantizedVectors } from '../../store/quantized-vectors.js';
 import { ivfSearch, quantizedSearch } from '../../workers/vector-search.js';
 import { tempDir } from '../helpers/temp.js';
-
-/** Deterministic unit vectors (no neighbourhood structure is needed: only that both layouts give the same answers). */
-function unitVectors(rows: number, dimensions: number, seed: number): Float32Array {
-  let state = seed;
-  const next = () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648 - 0.5;
-  };
-  const out = new Float32Array(rows * dimensions);
-  for (let row = 0; row < rows; row++) {
-    const v = out.subarray(row * dimensions, (row + 1) * dimensions);
-    for (let d = 0; d < dimensions; d++) v[d] = next();
-    const norm = Math.hypot(...v);
-    for (let d = 0; d < dimensions; d++) v[d]! /= norm;
-  }
-  return out;
-}
+import { unitVectors } from '../helpers/unit-vectors.js';
 
 const sorted = (hits: { row: number; score: number }[]) => [...hits].sort((a, b) => a.row - b.row);
 
