@@ -1,7 +1,7 @@
 /** The memory benchmark's runs in order, each logged as it ends: `npm run bench:memory` minus argv and the report. */
 import { completion, FakeLlm } from '../testing/fake-llm.js';
 import { driftRun, type DriftRun } from './drift.js';
-import { bareNodeMb } from './memory-target.js';
+import { bareNodeMb, lexicalIndexDir } from './memory-target.js';
 import { loadRun, pauseRun, type LoadRun, type LowLimitRun, type PauseRun, type RunSettings } from './memory-runs.js';
 
 export interface MemoryBenchSettings extends RunSettings {
@@ -34,7 +34,7 @@ async function loadRuns(settings: MemoryBenchSettings, llmUrl: string, log: Log)
   const oursLlm = await loadRun(settings, 'ours', llmUrl);
   log(`ours, fake LLM: peak ${oursLlm.peakMb} MB, ${oursLlm.load.requests} requests, ${oursLlm.load.failed} failed`);
   // Lexical only (no model found): what a keyword-only degraded mode would cost.
-  const lexical = await loadRun(settings, 'ours', null, { EMBEDDING_MODEL: 'none/no-such-model' });
+  const lexical = await loadRun(settings, 'ours', null, { INDEX_DIR: lexicalIndexDir(settings) });
   log(`ours, keyword search only: first answer ${lexical.firstAnswerMb} MB, peak ${lexical.peakMb} MB`);
   const base = settings.baseline ? await loadRun(settings, 'baseline', null) : undefined;
   if (base) log(`baseline, extractive: startup ${base.startupMb} MB, peak ${base.peakMb} MB, ${base.load.failed} failed`);
