@@ -44,7 +44,7 @@ import { FILES } from '../store/index-layout.js';
 import type { EmbeddingConfig } from '../workers/model-config.js';
 import { PgRetriever } from '../workers/pg-retriever.js';
 import { Retriever } from '../workers/retriever.js';
-import { procfileCommand, rssMbOf, startServerProcess } from './testing/server-process.js';
+import { ONE_ADDRESS_LOAD_ENV, procfileCommand, rssMbOf, startServerProcess } from './testing/server-process.js';
 import { createDatabase } from './testing/pg-cluster.js';
 import { RssSampler } from './bench/rss-sampler.js';
 
@@ -215,8 +215,7 @@ async function recallAt10(url: string, embedder: Embedder, queries: string[]): P
 
 async function loadServer(store: { INDEX_STORE: string } | { INDEX_DIR: string }, queries: string[], seconds: number, extraEnv: Record<string, string> = {}, postgresMb?: () => Promise<number>): Promise<Record<string, number>> {
   const { env, nodeArgs } = procfileCommand();
-  // All clients come from one address: the per-client fair share (CLIENT_MAX_IN_FLIGHT, 16) would answer many of the 30 with 429. Lifted, as bench:speed does.
-  const server = await startServerProcess({ ...env, ...store, ...extraEnv, MODEL_DIR: SHARED, EMBEDDING_MODEL: STATIC.model, WARMUP: 'true', SEARCH_CACHE_ENTRIES: '0', CLIENT_MAX_IN_FLIGHT: '100000' }, nodeArgs);
+  const server = await startServerProcess({ ...env, ...store, ...extraEnv, MODEL_DIR: SHARED, EMBEDDING_MODEL: STATIC.model, WARMUP: 'true', SEARCH_CACHE_ENTRIES: '0', ...ONE_ADDRESS_LOAD_ENV }, nodeArgs);
   try {
     const pid = server.child.pid!;
     // Warm: the model and the first searches.

@@ -19,7 +19,7 @@ import { loadQuestions } from './bench/memory-target.js';
 import { cpuMsOf } from './bench/proc-cpu.js';
 import { RssSampler } from './bench/rss-sampler.js';
 import { measureFloor, type FloorFigure } from './bench/speed-floor.js';
-import { procfileCommand, startServerProcess, type ServerProcess } from './testing/server-process.js';
+import { ONE_ADDRESS_LOAD_ENV, procfileCommand, startServerProcess, type ServerProcess } from './testing/server-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository: this file runs from dist/tools/. */
@@ -92,9 +92,7 @@ interface Target {
 
 async function startTarget(build: Build): Promise<Target> {
   const procfile = procfileCommand();
-  // All clients come from one address: the per-client fair share (CLIENT_MAX_IN_FLIGHT, 16 by default) would
-  // answer most of them 429 at 30 and 100 clients. This bench measures speed, not fairness: the share is lifted.
-  const env = { ...procfile.env, INDEX_DIR: path.resolve(values.index), MODEL_DIR: embedding.modelDir, EMBEDDING_MODEL: embedding.model, CLIENT_MAX_IN_FLIGHT: '100000', ...(build === 'naive' ? NAIVE_ENV : extraEnv) };
+  const env = { ...procfile.env, INDEX_DIR: path.resolve(values.index), MODEL_DIR: embedding.modelDir, EMBEDDING_MODEL: embedding.model, ...ONE_ADDRESS_LOAD_ENV, ...(build === 'naive' ? NAIVE_ENV : extraEnv) };
   const server = await startServerProcess(env, procfile.nodeArgs, 180_000);
   // The first question starts the worker and loads the model and index: not part of any scenario.
   const res = await fetch(`${server.url}/api/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'warm-up' }) });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { round } from './load-summary.js';
 import { RssSampler } from './rss-sampler.js';
-import { procfileCommand, rssMbOf, startServerProcess, type ServerProcess } from '../testing/server-process.js';
+import { ONE_ADDRESS_LOAD_ENV, procfileCommand, rssMbOf, startServerProcess, type ServerProcess } from '../testing/server-process.js';
 
 /** This file runs from dist/tools/bench/. */
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -68,9 +68,7 @@ export async function startTarget(settings: TargetSettings, design: Design, env:
     ...(design === 'ours' ? PROCFILE.env : {}),
     INDEX_DIR: settings.indexDir, MODEL_DIR: settings.modelDir, EMBEDDING_MODEL: settings.model, MEMORY_LIMIT_MB: String(settings.limitMb),
     // The load repeats a few questions: uncached, every one embeds and scans, the worst case for memory.
-    // All clients come from one address: the per-client fair share (CLIENT_MAX_IN_FLIGHT, 16 by
-    // default) would answer many of the 30 with 429. Lifted, as bench:speed does.
-    SEARCH_CACHE_ENTRIES: '0', CLIENT_MAX_IN_FLIGHT: '100000', ...env,
+    SEARCH_CACHE_ENTRIES: '0', ...ONE_ADDRESS_LOAD_ENV, ...env,
   }, design === 'ours' ? PROCFILE.nodeArgs : [], 180_000, design === 'ours' ? undefined : BASELINE_ENTRY);
   const sampler = new RssSampler(server.child.pid!).start();
   const modes = new Set<string>();

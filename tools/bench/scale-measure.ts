@@ -10,7 +10,7 @@ import { Embedder } from '../../workers/embedder.js';
 import type { EmbeddingConfig } from '../../workers/model-config.js';
 import { DEFAULT_IVF_PROBES } from '../../workers/retriever.js';
 import { ivfSearch, quantizedSearch, vectorSearch } from '../../workers/vector-search.js';
-import { procfileCommand, startServerProcess } from '../testing/server-process.js';
+import { ONE_ADDRESS_LOAD_ENV, procfileCommand, startServerProcess } from '../testing/server-process.js';
 import { round } from './load-summary.js';
 import { RssSampler } from './rss-sampler.js';
 
@@ -74,9 +74,7 @@ export interface ServeFigures {
  */
 export async function serve(indexDir: string, model: string, modelDir: string, questions: string[], clients: number, seconds: number, log: (line: string) => void, root?: string): Promise<ServeFigures> {
   const procfile = procfileCommand(root ? path.join(root, 'Procfile') : undefined);
-  // All clients come from one address: the per-client fair share (CLIENT_MAX_IN_FLIGHT, 16 by default)
-  // would answer most of them 429. This bench measures speed and memory, not fairness: the share is lifted.
-  const env = { ...procfile.env, INDEX_DIR: indexDir, MODEL_DIR: modelDir, EMBEDDING_MODEL: model, MEMORY_LIMIT_MB: '512', CLIENT_MAX_IN_FLIGHT: '100000' };
+  const env = { ...procfile.env, INDEX_DIR: indexDir, MODEL_DIR: modelDir, EMBEDDING_MODEL: model, MEMORY_LIMIT_MB: '512', ...ONE_ADDRESS_LOAD_ENV };
   const server = await startServerProcess(env, procfile.nodeArgs, 600_000, root ? path.join(root, 'dist/server/index.js') : undefined, root);
   const sampler = new RssSampler(server.child.pid!, 100).start();
   try {

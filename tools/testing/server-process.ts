@@ -67,6 +67,13 @@ export function runBuildIndex(args: string[], env: Record<string, string>, cwd: 
 }
 
 /**
+ * For a benchmark whose load clients all come from one address (autocannon on loopback): the
+ * per-client fair share (CLIENT_MAX_IN_FLIGHT, 16 by default) would answer most of 30 such
+ * clients with 429 and measure the refusals, so it is lifted.
+ */
+export const ONE_ADDRESS_LOAD_ENV: Readonly<Record<string, string>> = Object.freeze({ CLIENT_MAX_IN_FLIGHT: '100000' });
+
+/**
  * What the Procfile's `web:` line sets before and after `node`: the environment (the malloc
  * settings) and node's own flags, so a benchmark runs the server exactly as the platform does.
  */
