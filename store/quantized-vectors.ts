@@ -38,6 +38,8 @@ export interface QuantizedVectors {
 export function arrangeRows(vectors: QuantizedVectors, order: Uint32Array): void {
   const { codes, scales, dimensions, rows } = vectors;
   if (order.length !== rows) throw new RangeError(`an order of ${order.length} rows for ${rows}`);
+  // The moves assume the rows are where the file put them.
+  if (vectors.order) throw new RangeError('the rows are already arranged');
   const placed = new Uint8Array(rows);
   const spare = new Int8Array(dimensions);
   for (let start = 0; start < rows; start++) {
@@ -196,12 +198,12 @@ function unitCentroid(sum: Float64Array): Float32Array | null {
   return norm > 1e-9 ? Float32Array.from(sum, (v) => v / norm) : null;
 }
 
-/** One row into int8 with its own scale (largest magnitude ↦ 127), adding the exact row to `sum`. */
-function quantizeRow(row: Float32Array, codes: Int8Array, scales: Float32Array, at: number, sum: Float64Array): void {
+/** One row into int8 at row `at` with its own scale (largest magnitude ↦ 127), adding the exact row to `sum` when given. */
+export function quantizeRow(row: Float32Array, codes: Int8Array, scales: Float32Array, at: number, sum?: Float64Array): void {
   let largest = 0;
   for (let d = 0; d < row.length; d++) {
     largest = Math.max(largest, Math.abs(row[d]!));
-    sum[d]! += row[d]!;
+    if (sum) sum[d]! += row[d]!;
   }
   const scale = largest / 127 || 1;
   scales[at] = scale;

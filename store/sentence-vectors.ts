@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { IndexCorruptError } from './errors.js';
 import { FILES } from './index-layout.js';
+import { quantizeRow } from './quantized-vectors.js';
 
 /**
  * The quotable sentences of one chunk as int8 rows with one scale each (`row ≈ codes × scale`), in
@@ -21,14 +22,7 @@ export function quantizeSentences(vectors: Float32Array, dimensions: number): Se
   const count = dimensions ? vectors.length / dimensions : 0;
   const scales = new Float32Array(count);
   const codes = new Int8Array(count * dimensions);
-  for (let row = 0; row < count; row++) {
-    const base = row * dimensions;
-    let largest = 0;
-    for (let d = 0; d < dimensions; d++) largest = Math.max(largest, Math.abs(vectors[base + d]!));
-    const scale = largest / 127 || 1;
-    scales[row] = scale;
-    for (let d = 0; d < dimensions; d++) codes[base + d] = Math.round(vectors[base + d]! / scale);
-  }
+  for (let row = 0; row < count; row++) quantizeRow(vectors.subarray(row * dimensions, (row + 1) * dimensions), codes, scales, row);
   return { scales, codes };
 }
 

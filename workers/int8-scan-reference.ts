@@ -7,16 +7,23 @@ import { bestRows } from './vector-search.js';
  * `tools/bench-scan.ts`. The server does not use it.
  */
 export function referenceSearch(vectors: QuantizedVectors, query: Float32Array, limit: number, accept?: (row: number) => boolean, rows?: Uint32Array): { row: number; score: number }[] {
-  const { codes, scales, dimensions } = vectors;
-  if (rows) return bestRows(rows.length, limit, undefined, (i) => dotInt8(codes, rows[i]! * dimensions, query) * scales[rows[i]!]!).map(({ row: i, score }) => ({ row: rows[i]!, score }));
-  return bestRows(vectors.rows, limit, accept, (row) => dotInt8(codes, row * dimensions, query) * scales[row]!);
+  const score = rowScorer(vectors, query);
+  if (rows) return bestRows(rows.length, limit, undefined, (i) => score(rows[i]!)).map(({ row: i, score: s }) => ({ row: rows[i]!, score: s }));
+  return bestRows(vectors.rows, limit, accept, score);
 }
 
 /** The approximate cosine of every row (or of each of `rows`), in float64. */
 export function referenceScores(vectors: QuantizedVectors, query: Float32Array, rows?: Uint32Array): Float64Array {
-  const { codes, scales, dimensions } = vectors;
   const list = rows ?? Uint32Array.from({ length: vectors.rows }, (_, row) => row);
-  return Float64Array.from(list, (row) => dotInt8(codes, row * dimensions, query) * scales[row]!);
+  return Float64Array.from(list, rowScorer(vectors, query));
+}
+
+/** A row's approximate cosine, by row number: where the rows are held in another order (see arrangeRows), at its position. */
+function rowScorer(vectors: QuantizedVectors, query: Float32Array): (row: number) => number {
+  const { codes, scales, dimensions, order } = vectors;
+  const at = new Uint32Array(vectors.rows);
+  for (let position = 0; position < vectors.rows; position++) at[order ? order[position]! : position] = position;
+  return (row) => dotInt8(codes, at[row]! * dimensions, query) * scales[at[row]!]!;
 }
 
 /** Four lanes at a time, as V8 keeps four sums in registers. */

@@ -13,7 +13,6 @@ export const MAX_SCAN_DIMENSIONS = 1024;
 
 interface KernelExports {
   scanAll(codes: number, scales: number, rows: number, dimensions: number, query: number, queryScale: number, out: number): void;
-  scanList(codes: number, scales: number, list: number, count: number, dimensions: number, query: number, queryScale: number, out: number): void;
 }
 
 /** Compiled once per thread; instantiated once per loaded index, on the memory its codes were loaded into. */
@@ -29,7 +28,6 @@ export class Int8Scan {
   private readonly kernel: KernelExports;
   private readonly query: Int16Array;
   private readonly scores: Float32Array;
-  private readonly listAt: number;
   private readonly list: Uint32Array;
 
   private constructor(private readonly vectors: QuantizedVectors) {
@@ -39,8 +37,7 @@ export class Int8Scan {
     this.query = new Int16Array(memory.buffer, workspace, dimensions);
     const scoresAt = workspace + Math.ceil((dimensions * 2) / 16) * 16;
     this.scores = new Float32Array(memory.buffer, scoresAt, rows);
-    this.listAt = scoresAt + rows * 4;
-    this.list = new Uint32Array(memory.buffer, this.listAt, rows);
+    this.list = new Uint32Array(memory.buffer, scoresAt + rows * 4, rows);
   }
 
   /** The scan of `vectors`, made on first use. */
@@ -61,17 +58,9 @@ export class Int8Scan {
     return this.scores;
   }
 
-  /** Room for up to `rows` row numbers to scan with scoreList, written in place (no copy). */
-  listSpace(count: number): Uint32Array {
+  /** Room for up to `count` row numbers (an IVF search's rows by position), reused by every search (no allocation). */
+  rowSpace(count: number): Uint32Array {
     return this.list.subarray(0, count);
-  }
-
-  /** The scores of the first `count` rows written to listSpace, in list order. */
-  scoreList(query: Float32Array, count: number): Float32Array {
-    const { codes, scales, dimensions } = this.vectors;
-    const queryScale = this.setQuery(query);
-    this.kernel.scanList(codes.byteOffset, scales.byteOffset, this.listAt, count, dimensions, this.query.byteOffset, queryScale, this.scores.byteOffset);
-    return this.scores.subarray(0, count);
   }
 
   /**

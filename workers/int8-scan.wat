@@ -66,25 +66,4 @@
               (f32.load (i32.add (local.get $scales) (i32.shl (local.get $row) (i32.const 2)))))
             (local.get $queryScale)))
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
-        (br $rows))))
-
-  ;; Scores of the $count rows listed (uint32) at $list, in list order: out[i] = score of list[i].
-  (func (export "scanList")
-    (param $codes i32) (param $scales i32) (param $list i32) (param $count i32) (param $dims i32)
-    (param $query i32) (param $queryScale f32) (param $out i32)
-    (local $i i32)
-    (local $row i32)
-    (block $done
-      (loop $rows
-        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
-        (local.set $row (i32.load (i32.add (local.get $list) (i32.shl (local.get $i) (i32.const 2)))))
-        (f32.store
-          (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
-          (f32.mul
-            (f32.mul
-              (f32.convert_i32_s
-                (call $dot (i32.add (local.get $codes) (i32.mul (local.get $row) (local.get $dims))) (local.get $query) (local.get $dims)))
-              (f32.load (i32.add (local.get $scales) (i32.shl (local.get $row) (i32.const 2)))))
-            (local.get $queryScale)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows)))))

@@ -110,14 +110,12 @@ describe('the int8 scan kernel (WebAssembly SIMD)', () => {
     expect(hits[0]!.score).toBeGreaterThanOrEqual(hits[1]!.score);
   });
 
-  it('scores a list of candidate rows in list order', async () => {
+  it('scores ranges of rows, one after the other, as the reference scores those rows', async () => {
     const dimensions = 100;
     const quantized = await quantizedFrom(dir, unitVectors(300, dimensions, 21), dimensions);
     const query = unitVectors(1, dimensions, 23);
-    const scan = Int8Scan.of(quantized);
-    const list = Uint32Array.from([299, 0, 150, 7, 7, 42]);
-    scan.listSpace(list.length).set(list);
-    expectScoresClose(scan.scoreList(query, list.length), referenceScores(quantized, query, list));
+    const rows = Uint32Array.from([...Array.from({ length: 50 }, (_, i) => 250 + i), 0, 1, 2, ...Array.from({ length: 20 }, (_, i) => 100 + i)]);
+    expectScoresClose(Int8Scan.of(quantized).scoreRanges(query, [250, 0, 100], [300, 3, 120]), referenceScores(quantized, query, rows));
   });
 
   it('ranks ties higher score first, then lower position, and asks the filter only about rows that would enter', () => {
