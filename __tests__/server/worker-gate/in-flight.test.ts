@@ -45,8 +45,10 @@ function openGate(settings: Partial<WorkerSettings>, store: 'postgres' | 'files'
   return {
     gate,
     started,
-    /** Resolves once the worker started `query` (at once if it already has). */
-    hasStarted: (query: string) => (started.some((s) => s.started === query) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ query, resolve }))),
+    /** Resolves once the worker has started `query` `times` times (at once if it already has). */
+    hasStarted: async (query: string, times = 1): Promise<void> => {
+      while (started.filter((s) => s.started === query).length < times) await new Promise<void>((resolve) => waiters.push({ query, resolve }));
+    },
     release: (query: string) => channel.postMessage({ release: query }),
     close: async () => {
       channel.postMessage({ release: '*' });
@@ -73,7 +75,7 @@ describe('several searches in flight on the PostgreSQL store', () => {
     const { gate, started, hasStarted, release } = gateFor();
     const queries = ['hold:a', 'hold:b', 'hold:c', 'hold:d'];
     const answers = queries.map((q) => search(gate, q));
-    await Promise.all(queries.slice(0, 3).map(hasStarted));
+    await Promise.all(queries.slice(0, 3).map((q) => hasStarted(q)));
     // Three on the worker at once; the fourth waits at the gate, not in the worker.
     expect(Math.max(...started.map((s) => s.running))).toBe(3);
     expect(gate.snapshot()).toMatchObject({ queued: 1, running: true });
@@ -117,15 +119,31 @@ describe('several searches in flight on the PostgreSQL store', () => {
   });
 
   it('counts a crash under several searches once and retries each of them alone, in order, so only the one that kills the worker fails', async () => {
-    const { gate, started } = gateFor();
-    const results = await Promise.allSettled(['sleep:400', 'crash', 'sleep:200'].map((q) => search(gate, q)));
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(((results[1] as PromiseRejectedResult).reason as ApiError).code).toBe('WORKER_CRASHED');
-    const answered = results.filter((r): r is PromiseFulfilledResult<FixtureOutput> => r.status === 'fulfilled').map((r) => r.value);
+    const { gate, started, hasStarted, release } = gateFor();
+    const queries = ['hold:a', 'hold:crash', 'hold:b'];
+    const results = Promise.allSettled(queries.map((q) => search(gate, q)));
+    // All three on the worker at once, then the middle one kills it.
+    await Promise.all(queries.map((q) => hasStarted(q)));
+    release('hold:crash');
+    // Each is retried alone, in order of admission: released only once it has started again.
+    for (const q of queries) {
+      await hasStarted(q, 2);
+      release(q);
+    }
+    const settled = await results;
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((settled[1] as PromiseRejectedResult).reason as ApiError).code).toBe('WORKER_CRASHED');
+    const answered = settled.filter((r): r is PromiseFulfilledResult<FixtureOutput> => r.status === 'fulfilled').map((r) => r.value);
     // The retries ran alone: nothing else was on the worker with them.
-    expect(answered.map((out) => [out.query, out.running])).toEqual([['sleep:400', 1], ['sleep:200', 1]]);
-    // The sleeps started twice (with the crash, then alone) in their order of admission.
-    expect(started.map((s) => s.started)).toEqual(['sleep:400', 'sleep:200', 'sleep:400', 'sleep:200']);
+    expect(answered.map((out) => [out.query, out.running])).toEqual([['hold:a', 1], ['hold:b', 1]]);
+    expect(started.map((s) => [s.started, s.running])).toEqual([
+      ['hold:a', 1],
+      ['hold:crash', 2],
+      ['hold:b', 3],
+      ['hold:a', 1],
+      ['hold:crash', 1],
+      ['hold:b', 1],
+    ]);
     // One crash under the three, then the killer's again alone: two, not four.
     expect(gate.snapshot()).toMatchObject({ crashes: 2, retried: 3 });
   });
@@ -141,14 +159,15 @@ describe('several searches in flight on the PostgreSQL store', () => {
   });
 
   it('answers 504 for a search past its deadline without aborting the worker while another search in flight is within its own', async () => {
-    const { gate, hasStarted, release } = gateFor({ taskTimeoutMs: 2500 });
+    const { gate, hasStarted, release } = gateFor({ taskTimeoutMs: 5000 });
     const late = search(gate, 'hold:late').then(
       () => undefined,
       (error: unknown) => error as ApiError,
     );
     await hasStarted('hold:late');
-    // Well inside the first one's deadline, a second search: its own deadline ends later.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Halfway to the first one's deadline, a second search: its own deadline ends 2.5 s later,
+    // a wide margin on a busy machine for the release below to reach the worker in time.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     const onTime = search(gate, 'hold:on-time');
     await hasStarted('hold:on-time');
     expect((await late)?.status).toBe(504);
@@ -165,7 +184,7 @@ describe('several searches in flight on the PostgreSQL store', () => {
         (error: unknown) => error as ApiError,
       ),
     );
-    await Promise.all(['hold:x', 'hold:y'].map(hasStarted));
+    await Promise.all(['hold:x', 'hold:y'].map((q) => hasStarted(q)));
     for (const error of await Promise.all(stuck)) expect(error?.status).toBe(504);
     const next = await search(gate, 'after');
     expect(next.running).toBe(1);
