@@ -13,6 +13,8 @@ export interface ServerConfig {
   indexDir: string;
   /** `INDEX_STORE` or `DATABASE_URL` when it is a `postgres://` URL: the PostgreSQL store serves instead of `indexDir` (null: the file store). */
   indexStore: string | null;
+  /** How often the file store's `CURRENT` pointer is read for a rebuilt index (`INDEX_WATCH_MS`); 0: never. */
+  indexWatchMs: number;
   /** Always with `allowRemote` false: the server never downloads a model. */
   embedding: EmbeddingConfig;
   /** Null when `LLM_BASE_URL` is unset: answers are then extractive. */
@@ -112,6 +114,7 @@ export const DEFAULTS = {
   PORT: '3000',
   HOST: '0.0.0.0',
   INDEX_DIR: 'data/index',
+  INDEX_WATCH_MS: '2000',
   EMBEDDING_MODEL: DEFAULT_EMBEDDING_CONFIG.model,
   MODEL_DIR: DEFAULT_MODEL_DIR,
   MODEL_DTYPE: DEFAULT_EMBEDDING_CONFIG.dtype,
@@ -297,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
     host: read.raw('HOST'),
     indexDir: path.resolve(cwd, read.raw('INDEX_DIR')),
     indexStore: [env.INDEX_STORE, env.DATABASE_URL].find((url) => url && /^postgres(ql)?:\/\//.test(url)) ?? null,
+    indexWatchMs: read.int('INDEX_WATCH_MS', 0, 3_600_000),
     embedding: {
       model: read.raw('EMBEDDING_MODEL'),
       modelDir: path.resolve(cwd, read.raw('MODEL_DIR')),

@@ -7,6 +7,7 @@
 import { packageVersion } from '../store/package-version.js';
 import { ConfigError, loadConfig } from './config.js';
 import { checkIndex } from './index-check.js';
+import { watchFileIndex } from './index-watch.js';
 import { createLogger } from './logger.js';
 import { startService } from './service.js';
 
@@ -26,7 +27,20 @@ async function main(): Promise<void> {
   if (indexCheck.ok) log.info('index', { dir: config.indexDir, generation: indexCheck.generation, chunks: indexCheck.chunks, retrieval: indexCheck.retrieval, ...(indexCheck.reason ? { note: indexCheck.reason } : {}) });
   else log.error('the index cannot be served; /readyz says why and questions get 503', { dir: config.indexDir, reason: indexCheck.reason });
   const service = await startService(config, { log, version: packageVersion(), indexCheck });
-  onRecovered = () => void service.gate.run({ task: 'status', load: true }).catch(() => undefined);
+  const warmWorker = () => void service.gate.run({ task: 'status', load: true }).catch(() => undefined);
+  onRecovered = warmWorker;
+  if (!config.indexStore && config.indexWatchMs > 0) {
+    // A rebuild of INDEX_DIR while the server runs: the next worker serves the new generation.
+    watchFileIndex(config.indexDir, config.embedding, indexCheck, {
+      everyMs: config.indexWatchMs,
+      onNewGeneration: (check) => {
+        log.info('new index generation: the worker is recycled onto it', { generation: check.generation, chunks: check.chunks, retrieval: check.retrieval });
+        service.gate.requestRecycle('generation');
+        warmWorker();
+      },
+      onRefused: (check) => log.error('new index generation cannot be served; /readyz says why', { generation: check.generation, reason: check.reason }),
+    });
+  }
   log.info('listening', {
     url: service.url,
     index: config.indexDir,

@@ -37,7 +37,7 @@ export function searchResult(hits: SearchHit[], value: Partial<SearchOutput> = {
 /** The gate's stats as a test sets them; by default a running worker with its index and model loaded. */
 export function gateStats(over: Partial<GateStats> = {}): GateStats {
   return {
-    worker: 'running', recycles: 1, recyclesByReason: { tasks: 1, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0 },
+    worker: 'running', recycles: 1, recyclesByReason: { tasks: 1, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0, generation: 0 },
     tasksSinceRecycle: 5, recycleAfter: 500, tasksTotal: 17, crashes: 0, outOfMemory: 0, retried: 0, queued: 0, running: false,
     lastWorkerMemory: { rssBytes: 200 * 1048576, heapUsedBytes: 30 * 1048576, heapTotalBytes: 40 * 1048576, externalBytes: 0, arrayBuffersBytes: 0 },
     lastState: LOADED, lastError: null, model: 'loaded', admission: null, ...over,

@@ -64,7 +64,7 @@ describe('GET /metrics, scraped from createApp over fakes on a real port', () =>
   });
 
   it('reads the queue, the recycles by reason and the memory mode at each scrape', async () => {
-    fake.world.stats = gateStats({ queued: 3, recyclesByReason: { tasks: 2, rss: 1, memory: 0, crash: 4, timeout: 0, requested: 0, model: 0 } });
+    fake.world.stats = gateStats({ queued: 3, recyclesByReason: { tasks: 2, rss: 1, memory: 0, crash: 4, timeout: 0, requested: 0, model: 0, generation: 0 } });
     fake.world.memory.mode = 'cautious';
     const families = await scrape();
     expect(valueOf(families, 'rag512_worker_queue_length')).toBe(3);

@@ -47,7 +47,7 @@ export interface LiveState {
  */
 export class GateCounters {
   private recycles = 0;
-  private readonly recyclesByReason: Record<RecycleReason, number> = { tasks: 0, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0 };
+  private readonly recyclesByReason: Record<RecycleReason, number> = { tasks: 0, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0, generation: 0 };
   private tasksTotal = 0;
   private crashes = 0;
   private outOfMemory = 0;

@@ -1,7 +1,10 @@
 import type { WorkerSettings } from '../config.js';
 
-/** `model`: a keyword-only worker replaced by one with the model, once memory allows it again. */
-export type RecycleReason = 'tasks' | 'rss' | 'memory' | 'crash' | 'timeout' | 'requested' | 'model';
+/**
+ * `model`: a keyword-only worker replaced by one with the model, once memory allows it again.
+ * `generation`: the file store's index was rebuilt, and the next worker serves the new generation.
+ */
+export type RecycleReason = 'tasks' | 'rss' | 'memory' | 'crash' | 'timeout' | 'requested' | 'model' | 'generation';
 
 /** An RSS-triggered recycle needs this many tasks on the worker, so a process that stays above the threshold does not reload the model on every request. */
 export const MIN_TASKS_BEFORE_RSS_RECYCLE = 10;

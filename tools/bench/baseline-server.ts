@@ -42,7 +42,7 @@ async function search({ query, topK, filter }: SearchRequest): Promise<TaskResul
 
 function snapshot(): GateStats {
   return {
-    worker: 'running', recycles: 0, recyclesByReason: { tasks: 0, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0 },
+    worker: 'running', recycles: 0, recyclesByReason: { tasks: 0, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0, generation: 0 },
     tasksSinceRecycle: tasks, recycleAfter: Number.POSITIVE_INFINITY, tasksTotal: tasks, crashes: 0, outOfMemory: 0, retried: 0, queued: 0,
     running: false, lastWorkerMemory: memory(), lastState: state, lastError: null,
     model: 'loaded', admission: null,
