@@ -39,7 +39,7 @@ describe('the gate counters', () => {
     counters.failed('WORKER_CRASHED', 'x');
     const stats = counters.snapshot(LIVE);
     expect(stats).toMatchObject({ tasksTotal: 2, crashes: 2, outOfMemory: 1, retried: 1, recycles: 3, lastError: { code: 'WORKER_CRASHED', message: 'x' } });
-    expect(stats.recyclesByReason).toEqual({ tasks: 1, rss: 0, memory: 2, crash: 0, timeout: 0, requested: 0, model: 0 });
+    expect(stats.recyclesByReason).toEqual({ tasks: 1, rss: 0, memory: 2, crash: 0, timeout: 0, requested: 0, model: 0, generation: 0 });
     // A snapshot is a copy: counting on does not change it.
     counters.recycled('tasks');
     expect(stats.recyclesByReason.tasks).toBe(1);
