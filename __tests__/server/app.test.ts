@@ -52,7 +52,7 @@ describe('createApp over a fake gate and a real answerer without an LLM', () => 
         governor: { mode: 'normal', rssMb: 180, limitMb: 512, cautiousAtMb: 358, degradedAtMb: 435, since: '2024-01-01T00:00:00.000Z', transitions: 0 },
         main: { heapUsedMb: expect.any(Number), heapTotalMb: expect.any(Number), externalMb: expect.any(Number), arrayBuffersMb: expect.any(Number) },
         worker: {
-          state: 'running', heapUsedMb: 30, heapTotalMb: 40, recycles: 1, recyclesByReason: { tasks: 1, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0 },
+          state: 'running', heapUsedMb: 30, heapTotalMb: 40, recycles: 1, recyclesByReason: { tasks: 1, rss: 0, memory: 0, crash: 0, timeout: 0, requested: 0, model: 0, generation: 0 },
           tasksSinceRecycle: 5, recycleAfter: 500, tasksTotal: 17, crashes: 1, outOfMemory: 0, retried: 1, queued: 2, model: 'loaded',
         },
         modelAdmission: null,
