@@ -42,14 +42,17 @@ async function open(indexDir) {
 async function figures(opened, lambda, file) {
   const questions = parseQuestions(JSON.parse(await readFile(file, 'utf8')), file);
   const stats = withSectionContext(opened.retriever, opened.sections, lambda);
-  const m = (await evaluate({ retriever: opened.retriever, questions, modes: ['hybrid'] })).modes[0];
+  const report = await evaluate({ retriever: opened.retriever, questions, modes: ['hybrid'] });
+  const m = report.modes[0];
+  // Answerable questions' first relevant rank (0: none in the top 10), in the set's order, for the paired comparison.
+  const ranks = report.questions.filter((q) => !q.offTopic && !q.nearMiss).map((q) => q.modes.hybrid?.firstRelevantRank ?? 0);
   const a = m.abstention;
   const mean = (xs) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
   return {
     r1: m.recallAt1, r5: m.recallAt5, mrr: m.mrrAt10,
     refused: a.falseAbstentionRate, refusedN: `${a.answerableAbstained}/${a.answerable}`, offTopic: a.recall, offTopicN: `${a.offTopicAbstained}/${a.offTopic}`,
     nearMiss: m.nearMiss?.share ?? null, quoted: m.citations.answersQuotingEvidence, citing: m.citations.answersCitingRelevant, citedRelevant: m.citations.relevantShare,
-    contextChars: Math.round(mean(stats.contextChars)), sectionMs: mean(stats.costs),
+    contextChars: Math.round(mean(stats.contextChars)), sectionMs: mean(stats.costs), ranks,
   };
 }
 
@@ -110,6 +113,29 @@ for (const corpus of CORPORA) {
   if (today.quoted - now.quoted > 0.02) verdict.quoted = false;
   console.log(`| ${corpus} | ${label(GRID[chosen])} | ${f(today.r5)} -> ${f(now.r5)} | ${f(today.mrr)} -> ${f(now.mrr)} | ${today.refusedN} -> ${now.refusedN} | ${today.offTopicN} -> ${now.offTopicN} | ${f(today.nearMiss)} -> ${f(now.nearMiss)} | ${f(today.quoted)} -> ${f(now.quoted)} | ${f(today.citing)} -> ${f(now.citing)} |`);
 }
+
+// Added after the first scoring, descriptive only (the decision above does not use it): how many held-out
+// questions moved, and a paired bootstrap 95% interval of the MRR@10 change (10,000 resamples, fixed seed).
+console.log('\nHeld-out folds, question by question (first relevant rank better / worse / same; MRR@10 change, paired bootstrap 95% interval):');
+for (const corpus of CORPORA) {
+  const [before, after] = [results[corpus][0].ranks, results[corpus][folds[corpus]].ranks];
+  const rr = (rank) => (rank > 0 && rank <= 10 ? 1 / rank : 0);
+  const change = before.map((rank, i) => rr(after[i]) - rr(rank));
+  const better = change.filter((d) => d > 0).length;
+  const worseN = change.filter((d) => d < 0).length;
+  let seed = 12;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const means = [];
+  for (let b = 0; b < 10000; b++) {
+    let sum = 0;
+    for (let i = 0; i < change.length; i++) sum += change[Math.floor(random() * change.length)];
+    means.push(sum / change.length);
+  }
+  means.sort((a, b) => a - b);
+  const meanChange = change.reduce((s, d) => s + d, 0) / change.length;
+  console.log(`  ${corpus} (${label(GRID[folds[corpus]])}): ${better} better / ${worseN} worse / ${change.length - better - worseN} same; MRR@10 ${meanChange >= 0 ? '+' : ''}${meanChange.toFixed(4)} [${means[249].toFixed(4)}, ${means[9749].toFixed(4)}]`);
+}
+
 const all = fit(CORPORA);
 console.log(`\nFit on all three paraphrased sets: ${label(GRID[all])}`);
 const older = {};
