@@ -10,6 +10,7 @@ import { parseQuestions } from '../../dist/evaluation/questions.js';
 import { loadEmbedderOrReason } from '../../dist/workers/embedder.js';
 import { Retriever } from '../../dist/workers/retriever.js';
 import { expandSearches, feedbackTerms, neighbourTerms, termVocabulary } from './expansion-terms.mjs';
+import { fitOn } from './loco-fit.mjs';
 
 const dir = process.argv[2] ?? '/tmp/quality-idx';
 const jsonAt = process.argv.indexOf('--json');
@@ -52,16 +53,8 @@ for (const corpus of CORPORA) {
   console.error(`${corpus}: ${GRID.length} settings scored (vocabulary ${vocabulary.terms.length} terms)`);
 }
 
-/** Best setting on `corpora`: largest Σ (Recall@5 + MRR@10); ties to the earlier grid point (none first). */
-function fit(corpora) {
-  let best = 0;
-  let bestScore = -Infinity;
-  GRID.forEach((_, i) => {
-    const score = corpora.reduce((s, c) => s + results[c][i].r5 + results[c][i].mrr, 0);
-    if (score > bestScore + 1e-9) [best, bestScore] = [i, score];
-  });
-  return best;
-}
+/** Best setting on `corpora` (eval/experiments/loco-fit.mjs; ties to the earlier grid point, none first). */
+const fit = (corpora) => fitOn(results, corpora, GRID.length);
 
 const verdict = { heldOut: true, older: true, refusals: true };
 const worse = (today, now) => now.refused - today.refused > 0.02 || today.offTopic - now.offTopic > 0.02;

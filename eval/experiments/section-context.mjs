@@ -12,6 +12,7 @@ import { loadEmbedderOrReason } from '../../dist/workers/embedder.js';
 import { fuse } from '../../dist/workers/fusion.js';
 import { Retriever } from '../../dist/workers/retriever.js';
 import { sectionIndex, withSectionContext } from './section-scores.mjs';
+import { fitOn } from './loco-fit.mjs';
 
 const { values } = parseArgs({ options: { c128: { type: 'string' }, c192: { type: 'string' }, c256: { type: 'string' }, json: { type: 'string' } } });
 const SIZES = [128, 192, 256];
@@ -88,16 +89,8 @@ for (const corpus of CORPORA) {
   console.error(`${corpus}: ${GRID.length} settings scored`);
 }
 
-/** Best setting on `corpora`: largest Σ (Recall@5 + MRR@10); ties to the earlier grid point (today first). */
-function fit(corpora) {
-  let best = 0;
-  let bestScore = -Infinity;
-  GRID.forEach((_, i) => {
-    const score = corpora.reduce((s, c) => s + results[c][i].r5 + results[c][i].mrr, 0);
-    if (score > bestScore + 1e-9) [best, bestScore] = [i, score];
-  });
-  return best;
-}
+/** Best setting on `corpora` (eval/experiments/loco-fit.mjs; ties to the earlier grid point, today first). */
+const fit = (corpora) => fitOn(results, corpora, GRID.length);
 
 const verdict = { heldOut: true, older: true, refusals: true, quoted: true };
 const worse = (today, now) => now.refused - today.refused > 0.02 || today.offTopic - now.offTopic > 0.02;
