@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { latencyChart, type LatencySeries } from './bench/latency-chart.js';
 import { loadQuestions } from './bench/memory-target.js';
-import { cpuMsOf } from './bench/proc-cpu.js';
+import { cpuMsOf, threadCpuMsOf } from './bench/proc-cpu.js';
 import { RssSampler } from './bench/rss-sampler.js';
 import { measureFloor, type FloorFigure } from './bench/speed-floor.js';
 import { ONE_ADDRESS_LOAD_ENV, procfileCommand, startServerProcess, type ServerProcess } from './testing/server-process.js';
@@ -63,6 +63,10 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   cpuMsPerRequest: number;
+  /** The main thread's share of it (HTTP, Koa, JSON, the pool client). */
+  mainCpuMsPerRequest: number;
+  /** The worker thread's share (model, scan, BM25), which bounds the rate: it is one thread. */
+  workerCpuMsPerRequest: number;
   peakRssMb: number;
   statuses: Record<string, number>;
 }
@@ -110,6 +114,8 @@ class Tally {
   readonly latencies: number[] = [];
   readonly statuses: Record<string, number> = {};
   cpuMs = 0;
+  mainCpuMs = 0;
+  workerCpuMs = 0;
   wallMs = 0;
   peakRssMb = 0;
 
@@ -119,7 +125,8 @@ class Tally {
     const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
     return {
       endpoint, clients, build, requests: sorted.length, ok, rps: round(ok / (this.wallMs / 1000)), p50Ms: round(at(50)), p99Ms: round(at(99)),
-      cpuMsPerRequest: round(this.cpuMs / Math.max(1, ok), 2), peakRssMb: round(this.peakRssMb), statuses: this.statuses,
+      cpuMsPerRequest: round(this.cpuMs / Math.max(1, ok), 2), mainCpuMsPerRequest: round(this.mainCpuMs / Math.max(1, ok), 2),
+      workerCpuMsPerRequest: round(this.workerCpuMs / Math.max(1, ok), 2), peakRssMb: round(this.peakRssMb), statuses: this.statuses,
     };
   }
 }
@@ -129,6 +136,7 @@ async function slice(target: Target, endpoint: Endpoint, clients: number, sliceS
   const pid = target.server.child.pid!;
   const from = target.rss.now;
   const cpuBefore = await cpuMsOf(pid);
+  const threadsBefore = await threadCpuMsOf(pid);
   const started = performance.now();
   await autocannon({
     url: target.server.url,
@@ -145,6 +153,10 @@ async function slice(target: Target, endpoint: Endpoint, clients: number, sliceS
   });
   tally.wallMs += performance.now() - started;
   tally.cpuMs += (await cpuMsOf(pid)) - cpuBefore;
+  const threads = [...(await threadCpuMsOf(pid))].map(([tid, ms]) => [tid, ms - (threadsBefore.get(tid) ?? 0)] as const);
+  tally.mainCpuMs += threads.find(([tid]) => tid === pid)?.[1] ?? 0;
+  // The worker is the busiest thread after the main one (V8's helper threads and onnxruntime's take far less).
+  tally.workerCpuMs += Math.max(0, ...threads.filter(([tid]) => tid !== pid).map(([, ms]) => ms));
   tally.peakRssMb = Math.max(tally.peakRssMb, target.rss.peak(from, target.rss.now));
 }
 
@@ -194,13 +206,18 @@ const comparisons = endpoints.flatMap((endpoint) =>
 
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 log(`\nbench:speed, ${seconds} s per scenario, model ${values.model}, index ${values.index}, ${baseQuestions.length} distinct questions (then numbered repeats: no cache hits)\n`);
-log(`${'endpoint'.padEnd(8)} ${pad('clients', 7)} ${'build'.padEnd(8)} ${pad('req/s', 7)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('CPU ms/req', 10)} ${pad('peak RSS', 9)}  statuses`);
-for (const r of rows) log(`${r.endpoint.padEnd(8)} ${pad(r.clients, 7)} ${r.build.padEnd(8)} ${pad(r.rps, 7)} ${pad(r.p50Ms, 7)} ${pad(r.p99Ms, 7)} ${pad(r.cpuMsPerRequest, 10)} ${pad(`${r.peakRssMb} MB`, 9)}  ${JSON.stringify(r.statuses)}`);
+log(`${'endpoint'.padEnd(8)} ${pad('clients', 7)} ${'build'.padEnd(8)} ${pad('req/s', 7)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('CPU ms/req', 10)} ${pad('main+worker', 12)} ${pad('peak RSS', 9)}  statuses`);
+for (const r of rows) log(`${r.endpoint.padEnd(8)} ${pad(r.clients, 7)} ${r.build.padEnd(8)} ${pad(r.rps, 7)} ${pad(r.p50Ms, 7)} ${pad(r.p99Ms, 7)} ${pad(r.cpuMsPerRequest, 10)} ${pad(`${r.mainCpuMsPerRequest}+${r.workerCpuMsPerRequest}`, 12)} ${pad(`${r.peakRssMb} MB`, 9)}  ${JSON.stringify(r.statuses)}`);
 log(`\nbatched / naive:`);
 log(`${'endpoint'.padEnd(8)} ${pad('clients', 7)} ${pad('req/s', 7)} ${pad('p50', 7)} ${pad('p99', 7)} ${pad('CPU/req', 8)} ${pad('CPU/floor', 10)}`);
 for (const c of comparisons) log(`${c.endpoint.padEnd(8)} ${pad(c.clients, 7)} ${pad(`${c.rps}x`, 7)} ${pad(`${c.p50}x`, 7)} ${pad(`${c.p99}x`, 7)} ${pad(`${c.cpuPerRequest}x`, 8)} ${pad(`${c.cpuOverFloor}x`, 10)}`);
 log(`\nfloor (one model call, tokenizer + ONNX + pooling, one thread, no service):`);
 for (const f of floor) log(`  ${pad(f.questions, 2)} questions: ${round(f.callMs, 2)} ms a call, ${round(f.cpuMsPerQuestion, 2)} CPU ms a question`);
+// The worker is one thread: a build's rate is at most 1000 / its worker's CPU ms a request, and batching cannot take the worker below the floor.
+for (const c of comparisons.filter((c) => c.clients === Math.max(...clientCounts))) {
+  const naiveWorker = find(c.endpoint, c.clients, 'naive')!.workerCpuMsPerRequest;
+  log(`${c.endpoint} at ${c.clients} clients: naive worker ${naiveWorker} CPU ms a request; the most batching could give at a rate the worker sets: ${round(naiveWorker / bestFloor, 2)}x the naive build (a worker doing nothing but the floor's model call)`);
+}
 const peakRss = Math.max(...rows.filter((r) => r.build === 'batched').map((r) => r.peakRssMb));
 log(`peak RSS of the batched build over all scenarios: ${peakRss} MB (target < 256 MB)`);
 

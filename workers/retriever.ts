@@ -1,5 +1,4 @@
 import { readDocuments, readIndex, type LoadedIndex, type VectorPrecision } from '../store/index-files.js';
-import { RowReader } from '../store/quantized-vectors.js';
 import { IndexModelMissingError, ManifestMismatchError } from '../store/errors.js';
 import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
 import { dot, sentenceSimilarity as similarityOfSentences, storedSentenceSimilarity } from './sentence-similarity.js';
@@ -10,6 +9,7 @@ import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
 import { ivfSearch, quantizedSearch, vectorSearch } from './vector-search.js';
 import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
+import { ExactRows } from './exact-rows.js';
 
 /** Candidates beyond those asked for that an int8 search rescores exactly: int8 rounding can reorder near neighbours. */
 const RESCORED_EXTRA = 32;
@@ -51,6 +51,8 @@ export interface RetrieverOptions {
   requireModel?: boolean;
   /** Lists an IVF index (large indexes only) scans per search; default DEFAULT_IVF_PROBES. */
   ivfProbes?: number;
+  /** An int8 index whose exact rows fit in this many bytes keeps them once read (see ExactRows); default DEFAULT_HELD_ROWS_BYTES, 0 reads them from disk every time. */
+  heldRowsBytes?: number;
 }
 
 /** Hybrid search over one loaded index generation; the embedder is optional (lexical fallback). */
@@ -66,28 +68,29 @@ export class Retriever {
     /** Recent questions' vectors and searches, for this generation only (see SearchCache). */
     readonly cache: SearchCache,
     private readonly ivfProbes: number,
+    heldRowsBytes: number | undefined,
   ) {
-    this.exactRows = index.quantized ? new RowReader(index.dir, index.quantized.dimensions) : undefined;
+    this.exactRows = index.quantized ? new ExactRows(index.dir, index.quantized.dimensions, index.quantized.rows, heldRowsBytes) : undefined;
   }
 
-  /** The exact rows the int8 search rescores from; its file stays open between searches. */
-  private readonly exactRows: RowReader | undefined;
+  /** The exact rows the int8 search rescores from; its file stays open between searches, and a small index's rows are held once read. */
+  private readonly exactRows: ExactRows | undefined;
 
   /**
    * Open the live generation of `indexDir`. Refuses (ManifestMismatchError) an index built by
    * another model than the embedder, or than `configuredModel`.
    */
-  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, requireModel = false, cacheEntries, questionCacheBytes, precision = 'int8', ivfProbes = DEFAULT_IVF_PROBES }: RetrieverOptions): Promise<Retriever> {
+  static async open({ indexDir, embedder, withoutModelReason, fusion = DEFAULT_FUSION, configuredModel, requireModel = false, cacheEntries, questionCacheBytes, precision = 'int8', ivfProbes = DEFAULT_IVF_PROBES, heldRowsBytes }: RetrieverOptions): Promise<Retriever> {
     const index = await readIndex(indexDir, precision, { sentenceSplitter: SENTENCE_SPLITTER_REVISION });
     try {
-      return await Retriever.fromIndex(index, { indexDir, embedder, withoutModelReason, fusion, configuredModel, requireModel, cacheEntries, questionCacheBytes, ivfProbes });
+      return await Retriever.fromIndex(index, { indexDir, embedder, withoutModelReason, fusion, configuredModel, requireModel, cacheEntries, questionCacheBytes, ivfProbes, heldRowsBytes });
     } catch (error) {
       index.chunks.close();
       throw error;
     }
   }
 
-  private static async fromIndex(index: LoadedIndex, { indexDir, embedder, withoutModelReason, fusion, configuredModel, requireModel, cacheEntries, questionCacheBytes, ivfProbes }: Required<Pick<RetrieverOptions, 'fusion' | 'requireModel' | 'ivfProbes'>> & RetrieverOptions): Promise<Retriever> {
+  private static async fromIndex(index: LoadedIndex, { indexDir, embedder, withoutModelReason, fusion, configuredModel, requireModel, cacheEntries, questionCacheBytes, ivfProbes, heldRowsBytes }: Required<Pick<RetrieverOptions, 'fusion' | 'requireModel' | 'ivfProbes'>> & RetrieverOptions): Promise<Retriever> {
     const built = index.manifest.model;
     const known: KnownModel | undefined = embedder ? embedder.fingerprint : configuredModel ? { id: configuredModel } : undefined;
     if (built && known) {
@@ -103,7 +106,7 @@ export class Retriever {
     const dimensions = built?.dimensions ?? 0;
     const entries = cacheEntries === undefined ? {} : { resultEntries: cacheEntries, vectorEntries: 2 * cacheEntries };
     const cache = new SearchCache({ ...DEFAULT_CACHE_LIMITS, ...entries, ...(questionCacheBytes === undefined ? {} : { vectorBytes: questionCacheBytes }) });
-    return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.quantized?.centroid ?? (index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null), cache, ivfProbes);
+    return new Retriever(index, lexical, built ? embedder : undefined, reason, fusion, index.quantized?.centroid ?? (index.vectors && dimensions ? unitMean(index.vectors, dimensions) : null), cache, ivfProbes, heldRowsBytes);
   }
 
   get retrieval(): RetrievalMode {

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { ModelAdmission } from '../memory/model-admission.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { GateCounters, type GateStats } from './gate-stats.js';
+import { InFlight, type Flight } from './in-flight.js';
 import { ModelTracking } from './model-tracking.js';
 import { RecyclePolicy, type RecycleReason } from './recycle-policy.js';
 import { spawnWorker } from './spawn-worker.js';
@@ -29,31 +30,19 @@ export interface DispatchOptions {
 /** A search that may share a batch: a retry after a crash runs alone. */
 const batchable = (job: Job): boolean => job.task.task === 'search' && !job.solo;
 
-/** One task on the worker: a lone job (aborted through its own signal) or a batch's jobs. */
-interface Flight {
-  readonly jobs: Job[];
-  readonly abort: AbortController;
-  /** The worker it was sent to: a crash fails every flight on it, and counts once. */
-  worker: Piscina | undefined;
-}
-
 /**
  * The machine behind `WorkerGate`: one loop hands the queued tasks to the one worker and, between
  * tasks (nothing on the worker), does what the other parts decided: probe after a fresh worker
  * crashed, recycle when the policy says so. Searches waiting in a row at the head of the queue go
  * as one batch (up to `batchMax`), so their questions share one model call. The file store runs
- * one task at a time (its searches are CPU-bound); the PostgreSQL store up to `inFlight` (its
+ * one task at a time (its searches are CPU-bound); the PostgreSQL store up to its in-flight limit (its
  * searches mostly wait on the database). The loop runs while there is work and room for it, and
  * starts again whenever a task ends.
  */
 export class DispatchLoop {
   private worker: Piscina | undefined;
   /** The tasks on the worker now. */
-  private readonly flights = new Set<Flight>();
-  /** Workers whose crash was counted: the other tasks it failed are retried, not counted again. */
-  private readonly crashed = new WeakSet<Piscina>();
-  /** Tasks the worker may run at once. */
-  private readonly inFlight: number;
+  private readonly flights: InFlight;
   /** Searches in the last task sent: more than one means questions are arriving together (load). */
   private lastBatchSize = 0;
   private pumping = false;
@@ -66,7 +55,7 @@ export class DispatchLoop {
 
   constructor(private readonly options: DispatchOptions) {
     const { settings, log, rss, random, now } = options;
-    this.inFlight = tasksInFlight(options.workerData, settings);
+    this.flights = new InFlight(tasksInFlight(options.workerData, settings));
     this.policy = new RecyclePolicy(settings, rss, random);
     this.queue = new TaskQueue({ settings, now, onDeadline: (job) => this.expire(job) });
     this.model = new ModelTracking(options.admission, log);
@@ -134,11 +123,6 @@ export class DispatchLoop {
     await worker?.destroy();
   }
 
-  /** The jobs on the worker now, in the order they were sent. */
-  private get running(): Job[] {
-    return [...this.flights].flatMap((flight) => flight.jobs);
-  }
-
   /** Idle: nothing running or queued, and the loop stopped (it may be mid-recycle or mid-probe, starting a worker). */
   private whenIdle(): Promise<void> {
     if (!this.flights.size && !this.pumping && this.queue.length === 0) return Promise.resolve();
@@ -179,7 +163,7 @@ export class DispatchLoop {
   /**
    * The next task, taken off the queue at once (so a caller sees it running in the same tick): the
    * head job alone, or the searches waiting in a row from the head (a batch). Empty when nothing
-   * waits or there is no room on the worker: all `inFlight` tasks taken, a retry after a crash
+   * waits or there is no room on the worker: the in-flight limit reached, a retry after a crash
    * waiting for the worker to itself, or the routine recycle's count reached by the tasks on it.
    * Undefined when `mayWait` and a lone search should first wait `batchWaitMs` for others to join
    * it: only right after a batch of several, when the clients it answered are about to ask again.
@@ -189,9 +173,9 @@ export class DispatchLoop {
     const head = this.queue.peek();
     const onWorker = this.flights.size;
     // A retry after a crash runs alone, so a task that kills the worker fails alone.
-    if (!head || onWorker >= this.inFlight || (onWorker > 0 && (head.solo || this.running.some((job) => job.solo)))) return [];
+    if (!head || onWorker >= this.flights.limit || (onWorker > 0 && (head.solo || this.flights.jobs.some((job) => job.solo)))) return [];
     // No task runs past the worker's routine recycle: it happens after exactly its count of searches.
-    const room = this.policy.recycleAfter - this.policy.tasksSinceRecycle - this.running.length;
+    const room = this.policy.recycleAfter - this.policy.tasksSinceRecycle - this.flights.jobs.length;
     if (onWorker > 0 && room <= 0) return [];
     const max = Math.min(this.options.settings.batchMax ?? 1, Math.max(1, room));
     if (max <= 1 || !batchable(head)) {
@@ -210,8 +194,7 @@ export class DispatchLoop {
       for (const job of jobs) job.settle(this.recovery.unavailableError());
       return;
     }
-    const flight: Flight = { jobs, abort: jobs.length === 1 ? jobs[0]!.abort : new AbortController(), worker: undefined };
-    this.flights.add(flight);
+    const flight = this.flights.add(jobs);
     for (const job of jobs) job.attempts++;
     void (jobs.length === 1 ? this.execute(flight) : this.executeBatch(flight)).finally(() => {
       this.flights.delete(flight);
@@ -226,33 +209,17 @@ export class DispatchLoop {
     return flight.worker;
   }
 
-  /**
-   * Piscina runs a task that has an abort signal alone on its thread (aborting it terminates the
-   * thread). With several tasks in flight the signal stays here, and `expire` terminates the worker.
-   */
-  private runOptions(flight: Flight): { signal?: AbortSignal } {
-    return this.inFlight === 1 ? { signal: flight.abort.signal } : {};
-  }
-
-  /** Whether `flight`'s failure is a crash already counted for its worker (and marks it counted). */
-  private sameCrash(flight: Flight): boolean {
-    if (!flight.worker || flight.abort.signal.aborted) return false;
-    const seen = this.crashed.has(flight.worker);
-    this.crashed.add(flight.worker);
-    return seen;
-  }
-
   private async execute(flight: Flight): Promise<void> {
     const job = flight.jobs[0]!;
     const started = this.options.now();
     try {
-      const result = (await this.workerFor(flight).run(job.task, this.runOptions(flight))) as WorkerResult<unknown>;
+      const result = (await this.workerFor(flight).run(job.task, this.flights.runOptions(flight))) as WorkerResult<unknown>;
       this.stats.taskDone(result);
       this.policy.taskDone();
       job.settle(undefined, result, this.options.now() - started);
       this.afterTask(result.state);
     } catch (error) {
-      this.recovery.taskFailed(job, error, this.sameCrash(flight));
+      this.recovery.taskFailed(job, error, this.flights.sameCrash(flight));
     }
   }
 
@@ -265,7 +232,7 @@ export class DispatchLoop {
     const started = this.options.now();
     try {
       const searches = jobs.map(({ task }) => searchRequestOf(task));
-      const result = (await this.workerFor(flight).run({ task: 'searchBatch', searches } satisfies WorkerTask, this.runOptions(flight))) as WorkerResult<SearchBatchOutput>;
+      const result = (await this.workerFor(flight).run({ task: 'searchBatch', searches } satisfies WorkerTask, this.flights.runOptions(flight))) as WorkerResult<SearchBatchOutput>;
       const runMs = this.options.now() - started;
       jobs.forEach((job, i) => {
         const own = itemResult(result, i);
@@ -275,7 +242,7 @@ export class DispatchLoop {
       for (let i = 0; i < jobs.length; i++) this.policy.taskDone();
       this.afterTask(result.state);
     } catch (error) {
-      this.recovery.batchFailed(jobs, error, abort.signal.aborted, this.sameCrash(flight));
+      this.recovery.batchFailed(jobs, error, abort.signal.aborted, this.flights.sameCrash(flight));
     }
   }
 
@@ -311,7 +278,7 @@ export class DispatchLoop {
     const { filename, workerData, settings } = this.options;
     const decision = this.model.decideStart();
     const config = { ...workerData, rssAtSpawnBytes: this.options.rss(), ...(decision.load ? {} : { withoutModel: decision.reason }) } satisfies WorkerConfig;
-    const worker: Piscina = spawnWorker({ filename, workerData: config, heapMb: settings.heapMb, concurrentTasks: this.inFlight }, (error) => this.failedWhileIdle(worker, error));
+    const worker: Piscina = spawnWorker({ filename, workerData: config, heapMb: settings.heapMb, concurrentTasks: this.flights.limit }, (error) => this.failedWhileIdle(worker, error));
     return worker;
   }
 
@@ -330,13 +297,13 @@ export class DispatchLoop {
   private expire(job: Job): void {
     this.queue.remove(job);
     job.settle(new TaskTimeoutError(job.task.task, this.options.settings.taskTimeoutMs));
-    const running = this.running;
+    const running = this.flights.jobs;
     if (running.includes(job) && running.every((j) => j.done)) {
       // Nothing more goes to the worker being terminated.
       this.policy.requestIfNone('timeout');
-      for (const flight of this.flights) flight.abort.abort(new Error('task deadline passed'));
-      // Sent without their signals (see runOptions): their tasks fail with the thread, and count as timeouts.
-      if (this.inFlight > 1) void this.worker?.destroy().catch(() => undefined);
+      this.flights.abortAll(new Error('task deadline passed'));
+      // Sent without their signals (see InFlight.runOptions): their tasks fail with the thread, and count as timeouts.
+      if (this.flights.limit > 1) void this.worker?.destroy().catch(() => undefined);
     }
     this.wakeIfIdle();
   }
