@@ -24,19 +24,41 @@ export interface TermPostings {
   idf: number;
 }
 
+/** Postings a scratch keeps room for between searches (8 bytes each); a search needing more gets room of its own. */
+export const KEPT_POSTINGS = 1 << 20;
+
 /**
  * Work space of one index, kept between searches (one search runs at a time in the worker): each
- * row's BM25 length norm, a float32 score per row (zero outside a search) and the rows touched.
+ * row's BM25 length norm, a float32 score per row (zero outside a search), the rows touched, the
+ * touched rows' scores for the selection of the best, and room for the query's postings.
  */
 export class ScoringScratch {
   readonly norms: Float64Array;
   readonly scores: Float32Array;
   readonly touched: Uint32Array;
+  readonly values: Float32Array;
+  private postingRows = new Uint32Array(0);
+  private postingTfs = new Float32Array(0);
   constructor(lengths: Float32Array, averageLength: number) {
     this.norms = new Float64Array(lengths.length);
     for (let row = 0; row < lengths.length; row++) this.norms[row] = K1 * (1 - B + (B * lengths[row]!) / averageLength);
     this.scores = new Float32Array(lengths.length);
     this.touched = new Uint32Array(lengths.length);
+    this.values = new Float32Array(lengths.length);
+  }
+
+  /**
+   * Room for `count` postings (rows and tfs), valid until the next call: grown to the largest
+   * search seen up to KEPT_POSTINGS, so the usual search allocates nothing.
+   */
+  postingSpace(count: number): { rows: Uint32Array; tfs: Float32Array } {
+    if (count > KEPT_POSTINGS) return { rows: new Uint32Array(count), tfs: new Float32Array(count) };
+    if (count > this.postingRows.length) {
+      const size = Math.min(KEPT_POSTINGS, Math.max(count, 2 * this.postingRows.length));
+      this.postingRows = new Uint32Array(size);
+      this.postingTfs = new Float32Array(size);
+    }
+    return { rows: this.postingRows.subarray(0, count), tfs: this.postingTfs.subarray(0, count) };
   }
 }
 
@@ -60,16 +82,16 @@ export function bestScoredRows(terms: readonly TermPostings[], limit: number, ac
         scores[row]! += factor * ((tf * (K1 + 1)) / (tf + norms[row]!));
       }
     }
-    return best(scores, touched.subarray(0, count), limit, accept);
+    return best(scores, touched.subarray(0, count), limit, accept, scratch.values);
   } finally {
     for (let i = 0; i < count; i++) scores[touched[i]!] = 0;
   }
 }
 
 /** The best `limit` of `rows` by score, then row: the limit-th score found first, then only the rows at or above it sorted. */
-function best(scores: Float32Array, rows: Uint32Array, limit: number, accept: ((row: number) => boolean) | undefined): { row: number; score: number }[] {
+function best(scores: Float32Array, rows: Uint32Array, limit: number, accept: ((row: number) => boolean) | undefined, space: Float32Array): { row: number; score: number }[] {
   const kept = accept ? rows.filter(accept) : rows;
-  const values = new Float32Array(kept.length);
+  const values = space.subarray(0, kept.length);
   for (let i = 0; i < kept.length; i++) values[i] = scores[kept[i]!]!;
   const bar = kept.length > limit ? select(values, kept.length - limit) : -Infinity;
   const hits: { row: number; score: number }[] = [];
