@@ -118,7 +118,7 @@ for (const target of sizes) {
 }
 
 const header = ['chunks', 'build s', 'index MB', 'idle MB', 'peak MB (30 cl.)', 'req/s', 'p50 ms', 'p99 ms', 'recall@10', 'search'];
-const rows = results.map((r) => [r.build.chunks, r.build.seconds, r.build.indexMb, r.serve.idleMb, r.serve.loadPeakMb, r.serve.rps, r.serve.p50, r.serve.p99, r.recall.recallAt10, r.recall.ivf ? `IVF ${DEFAULT_IVF_PROBES}/${r.recall.ivf.lists}` : 'int8 scan'].map(String));
+const rows = results.map((r) => [r.build.chunks, r.build.seconds, r.build.indexMb, r.serve.idleMb, r.serve.loadPeakMb, r.serve.rps, r.serve.p50, r.serve.p99, r.recall.recallAt10, r.recall.ivf ? `IVF ≤${DEFAULT_IVF_PROBES}/${r.recall.ivf.lists}` : 'int8 scan'].map(String));
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
 log('');
 for (const row of [header, ...rows]) log(row.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
