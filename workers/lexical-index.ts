@@ -128,6 +128,8 @@ export function buildLexicalIndex(chunks: readonly ChunkRecord[]): Uint8Array {
 interface ByteSource {
   /** `length` bytes at `position` into a fresh, aligned array; throws when the source is shorter. */
   read(position: number, length: number): Uint8Array;
+  /** `target.length` bytes at `position` into `target` (no allocation); throws when the source is shorter. */
+  readInto(position: number, target: Uint8Array): void;
   close(): void;
 }
 
@@ -137,6 +139,10 @@ function bufferSource(bytes: Uint8Array): ByteSource {
       if (position + length > bytes.length) throw new RangeError('past the end');
       // A copy in an array of its own (Buffer's slice would share, and be unaligned for the typed views).
       return new Uint8Array(bytes.subarray(position, position + length));
+    },
+    readInto(position, target) {
+      if (position + target.length > bytes.length) throw new RangeError('past the end');
+      target.set(bytes.subarray(position, position + target.length));
     },
     close() {},
   };
@@ -150,6 +156,10 @@ function fileSource(file: string): ByteSource {
       const out = new Uint8Array(length);
       if (length && readSync(fd, out, 0, length, position) !== length) throw new RangeError('past the end');
       return out;
+    },
+    readInto(position, target) {
+      fd ??= openSync(file, 'r');
+      if (target.length && readSync(fd, target, 0, target.length, position) !== target.length) throw new RangeError('past the end');
     },
     close() {
       if (fd !== undefined) closeSync(fd);
@@ -286,18 +296,32 @@ export class LexicalIndex {
       for (const nearId of near) if (!weights.has(nearId)) weights.set(nearId, FUZZY_WEIGHT);
     }
     // The rows the terms touch only (see lexical-scoring.ts): at 250,000 chunks a pass over every chunk was much of a search.
-    const postings = limit > 0 ? [...weights].map(([id, weight]) => this.termPostings(id, weight)) : [];
     this.scratch ??= new ScoringScratch(this.lengths, this.averageLength);
+    const postings = limit > 0 ? this.termPostings([...weights], this.scratch) : [];
     const hits = bestScoredRows(postings, limit, accept, this.scratch);
     return { hits, profile: { terms, unknownTerms, maxScore: idfSum * (K1 + 1) } };
   }
 
-  private termPostings(id: number, weight: number): TermPostings {
-    const from = this.offsets[id]!;
-    const to = this.offsets[id + 1]!;
-    const rows = new Uint32Array(this.source.read(this.postingsAt.rows + from * WORD, (to - from) * WORD).buffer);
-    const tfs = new Float32Array(this.source.read(this.postingsAt.weights + from * WORD, (to - from) * WORD).buffer);
-    return { rows, tfs, weight, idf: this.idf(to - from) };
+  /**
+   * The terms' postings, read into the scratch's posting space one after the other: at 250,000
+   * chunks a question's terms hold some 60,000 postings (up to 200,000), and a fresh pair of arrays
+   * per term per search was much of the worker's garbage.
+   */
+  private termPostings(terms: readonly [id: number, weight: number][], scratch: ScoringScratch): TermPostings[] {
+    let total = 0;
+    for (const [id] of terms) total += this.offsets[id + 1]! - this.offsets[id]!;
+    const space = scratch.postingSpace(total);
+    let at = 0;
+    return terms.map(([id, weight]) => {
+      const from = this.offsets[id]!;
+      const count = this.offsets[id + 1]! - from;
+      const rows = space.rows.subarray(at, at + count);
+      const tfs = space.tfs.subarray(at, at + count);
+      at += count;
+      this.source.readInto(this.postingsAt.rows + from * WORD, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+      this.source.readInto(this.postingsAt.weights + from * WORD, new Uint8Array(tfs.buffer, tfs.byteOffset, tfs.byteLength));
+      return { rows, tfs, weight, idf: this.idf(count) };
+    });
   }
 
   /** BM25's idf of a term that `documents` chunks hold. */
@@ -324,17 +348,28 @@ export class LexicalIndex {
   }
 }
 
-/** True when `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours. */
+/**
+ * True when `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours. Compared
+ * in place, character codes by position: a typo lookup asks this of every known word within one
+ * letter of the length (tens of thousands at 250,000 chunks), and a substring per comparison was
+ * garbage for the collector.
+ */
 export function withinOneEdit(a: string, b: string): boolean {
   if (a === b) return true;
   let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
   if (a.length === b.length) {
-    if (a.slice(i + 1) === b.slice(i + 1)) return true;
-    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+    if (sameFrom(a, i + 1, b, i + 1)) return true;
+    return i + 1 < a.length && a.charCodeAt(i) === b.charCodeAt(i + 1) && a.charCodeAt(i + 1) === b.charCodeAt(i) && sameFrom(a, i + 2, b, i + 2);
   }
-  const [short, long] = a.length < b.length ? [a, b] : [b, a];
-  return short.slice(i) === long.slice(i + 1);
+  return a.length < b.length ? sameFrom(a, i, b, i + 1) : sameFrom(b, i, a, i + 1);
+}
+
+/** Whether `x` from `xAt` on and `y` from `yAt` on are the same characters. */
+function sameFrom(x: string, xAt: number, y: string, yAt: number): boolean {
+  if (x.length - xAt !== y.length - yAt) return false;
+  for (; xAt < x.length; xAt++, yAt++) if (x.charCodeAt(xAt) !== y.charCodeAt(yAt)) return false;
+  return true;
 }
 
 /** Stream a file through sha256 and refuse it when it differs from the manifest's digest. */

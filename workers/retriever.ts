@@ -7,7 +7,7 @@ import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { LexicalIndex } from './lexical-index.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
-import { ivfSearch, quantizedSearch, vectorSearch } from './vector-search.js';
+import { DEFAULT_PROBE_REACH, ivfSearch, quantizedSearch, vectorSearch } from './vector-search.js';
 import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
 import { ExactRows } from './exact-rows.js';
 
@@ -195,7 +195,7 @@ export class Retriever {
     if (vectors) return vectorSearch(vectors, this.embedder!.dimensions, query, limit, accept);
     // A filtered search scans every row: the nearest lists may hold too few of the accepted ones.
     const { ivf } = this.index;
-    const candidates = ivf && !accept ? ivfSearch(quantized!, ivf, query, limit + RESCORED_EXTRA, this.ivfProbes) : quantizedSearch(quantized!, query, limit + RESCORED_EXTRA, accept);
+    const candidates = ivf && !accept ? ivfSearch(quantized!, ivf, query, limit + RESCORED_EXTRA, this.ivfProbes, DEFAULT_PROBE_REACH) : quantizedSearch(quantized!, query, limit + RESCORED_EXTRA, accept);
     const exact = this.exactRows!.read(candidates.map((c) => c.row));
     return candidates
       .map((candidate, i) => ({ row: candidate.row, score: dot(exact[i]!, query) }))

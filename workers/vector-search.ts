@@ -29,17 +29,23 @@ export function quantizedSearch(vectors: QuantizedVectors, query: Float32Array, 
 }
 
 /**
- * The same approximate cosines over the rows of the `probes` lists whose centroids are nearest the
- * query only (see IvfIndex): a fraction of the corpus scanned, candidates for the exact rescoring.
- * Ties: lower row first, as the full scan.
+ * How far below the nearest centroid's cosine a list's centroid may be and still be probed, when a
+ * search asks for it (see probedLists). Measured at 250,610 chunks (250 lists, static model, 200
+ * questions, recall@10 of the rescored top 10 against exact search): 64 fixed probes scanned 79,759
+ * rows a search for 0.9500; up to 64 within 0.22 of the nearest, 65,451 rows for the same 0.9500;
+ * within 0.2, 61,253 rows for 0.9475; within 0.3, 76,010 for 0.9500.
  */
-export function ivfSearch(vectors: QuantizedVectors, ivf: IvfIndex, query: Float32Array, limit: number, probes: number): { row: number; score: number }[] {
-  const { dimensions } = vectors;
+export const DEFAULT_PROBE_REACH = 0.22;
+
+/**
+ * The same approximate cosines over the rows of the lists probedLists picks only (see IvfIndex): a
+ * fraction of the corpus scanned, candidates for the exact rescoring. Ties: lower row first, as the
+ * full scan.
+ */
+export function ivfSearch(vectors: QuantizedVectors, ivf: IvfIndex, query: Float32Array, limit: number, probes: number, reach?: number): { row: number; score: number }[] {
   // Each list one block of rows, scanned forwards (readIndex arranges them at load; done here for any other caller).
   if (vectors.order !== ivf.listRows) arrangeRows(vectors, ivf.listRows);
-  const nearestLists = bestRows(ivf.lists, Math.min(probes, ivf.lists), undefined, (list) => dotFloat32(ivf.centroids, list * dimensions, query));
-  // In list number order, so ties fall in position order as in a full scan.
-  const lists = nearestLists.map(({ row: list }) => list).sort((a, b) => a - b);
+  const lists = probedLists(ivf, query, probes, reach);
   const starts = lists.map((list) => ivf.listStarts[list]!);
   const ends = lists.map((list) => ivf.listStarts[list + 1]!);
   const scan = Int8Scan.of(vectors);
@@ -51,6 +57,24 @@ export function ivfSearch(vectors: QuantizedVectors, ivf: IvfIndex, query: Float
     filled += ends[i]! - starts[i]!;
   }
   return topScores(scores, limit).map(({ row: i, score }) => ({ row: rowAt[i]!, score }));
+}
+
+/**
+ * The lists a search scans, in list number order (so ties fall in position order as in a full
+ * scan): the `probes` whose centroids are nearest the query; with `reach`, `probes` is a most and a
+ * list further than `reach` below the nearest centroid's cosine is left out once an eighth of
+ * `probes` are in: a question whose nearest centroids score alike (a region of the corpus split over
+ * several lists) gets them all, one with a clear nearest region few.
+ */
+export function probedLists(ivf: IvfIndex, query: Float32Array, probes: number, reach?: number): number[] {
+  const nearest = bestRows(ivf.lists, Math.min(probes, ivf.lists), undefined, (list) => dotFloat32(ivf.centroids, list * ivf.dimensions, query));
+  let kept = nearest.length;
+  if (reach !== undefined && kept > 0) {
+    const floor = nearest[0]!.score - reach;
+    kept = Math.max(1, Math.ceil(nearest.length / 8));
+    while (kept < nearest.length && nearest[kept]!.score >= floor) kept++;
+  }
+  return nearest.slice(0, kept).map(({ row: list }) => list).sort((a, b) => a - b);
 }
 
 /**

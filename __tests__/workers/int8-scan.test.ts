@@ -62,7 +62,8 @@ describe('the int8 scan kernel (WebAssembly SIMD)', () => {
     expect((await tool.compileKernel()).toString('base64')).toBe(INT8_SCAN_WASM);
   });
 
-  it.each([384, 512, 100, 1024])('scores every row as the JavaScript reference does, and picks the same top rows, at %i dimensions', async (dimensions) => {
+  // 48 and 61: the kernel's turn of 16 after its turns of 32, and (61) codes one at a time after it.
+  it.each([384, 512, 100, 1024, 48, 61])('scores every row as the JavaScript reference does, and picks the same top rows, at %i dimensions', async (dimensions) => {
     const rows = 700;
     const quantized = await quantizedFrom(dir, unitVectors(rows, dimensions, dimensions), dimensions);
     const queries = unitVectors(5, dimensions, 7 * dimensions);

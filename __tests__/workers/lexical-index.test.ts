@@ -113,4 +113,34 @@ describe('withinOneEdit', () => {
     ['travel', 'trouble', false],
     ['abc', 'cba', false],
   ])('%s ~ %s: %s', (a, b, expected) => expect(withinOneEdit(a, b)).toBe(expected));
+
+  it('answers as the definition does for every pair of short words over a small alphabet', () => {
+    // The definition: some single edit of `a` (insert, delete, substitute, swap neighbours) gives `b`.
+    const letters = 'abc';
+    const edits = (word: string) => {
+      const out = new Set([word]);
+      for (let i = 0; i <= word.length; i++) {
+        for (const letter of letters) out.add(word.slice(0, i) + letter + word.slice(i));
+        if (i < word.length) {
+          out.add(word.slice(0, i) + word.slice(i + 1));
+          for (const letter of letters) out.add(word.slice(0, i) + letter + word.slice(i + 1));
+        }
+        if (i + 1 < word.length) out.add(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2));
+      }
+      return out;
+    };
+    const words = [''];
+    for (let length = 1; length <= 4; length++) for (const word of words.filter((w) => w.length === length - 1)) for (const letter of letters) words.push(word + letter);
+    let near = 0;
+    const wrong: string[] = [];
+    for (const a of words) {
+      const reachable = edits(a);
+      for (const b of words) {
+        if (withinOneEdit(a, b) !== reachable.has(b)) wrong.push(`${a} ~ ${b}`);
+        if (reachable.has(b)) near++;
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(near).toBeGreaterThan(words.length);
+  });
 });

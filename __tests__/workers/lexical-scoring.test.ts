@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { random } from '../../tools/bench/scale-corpus.js';
-import { B, bestScoredRows, K1, ScoringScratch, select, type TermPostings } from '../../workers/lexical-scoring.js';
+import { B, bestScoredRows, K1, KEPT_POSTINGS, ScoringScratch, type TermPostings } from '../../workers/lexical-scoring.js';
 
 /** The reference: every posting scored into a fresh Float32Array, every row sorted by (score, row). */
 function reference(terms: readonly TermPostings[], lengths: Float32Array, averageLength: number, limit: number, accept?: (row: number) => boolean): { row: number; score: number }[] {
@@ -68,14 +68,21 @@ describe('bestScoredRows', () => {
   });
 });
 
-describe('select', () => {
-  it('finds the value at any sorted position, as a sort would, with repeated values', () => {
-    const next = random(5);
-    for (let trial = 0; trial < 50; trial++) {
-      const values = Float32Array.from({ length: 1 + Math.floor(next() * 300) }, () => Math.floor(next() * 20) / 4);
-      const sorted = [...values].sort((a, b) => a - b);
-      const n = Math.floor(next() * values.length);
-      expect(select(values.slice(), n)).toBe(sorted[n]);
-    }
+describe('ScoringScratch.postingSpace', () => {
+  it('keeps one room between searches, grows it to the largest asked for up to KEPT_POSTINGS, and gives a larger search room of its own', () => {
+    const scratch = new ScoringScratch(new Float32Array(10).fill(1), 1);
+    const first = scratch.postingSpace(1000);
+    expect(first.rows).toHaveLength(1000);
+    expect(first.tfs).toHaveLength(1000);
+    first.rows[0] = 7;
+    // Smaller: the same memory again, no allocation.
+    expect(scratch.postingSpace(10).rows.buffer).toBe(first.rows.buffer);
+    const grown = scratch.postingSpace(5000);
+    expect(grown.rows.buffer).not.toBe(first.rows.buffer);
+    expect(scratch.postingSpace(3000).rows.buffer).toBe(grown.rows.buffer);
+    const huge = scratch.postingSpace(KEPT_POSTINGS + 1);
+    expect(huge.rows).toHaveLength(KEPT_POSTINGS + 1);
+    // Not kept: the next search is back in the kept room.
+    expect(scratch.postingSpace(3000).rows.buffer).toBe(grown.rows.buffer);
   });
 });
