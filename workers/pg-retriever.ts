@@ -20,6 +20,7 @@ import { dot, sentenceSimilarity as similarityOfSentences } from './sentence-sim
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { MAX_FUZZY_TERMS, MAX_QUERY_TERMS, withinOneEdit } from './lexical-index.js';
+import { select } from './lexical-scoring.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
 import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
 
@@ -338,7 +339,7 @@ export class PgRetriever {
     }
     const missing = [...weights.keys()].filter((term) => !postings.has(term));
     if (missing.length) for (const [term, list] of await this.db(() => termPostings(this.pool, generation, missing))) postings.set(term, list);
-    const scored = this.addUp(generation.chunks, weights, postings, accept);
+    const scored = this.addUp(generation.chunks, weights, postings, accept, this.keywordSide === 'fulltext' ? 1 : limit);
     const best = scored[0]?.score ?? 0;
     // Full-text ranks the list when chosen; the abstention signal stays BM25's best over its ceiling.
     const hits = this.keywordSide === 'fulltext' ? await this.db(() => fullTextRows(this.pool, generation, query, limit, prefix)) : scored.slice(0, limit);
@@ -347,32 +348,51 @@ export class PgRetriever {
 
   /** Reused by every search (the sum runs without awaiting, so searches never share it): zeroed again where touched. */
   private scratch = new Float32Array(0);
+  private touchedRows = new Uint32Array(0);
 
   /**
    * BM25 sums over the postings only (the rows they touch), in float32 as the file store adds
    * them: the same scores and order, without allocating and walking an array of every chunk.
    */
-  private addUp(chunks: number, weights: Map<string, number>, postings: Map<string, Postings>, accept: Set<number> | undefined): { row: number; score: number }[] {
-    if (this.scratch.length < chunks) this.scratch = new Float32Array(chunks);
+  private addUp(chunks: number, weights: Map<string, number>, postings: Map<string, Postings>, accept: Set<number> | undefined, limit: number): { row: number; score: number }[] {
+    if (this.scratch.length < chunks) {
+      this.scratch = new Float32Array(chunks);
+      this.touchedRows = new Uint32Array(chunks);
+    }
     const scores = this.scratch;
-    const touched: number[] = [];
+    let touchedCount = 0;
     for (const [term, weight] of weights) {
       const list = postings.get(term);
       if (!list) continue;
       const factor = weight * list.idf;
       for (let i = 0; i < list.rows.length; i++) {
         const row = list.rows[i]!;
-        if (scores[row] === 0) touched.push(row);
+        // Every part is positive: a zero score is a row not touched yet.
+        if (scores[row] === 0) this.touchedRows[touchedCount++] = row;
         scores[row]! += factor * list.parts[i]!;
       }
     }
-    const scored: { row: number; score: number }[] = [];
+    const touched = this.touchedRows.subarray(0, touchedCount);
+    // Rows of a common word run to the hundred thousand at 250,000 chunks: only those at or above the limit-th score are sorted.
+    const kept = new Uint32Array(touched.length);
+    const values = new Float32Array(touched.length);
+    let count = 0;
     for (const row of touched) {
       const score = scores[row]!;
-      scores[row] = 0;
-      if (score > 0 && (!accept || accept.has(row))) scored.push({ row, score });
+      if (score > 0 && (!accept || accept.has(row))) {
+        kept[count] = row;
+        values[count++] = score;
+      }
     }
-    return scored.sort((a, b) => b.score - a.score || a.row - b.row);
+    const bar = count > limit ? select(values.subarray(0, count), count - limit) : -Infinity;
+    const best: { row: number; score: number }[] = [];
+    for (let i = 0; i < count; i++) {
+      const row = kept[i]!;
+      const score = scores[row]!;
+      if (score >= bar) best.push({ row, score });
+    }
+    for (const row of touched) scores[row] = 0;
+    return best.sort((a, b) => b.score - a.score || a.row - b.row).slice(0, limit);
   }
 
   /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */
