@@ -44,6 +44,8 @@ export interface PgRetrieverOptions {
   pointerCheckMs?: number;
   /** The keyword side: our BM25 over term rows (default), or PostgreSQL full-text search (measured; needs `addFullText`). */
   keywordSide?: 'bm25' | 'fulltext';
+  /** Opens the pool (default `connectPool`): tests pass one that counts the statements. */
+  connect?: (url: string, settings?: PoolSettings) => Promise<Pool>;
 }
 
 /** The database cannot be reached: the server answers 503 with Retry-After (server/worker-gate/worker-errors.ts). */
@@ -97,8 +99,8 @@ export class PgRetriever {
     this.cache = new SearchCache(cacheLimits);
   }
 
-  static async open({ url, embedder, withoutModelReason, fusion = DEFAULT_FUSION, cacheEntries, configuredModel, requireModel = false, pool: poolSettings, pointerCheckMs = DEFAULT_POINTER_CHECK_MS, keywordSide = 'bm25' }: PgRetrieverOptions): Promise<PgRetriever> {
-    const pool = await connectPool(url, poolSettings);
+  static async open({ url, embedder, withoutModelReason, fusion = DEFAULT_FUSION, cacheEntries, configuredModel, requireModel = false, pool: poolSettings, pointerCheckMs = DEFAULT_POINTER_CHECK_MS, keywordSide = 'bm25', connect = connectPool }: PgRetrieverOptions): Promise<PgRetriever> {
+    const pool = await connect(url, poolSettings);
     try {
       const generation = await readLive(pool).catch((error: unknown) => {
         throw isUnavailable(error) ? new DatabaseUnavailableError(url, error) : missingSchema(error) ? new NoGenerationError(url) : error;
