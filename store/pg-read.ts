@@ -103,19 +103,86 @@ export interface Postings {
 export async function termPostings(db: Queryable, generation: GenerationInfo, terms: string[]): Promise<Map<string, Postings>> {
   if (!terms.length) return new Map();
   const t = generationTables(generation.id);
-  const { rows } = await db.query<{ term: string; df: number; idf: number; rows: Buffer; parts: Buffer }>(`SELECT term, df, idf, rows, parts FROM ${t.vocab} WHERE term = ANY($1::text[])`, [terms]);
-  return new Map(rows.map((r) => [r.term, { df: r.df, idf: Number(r.idf), rows: unpackRows(r.rows), parts: unpackParts(r.parts) }]));
+  const { rows } = await db.query<PostingsRow>(`SELECT term, df, idf, rows, parts FROM ${t.vocab} WHERE term = ANY($1::text[])`, [terms]);
+  return new Map(rows.map((r) => [r.term, toPostings(r)]));
 }
 
+interface PostingsRow {
+  term: string;
+  df: number;
+  idf: number | string;
+  rows: Buffer;
+  parts: Buffer;
+}
+
+function toPostings(r: PostingsRow): Postings {
+  return { df: r.df, idf: Number(r.idf), rows: unpackRows(r.rows), parts: unpackParts(r.parts) };
+}
+
+/** What a search reads before fusion: the nearest rows, the postings of its terms and, with a source prefix, the rows under it. */
+export interface SearchCandidates {
+  nearest: { row: number; score: number }[];
+  postings: Map<string, Postings>;
+  /** Only with a source prefix: the rows the keyword side may return. */
+  under?: Set<number>;
+}
+
+/**
+ * `nearestRows`, `termPostings` and `rowsUnder` in one statement: one round trip and one
+ * connection a search instead of two of each at once (PostgreSQL answers the parts in turn
+ * anyway, and the pool's other connection is then free for another search).
+ */
+export async function searchCandidates(db: Queryable, generation: GenerationInfo, { vector, limit, terms, sourcePrefix }: { vector?: Float32Array; limit: number; terms: string[]; sourcePrefix?: string }): Promise<SearchCandidates> {
+  const t = generationTables(generation.id);
+  const params: unknown[] = [terms];
+  const parts = [`SELECT 1 AS side, NULL::integer AS row, NULL::float8 AS score, term, df, idf, rows, parts FROM ${t.vocab} WHERE term = ANY($1::text[])`];
+  let filter = '';
+  if (sourcePrefix) {
+    params.push(prefixPattern(sourcePrefix));
+    filter = `WHERE source LIKE $${params.length}`;
+    parts.push(`SELECT 2, row, NULL, NULL, NULL, NULL, NULL, NULL FROM ${t.chunks} ${filter}`);
+  }
+  if (vector) {
+    const cast = `${generation.vectorType}(${generation.dimensions})`;
+    params.push(vectorLiteral(vector));
+    const v = `$${params.length}::${cast}`;
+    // The limit is a literal (a checked integer): a plan made for a parameter may not pick the HNSW index.
+    parts.push(`(SELECT 0, row, -(embedding <#> ${v})::float8, NULL, NULL, NULL, NULL, NULL FROM ${t.chunks} ${filter} ORDER BY embedding <#> ${v} LIMIT ${checkedLimit(limit)})`);
+  }
+  const { rows } = await db.query<PostingsRow & { side: number; row: number; score: number | string }>(parts.join('\nUNION ALL\n'), params);
+  const nearest: { row: number; score: number }[] = [];
+  const postings = new Map<string, Postings>();
+  const under = sourcePrefix ? new Set<number>() : undefined;
+  for (const r of rows) {
+    if (r.side === 0) nearest.push({ row: r.row, score: Number(r.score) });
+    else if (r.side === 1) postings.set(r.term, toPostings(r));
+    else under!.add(r.row);
+  }
+  nearest.sort((a, b) => b.score - a.score || a.row - b.row);
+  return { nearest, postings, ...(under ? { under } : {}) };
+}
+
+function checkedLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 0) throw new Error(`invalid limit ${limit}`);
+  return limit;
+}
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Packed little-endian uint32s: a view of the bytes when they are aligned (or a copy of them), read one by one only on a big-endian machine. */
 function unpackRows(bytes: Buffer): Uint32Array {
-  const out = new Uint32Array(bytes.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = bytes.readUInt32LE(i * 4);
+  const n = bytes.length >> 2;
+  if (littleEndian) return bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n) : new Uint32Array(new Uint8Array(bytes).buffer, 0, n);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = bytes.readUInt32LE(i * 4);
   return out;
 }
 
 function unpackParts(bytes: Buffer): Float32Array {
-  const out = new Float32Array(bytes.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
+  const n = bytes.length >> 2;
+  if (littleEndian) return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(new Uint8Array(bytes).buffer, 0, n);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = bytes.readFloatLE(i * 4);
   return out;
 }
 

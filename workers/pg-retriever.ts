@@ -12,7 +12,7 @@ import type { Pool } from 'pg';
 import { IndexModelMissingError, ManifestMismatchError } from '../store/errors.js';
 import type { Manifest } from '../store/manifest.js';
 import { describeDifference, fingerprintDifferences, type KnownModel } from '../store/model-fingerprint.js';
-import { chunksAt, chunksOfSource, fullTextRows, nearestRows, nearTermCandidates, readLive, readLiveId, rowsUnder, termPostings, type GenerationInfo } from '../store/pg-read.js';
+import { chunksAt, chunksOfSource, fullTextRows, nearTermCandidates, readLive, readLiveId, searchCandidates, termPostings, type GenerationInfo, type Postings, type SearchCandidates } from '../store/pg-read.js';
 import { BM25, connectPool, isUnavailable, redactUrl, type PoolSettings } from '../store/pg-schema.js';
 import type { ChunkRecord } from '../store/chunk-record.js';
 import { keywordStems } from '../text/terms.js';
@@ -20,6 +20,7 @@ import { dot, sentenceSimilarity as similarityOfSentences } from './sentence-sim
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { MAX_FUZZY_TERMS, MAX_QUERY_TERMS, withinOneEdit } from './lexical-index.js';
+import { select } from './lexical-scoring.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
 import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
 
@@ -43,6 +44,8 @@ export interface PgRetrieverOptions {
   pointerCheckMs?: number;
   /** The keyword side: our BM25 over term rows (default), or PostgreSQL full-text search (measured; needs `addFullText`). */
   keywordSide?: 'bm25' | 'fulltext';
+  /** Opens the pool (default `connectPool`): tests pass one that counts the statements. */
+  connect?: (url: string, settings?: PoolSettings) => Promise<Pool>;
 }
 
 /** The database cannot be reached: the server answers 503 with Retry-After (server/worker-gate/worker-errors.ts). */
@@ -96,8 +99,8 @@ export class PgRetriever {
     this.cache = new SearchCache(cacheLimits);
   }
 
-  static async open({ url, embedder, withoutModelReason, fusion = DEFAULT_FUSION, cacheEntries, configuredModel, requireModel = false, pool: poolSettings, pointerCheckMs = DEFAULT_POINTER_CHECK_MS, keywordSide = 'bm25' }: PgRetrieverOptions): Promise<PgRetriever> {
-    const pool = await connectPool(url, poolSettings);
+  static async open({ url, embedder, withoutModelReason, fusion = DEFAULT_FUSION, cacheEntries, configuredModel, requireModel = false, pool: poolSettings, pointerCheckMs = DEFAULT_POINTER_CHECK_MS, keywordSide = 'bm25', connect = connectPool }: PgRetrieverOptions): Promise<PgRetriever> {
+    const pool = await connect(url, poolSettings);
     try {
       const generation = await readLive(pool).catch((error: unknown) => {
         throw isUnavailable(error) ? new DatabaseUnavailableError(url, error) : missingSchema(error) ? new NoGenerationError(url) : error;
@@ -273,11 +276,11 @@ export class PgRetriever {
       embedMs = performance.now() - started;
       corpusSimilarity = generation.centroid ? dot(generation.centroid, queryVector) : null;
     }
-    // Both sides at once, on the pool's two connections. Keyword search runs in vector mode too, for one hit: its score is an abstention signal.
-    const [vectorHits, keyword] = await Promise.all([
-      useVector ? this.db(() => nearestRows(this.pool, generation, queryVector!, depth, prefix)) : Promise.resolve([]),
-      this.keywordSearch(generation, query, useLexical ? depth : 1, prefix),
-    ]);
+    // One statement for both sides. Keyword search runs in vector mode too, for one hit: its score is an abstention signal.
+    const terms = [...new Set(keywordStems(query))].slice(0, MAX_QUERY_TERMS);
+    const candidates = await this.db(() => searchCandidates(this.pool, generation, { ...(useVector ? { vector: queryVector! } : {}), limit: depth, terms, ...(prefix ? { sourcePrefix: prefix } : {}) }));
+    const vectorHits = candidates.nearest;
+    const keyword = await this.keywordSearch(generation, query, terms, candidates, useLexical ? depth : 1, prefix);
     const lists: RankedList[] = [];
     if (useVector) lists.push({ name: 'vector', weight: this.fusion.vectorWeight, hits: vectorHits });
     if (useLexical) lists.push({ name: 'lexical', weight: this.fusion.lexicalWeight, hits: keyword.hits });
@@ -317,9 +320,8 @@ export class PgRetriever {
    * packed bytes); the sum is done here, as the file store does it: in SQL, unnesting and grouping
    * the postings of common words cost 250 ms a query at 50,000 chunks on this busy machine.
    */
-  private async keywordSearch(generation: GenerationInfo, query: string, limit: number, prefix?: string): Promise<{ hits: { row: number; score: number }[]; best: number; unknownTerms: string[]; maxScore: number }> {
-    const terms = [...new Set(keywordStems(query))].slice(0, MAX_QUERY_TERMS);
-    const postings = await this.db(() => termPostings(this.pool, generation, terms));
+  private async keywordSearch(generation: GenerationInfo, query: string, terms: string[], candidates: SearchCandidates, limit: number, prefix?: string): Promise<{ hits: { row: number; score: number }[]; best: number; unknownTerms: string[]; maxScore: number }> {
+    const { postings, under: accept } = candidates;
     const unseenIdf = Math.log(1 + (generation.chunks + 0.5) / 0.5);
     const weights = new Map<string, number>();
     const unknownTerms: string[] = [];
@@ -339,22 +341,60 @@ export class PgRetriever {
     }
     const missing = [...weights.keys()].filter((term) => !postings.has(term));
     if (missing.length) for (const [term, list] of await this.db(() => termPostings(this.pool, generation, missing))) postings.set(term, list);
-    const accept = prefix ? await this.db(() => rowsUnder(this.pool, generation, prefix)) : undefined;
-    const scores = new Float32Array(generation.chunks);
-    for (const [term, weight] of weights) {
-      const list = postings.get(term);
-      if (!list) continue;
-      for (let i = 0; i < list.rows.length; i++) scores[list.rows[i]!]! += weight * list.idf * list.parts[i]!;
-    }
-    const scored: { row: number; score: number }[] = [];
-    scores.forEach((score, row) => {
-      if (score > 0 && (!accept || accept.has(row))) scored.push({ row, score });
-    });
-    scored.sort((a, b) => b.score - a.score || a.row - b.row);
+    const scored = this.addUp(generation.chunks, weights, postings, accept, this.keywordSide === 'fulltext' ? 1 : limit);
     const best = scored[0]?.score ?? 0;
     // Full-text ranks the list when chosen; the abstention signal stays BM25's best over its ceiling.
     const hits = this.keywordSide === 'fulltext' ? await this.db(() => fullTextRows(this.pool, generation, query, limit, prefix)) : scored.slice(0, limit);
     return { hits, best, unknownTerms, maxScore: idfSum * (BM25.k1 + 1) };
+  }
+
+  /** Reused by every search (the sum runs without awaiting, so searches never share it): zeroed again where touched. */
+  private scratch = new Float32Array(0);
+  private touchedRows = new Uint32Array(0);
+
+  /**
+   * BM25 sums over the postings only (the rows they touch), in float32 as the file store adds
+   * them: the same scores and order, without allocating and walking an array of every chunk.
+   */
+  private addUp(chunks: number, weights: Map<string, number>, postings: Map<string, Postings>, accept: Set<number> | undefined, limit: number): { row: number; score: number }[] {
+    if (this.scratch.length < chunks) {
+      this.scratch = new Float32Array(chunks);
+      this.touchedRows = new Uint32Array(chunks);
+    }
+    const scores = this.scratch;
+    let touchedCount = 0;
+    for (const [term, weight] of weights) {
+      const list = postings.get(term);
+      if (!list) continue;
+      const factor = weight * list.idf;
+      for (let i = 0; i < list.rows.length; i++) {
+        const row = list.rows[i]!;
+        // Every part is positive: a zero score is a row not touched yet.
+        if (scores[row] === 0) this.touchedRows[touchedCount++] = row;
+        scores[row]! += factor * list.parts[i]!;
+      }
+    }
+    const touched = this.touchedRows.subarray(0, touchedCount);
+    // Rows of a common word run to the hundred thousand at 250,000 chunks: only those at or above the limit-th score are sorted.
+    const kept = new Uint32Array(touched.length);
+    const values = new Float32Array(touched.length);
+    let count = 0;
+    for (const row of touched) {
+      const score = scores[row]!;
+      if (score > 0 && (!accept || accept.has(row))) {
+        kept[count] = row;
+        values[count++] = score;
+      }
+    }
+    const bar = count > limit ? select(values.subarray(0, count), count - limit) : -Infinity;
+    const best: { row: number; score: number }[] = [];
+    for (let i = 0; i < count; i++) {
+      const row = kept[i]!;
+      const score = scores[row]!;
+      if (score >= bar) best.push({ row, score });
+    }
+    for (const row of touched) scores[row] = 0;
+    return best.sort((a, b) => b.score - a.score || a.row - b.row).slice(0, limit);
   }
 
   /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */

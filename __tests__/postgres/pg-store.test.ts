@@ -15,6 +15,7 @@ import { runPrebuildCli } from '../helpers/prebuild-cli.js';
 import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
 import { sql, testDatabase } from '../../tools/testing/pg-cluster.js';
+import { connectPool } from '../../store/pg-schema.js';
 
 let db: { url: string; drop(): Promise<void> };
 let embedder: Embedder;
@@ -137,5 +138,38 @@ describe('PgRetriever', () => {
     const fromDb = await store.scoreSentences(questions[0]!, hits);
     const fromFiles = await files.scoreSentences(questions[0]!, hits);
     expect(Object.keys(fromDb!)).toEqual(Object.keys(fromFiles!));
+  });
+});
+
+describe('a search on the database', () => {
+  it('reads its candidates (nearest rows, postings, source filter) in one statement and its passages in a second, and answers as before', async () => {
+    const statements: string[] = [];
+    const counted = await PgRetriever.open({
+      url: db.url,
+      embedder,
+      cacheEntries: 0,
+      // No pointer re-read during the test: it would be a statement of its own.
+      pointerCheckMs: 3_600_000,
+      connect: async (url, settings) => {
+        const pool = await connectPool(url, settings);
+        const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<unknown>;
+        Object.assign(pool, { query: (text: string, values?: unknown[]) => (statements.push(text), query(text, values)) });
+        return pool;
+      },
+    });
+    try {
+      // Words the sample corpus knows (no typo lookup), with and without a source filter.
+      for (const [query, filter] of [['travel expenses', undefined], ['health benefits', { source: 'benefits' }]] as const) {
+        statements.length = 0;
+        const fromDb = await counted.search({ query, topK: 5, ...(filter ? { filter } : {}) });
+        expect(fromDb.hits.length).toBeGreaterThan(0);
+        expect(statements).toHaveLength(2);
+        expect(statements[0]).toMatch(/<#>[\s\S]*UNION ALL|UNION ALL[\s\S]*<#>/);
+        const fromOther = await store.search({ query, topK: 5, ...(filter ? { filter } : {}) });
+        expect(fromDb.hits.map((h) => [h.id, h.score])).toEqual(fromOther.hits.map((h) => [h.id, h.score]));
+      }
+    } finally {
+      await counted.close();
+    }
   });
 });
