@@ -20,7 +20,7 @@ import { dot, sentenceSimilarity as similarityOfSentences } from './sentence-sim
 import type { Embedder } from './embedder.js';
 import { DEFAULT_FUSION, fuse, type RankedList } from './fusion.js';
 import { MAX_FUZZY_TERMS, MAX_QUERY_TERMS, withinOneEdit } from './lexical-index.js';
-import { select } from './lexical-scoring.js';
+import { best as bestTouchedRows } from './lexical-scoring.js';
 import type { FusionSettings, QuerySignals, RetrievalMode, SearchHit, SearchOutput, SearchRequest } from './protocol.js';
 import { DEFAULT_CACHE_LIMITS, SearchCache } from './search-cache.js';
 
@@ -375,26 +375,12 @@ export class PgRetriever {
       }
     }
     const touched = this.touchedRows.subarray(0, touchedCount);
-    // Rows of a common word run to the hundred thousand at 250,000 chunks: only those at or above the limit-th score are sorted.
-    const kept = new Uint32Array(touched.length);
-    const values = new Float32Array(touched.length);
-    let count = 0;
-    for (const row of touched) {
-      const score = scores[row]!;
-      if (score > 0 && (!accept || accept.has(row))) {
-        kept[count] = row;
-        values[count++] = score;
-      }
+    // Rows of a common word run to the hundred thousand at 250,000 chunks: one pass keeps the best in a small heap (the file store's).
+    try {
+      return bestTouchedRows(scores, touched, limit, accept ? (row) => accept.has(row) : undefined);
+    } finally {
+      for (const row of touched) scores[row] = 0;
     }
-    const bar = count > limit ? select(values.subarray(0, count), count - limit) : -Infinity;
-    const best: { row: number; score: number }[] = [];
-    for (let i = 0; i < count; i++) {
-      const row = kept[i]!;
-      const score = scores[row]!;
-      if (score >= bar) best.push({ row, score });
-    }
-    for (const row of touched) scores[row] = 0;
-    return best.sort((a, b) => b.score - a.score || a.row - b.row).slice(0, limit);
   }
 
   /** The same scores for hits found earlier (the eval scores the passages it answers from); null without a model. */
