@@ -12,7 +12,7 @@ import type { LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory/governor.js';
 import { applyMemoryPolicy, createModelAdmission } from './memory/memory-policy.js';
-import { ServiceMetrics } from './metrics.js';
+import type { ServiceMetrics } from './metrics.js';
 import { observedAnswerer, observedSearch } from './observed.js';
 import { shutdown } from './shutdown.js';
 import { WorkerGate } from './worker-gate/worker-gate.js';
@@ -55,7 +55,8 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const { log } = options;
   const governor = new MemoryGovernor(config.memory, log, options.rss);
   const gate = createGate(config, options, governor);
-  const metrics = config.metrics ? new ServiceMetrics({ gate, memory: governor }) : null;
+  // prom-client is imported only when metrics are on (METRICS, default true).
+  const metrics = config.metrics ? new (await import('./metrics.js')).ServiceMetrics({ gate, memory: governor }) : null;
   const llm = await llmClient(config, options, metrics);
   const search = metrics ? observedSearch((request) => gate.search(request), metrics) : (request: SearchRequest) => gate.search(request);
   applyMemoryPolicy(governor, gate, { maxQueue: config.worker.maxQueue, log });
