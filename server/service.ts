@@ -12,7 +12,7 @@ import type { LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory/governor.js';
 import { applyMemoryPolicy, createModelAdmission } from './memory/memory-policy.js';
-import type { ServiceMetrics } from './metrics.js';
+import { DeferredMetrics } from './deferred-metrics.js';
 import { observedAnswerer, observedSearch } from './observed.js';
 import { shutdown } from './shutdown.js';
 import { WorkerGate } from './worker-gate/worker-gate.js';
@@ -30,7 +30,7 @@ export interface Service {
   gate: WorkerGate;
   governor: MemoryGovernor;
   /** Null when `METRICS=false`. */
-  metrics: ServiceMetrics | null;
+  metrics: DeferredMetrics | null;
   url: string;
   /** Stop accepting, let in-flight requests finish, stop the worker. Resolves `true` if that took less than `timeoutMs`. */
   shutdown(timeoutMs: number): Promise<boolean>;
@@ -55,8 +55,8 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const { log } = options;
   const governor = new MemoryGovernor(config.memory, log, options.rss);
   const gate = createGate(config, options, governor);
-  // prom-client is imported only when metrics are on (METRICS, default true).
-  const metrics = config.metrics ? new (await import('./metrics.js')).ServiceMetrics({ gate, memory: governor }) : null;
+  // prom-client loads at the first question or scrape (`deferred-metrics.ts`), and never with METRICS=false.
+  const metrics = config.metrics ? new DeferredMetrics(async () => new (await import('./metrics.js')).ServiceMetrics({ gate, memory: governor })) : null;
   const llm = await llmClient(config, options, metrics);
   const search = metrics ? observedSearch((request) => gate.search(request), metrics) : (request: SearchRequest) => gate.search(request);
   applyMemoryPolicy(governor, gate, { maxQueue: config.worker.maxQueue, log });
@@ -107,10 +107,12 @@ export async function startService(config: ServerConfig, options: ServiceOptions
  * The LLM client from `config.llm` (or the tests' own), limited and observed; null for extractive
  * answers. Its modules, and ky with them, are imported only when there is one.
  */
-async function llmClient(config: ServerConfig, options: ServiceOptions, metrics: ServiceMetrics | null): Promise<LlmClient | null> {
+async function llmClient(config: ServerConfig, options: ServiceOptions, metrics: DeferredMetrics | null): Promise<LlmClient | null> {
   let plain = options.llm ?? null;
   if (options.llm === undefined && config.llm) {
-    const [{ createLlmClient }, { limitedLlm }] = await Promise.all([import('./llm.js'), import('./llm-limit.js')]);
+    // One after the other: Jest's ESM runtime fails two imports that link one dependency (ky) at once.
+    const { createLlmClient } = await import('./llm.js');
+    const { limitedLlm } = await import('./llm-limit.js');
     plain = limitedLlm(createLlmClient(config.llm), { maxConcurrent: config.llm.maxConcurrency, maxWaiting: config.llm.maxWaiting, maxWaitMs: config.llm.attemptTimeoutMs });
   }
   return plain && metrics ? (await import('./observed-llm.js')).observedLlm(plain, metrics) : plain;
