@@ -14,12 +14,9 @@ import type { InputLimits } from './http/validate.js';
 import type { Logger } from './logger.js';
 import type { MemoryGovernor } from './memory/governor.js';
 import type { ServiceMetrics } from './metrics.js';
-import { askHandler } from './routes/ask.js';
+import { lazyHandler } from './routes/lazy-handler.js';
 import { pageHandler } from './routes/page.js';
-import { chatCompletionsHandler, modelsHandler } from './routes/openai.js';
 import { metricsHandler } from './routes/metrics.js';
-import { documentHandler } from './routes/documents.js';
-import { searchHandler } from './routes/search.js';
 import { aboutHandler, healthHandler, memoryHandler, readyHandler, type About } from './routes/status.js';
 import type { WorkerGate } from './worker-gate/worker-gate.js';
 
@@ -62,6 +59,13 @@ export function createApp(deps: AppDeps): Koa {
   const status = { gate: deps.gate, memory: deps.memory, about: deps.about, isShuttingDown };
 
   const { metrics } = deps;
+  const streaming = { heartbeatMs: deps.sseHeartbeatMs, log: deps.log };
+  // The question routes' modules load on their first request (`lazy-handler.ts`); the page and the health checks at boot.
+  const ask = lazyHandler(async () => (await import('./routes/ask.js')).askHandler(deps.answerer, deps.limits, streaming));
+  const search = lazyHandler(async () => (await import('./routes/search.js')).searchHandler(deps.gate, deps.limits));
+  const document = lazyHandler(async () => (await import('./routes/documents.js')).documentHandler(deps.gate));
+  const chat = lazyHandler(async () => (await import('./routes/openai.js')).chatCompletionsHandler(deps.answerer, deps.limits, streaming));
+  const models = lazyHandler(async () => (await import('./routes/openai.js')).modelsHandler());
   // The one list of routes. `alwaysOn`: answered while shutting down; `expensive`: shed in degraded memory mode.
   const routes: RouteTable = {
     '/': { methods: { GET: pageHandler('/', aboutHandler(deps.about)) }, public: true },
@@ -70,12 +74,12 @@ export function createApp(deps: AppDeps): Koa {
     '/healthz': { methods: { GET: healthHandler }, alwaysOn: true, public: true },
     '/readyz': { methods: { GET: readyHandler(status) }, alwaysOn: true, public: true },
     '/api/memory': { methods: { GET: memoryHandler(status) }, alwaysOn: true, operator: true },
-    '/api/ask': { methods: { POST: askHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
-    '/api/search': { methods: { GET: searchHandler(deps.gate, deps.limits) }, expensive: true },
-    '/api/documents/:source': { methods: { GET: documentHandler(deps.gate) }, expensive: true },
+    '/api/ask': { methods: { POST: ask }, expensive: true },
+    '/api/search': { methods: { GET: search }, expensive: true },
+    '/api/documents/:source': { methods: { GET: document }, expensive: true },
     // OpenAI-compatible: answers from the documents in the chat-completions wire format, citations in `citations`.
-    '/v1/chat/completions': { methods: { POST: chatCompletionsHandler(deps.answerer, deps.limits, { heartbeatMs: deps.sseHeartbeatMs, log: deps.log }) }, expensive: true },
-    '/v1/models': { methods: { GET: modelsHandler() } },
+    '/v1/chat/completions': { methods: { POST: chat }, expensive: true },
+    '/v1/models': { methods: { GET: models } },
     ...(metrics ? { '/metrics': { methods: { GET: metricsHandler(metrics) }, alwaysOn: true, operator: true } } : {}),
   };
 

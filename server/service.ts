@@ -8,13 +8,12 @@ import { answerClientErrors } from './http/client-errors.js';
 import { RefusalLog } from './http/refusal-log.js';
 import type { ServerConfig } from './config.js';
 import type { IndexCheck } from './index-check.js';
-import { createLlmClient, type LlmClient } from './llm.js';
-import { limitedLlm } from './llm-limit.js';
+import type { LlmClient } from './llm.js';
 import type { Logger } from './logger.js';
 import { MemoryGovernor } from './memory/governor.js';
 import { applyMemoryPolicy, createModelAdmission } from './memory/memory-policy.js';
-import { ServiceMetrics } from './metrics.js';
-import { observedAnswerer, observedLlm, observedSearch } from './observed.js';
+import { DeferredMetrics } from './deferred-metrics.js';
+import { observedAnswerer, observedSearch } from './observed.js';
 import { shutdown } from './shutdown.js';
 import { WorkerGate } from './worker-gate/worker-gate.js';
 import type { SearchRequest } from '../workers/protocol.js';
@@ -31,7 +30,7 @@ export interface Service {
   gate: WorkerGate;
   governor: MemoryGovernor;
   /** Null when `METRICS=false`. */
-  metrics: ServiceMetrics | null;
+  metrics: DeferredMetrics | null;
   url: string;
   /** Stop accepting, let in-flight requests finish, stop the worker. Resolves `true` if that took less than `timeoutMs`. */
   shutdown(timeoutMs: number): Promise<boolean>;
@@ -56,9 +55,9 @@ export async function startService(config: ServerConfig, options: ServiceOptions
   const { log } = options;
   const governor = new MemoryGovernor(config.memory, log, options.rss);
   const gate = createGate(config, options, governor);
-  const metrics = config.metrics ? new ServiceMetrics({ gate, memory: governor }) : null;
-  const plainLlm = options.llm !== undefined ? options.llm : config.llm ? limitedLlm(createLlmClient(config.llm), { maxConcurrent: config.llm.maxConcurrency, maxWaiting: config.llm.maxWaiting, maxWaitMs: config.llm.attemptTimeoutMs }) : null;
-  const llm = plainLlm && metrics ? observedLlm(plainLlm, metrics) : plainLlm;
+  // prom-client loads at the first question or scrape (`deferred-metrics.ts`), and never with METRICS=false.
+  const metrics = config.metrics ? new DeferredMetrics(async () => new (await import('./metrics.js')).ServiceMetrics({ gate, memory: governor })) : null;
+  const llm = await llmClient(config, options, metrics);
   const search = metrics ? observedSearch((request) => gate.search(request), metrics) : (request: SearchRequest) => gate.search(request);
   applyMemoryPolicy(governor, gate, { maxQueue: config.worker.maxQueue, log });
   governor.start();
@@ -102,6 +101,21 @@ export async function startService(config: ServerConfig, options: ServiceOptions
     return shutdown({ server, gate, governor, llmCancel }, timeoutMs).finally(() => refusals.flush());
   };
   return { server, gate, governor, metrics, url, shutdown: stop };
+}
+
+/**
+ * The LLM client from `config.llm` (or the tests' own), limited and observed; null for extractive
+ * answers. Its modules, and ky with them, are imported only when there is one.
+ */
+async function llmClient(config: ServerConfig, options: ServiceOptions, metrics: DeferredMetrics | null): Promise<LlmClient | null> {
+  let plain = options.llm ?? null;
+  if (options.llm === undefined && config.llm) {
+    // One after the other: Jest's ESM runtime fails two imports that link one dependency (ky) at once.
+    const { createLlmClient } = await import('./llm.js');
+    const { limitedLlm } = await import('./llm-limit.js');
+    plain = limitedLlm(createLlmClient(config.llm), { maxConcurrent: config.llm.maxConcurrency, maxWaiting: config.llm.maxWaiting, maxWaitMs: config.llm.attemptTimeoutMs });
+  }
+  return plain && metrics ? (await import('./observed-llm.js')).observedLlm(plain, metrics) : plain;
 }
 
 /** The gate in front of the worker, its model loads admitted by memory, the governor sampling after every task. */

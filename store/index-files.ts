@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChunkRecord, DocumentRecord } from './chunk-record.js';
 import { IndexCorruptError, IndexNotFoundError } from './errors.js';
+import { sha256File } from './file-hash.js';
 import { FORMAT_VERSION, type Manifest } from './manifest.js';
 import { resolveCurrentGeneration, writeFileDurable } from './atomic-swap.js';
 import { FILES } from './index-layout.js';
@@ -163,17 +163,10 @@ export async function verifyGeneration(dir: string, manifest: Manifest): Promise
 /** One file of a generation against its checksum, streamed; nothing to check without one (built before checksums). */
 async function verifyFile(dir: string, file: string, expected: string | undefined): Promise<void> {
   if (!expected) return;
-  const hash = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const piece of createReadStream(path.join(dir, file), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      hash.update(piece);
-      bytes += piece.length;
-    }
-  } catch (cause) {
+  const { digest, bytes } = await sha256File(path.join(dir, file)).catch((cause: unknown) => {
     throw new IndexCorruptError(dir, `${file} is missing`, { cause });
-  }
-  if (hash.digest('hex') !== expected) {
+  });
+  if (digest !== expected) {
     throw new IndexCorruptError(dir, `${file} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
   }
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { sha256File } from '../store/file-hash.js';
 
 /** The ONNX weights a model may be loaded with. */
 export const MODEL_DTYPES = ['q8', 'fp32'] as const;
@@ -110,9 +110,7 @@ export function readModelSource(config: EmbeddingConfig): ModelSource | null {
   }
 }
 
-/** sha256 of the model's ONNX file, streamed so the file never sits whole in memory. */
+/** sha256 of the model's ONNX file, read through one small buffer so neither the file nor its pieces sit in memory. */
 export async function hashModelFile(config: EmbeddingConfig): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(modelFilePath(config))) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  return (await sha256File(modelFilePath(config))).digest;
 }

@@ -10,11 +10,14 @@ import { failureOf, searchBatch, searchEach } from './batch-search.js';
 import { documentText } from './document-text.js';
 import { Retriever } from './retriever.js';
 import type { PgRetriever } from './pg-retriever.js';
+import { locateIndex, readManifest } from '../store/index-files.js';
 
 const config = workerData as WorkerConfig;
 /** Process RSS before this worker was created (the pool reads it), else now: what the worker adds is measured from here. */
 const rssAtSpawn = config.rssAtSpawnBytes ?? process.memoryUsage.rss();
 let loadCostMb: number | undefined;
+/** Whether this worker holds the model: what `status` reports, whatever the index (one without vectors does not use it). */
+let modelInMemory = false;
 
 let embedder: Promise<{ embedder?: Embedder; error?: string }> | undefined;
 let retriever: Promise<Retriever | PgRetriever> | undefined;
@@ -25,13 +28,37 @@ let retriever: Promise<Retriever | PgRetriever> | undefined;
  */
 function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
   // Remote models off whatever the config says: nothing is downloaded at run time.
-  embedder ??= config.withoutModel ? Promise.resolve({ error: config.withoutModel }) : loadEmbedderOrReason({ ...config.embedding, allowRemote: false });
+  embedder ??= config.withoutModel
+    ? Promise.resolve({ error: config.withoutModel })
+    : loadEmbedderOrReason({ ...config.embedding, allowRemote: false }).then((loaded) => {
+      modelInMemory = Boolean(loaded.embedder);
+      return loaded;
+    });
   return embedder;
+}
+
+/**
+ * Whether the index on disk was built without vectors: keyword search needs no model, so the
+ * worker does not load it (about 95 MB) for such an index even when the model is there. The
+ * `embed` task still loads it on demand. Unreadable here means "not known": the retriever reports it.
+ */
+async function indexHasNoVectors(): Promise<boolean> {
+  if (config.indexStore) return false;
+  try {
+    return !(await readManifest(await locateIndex(config.indexDir))).model;
+  } catch {
+    return false;
+  }
+}
+
+/** The model for the retriever: none for an index without vectors. */
+async function embedderForIndex(): Promise<{ embedder?: Embedder; error?: string }> {
+  return (await indexHasNoVectors()) ? { error: 'the index was built without vectors (lexical only)' } : loadEmbedder();
 }
 
 /** The index; a failure is not remembered, so a later task retries (e.g. after a build finished). */
 function loadRetriever(): Promise<Retriever | PgRetriever> {
-  retriever ??= loadEmbedder()
+  retriever ??= embedderForIndex()
     .then(async ({ embedder: loaded, error }) =>
       // The PostgreSQL store (INDEX_STORE / DATABASE_URL): `pg` is loaded only then.
       (config.indexStore ? (await import('./pg-retriever.js')).PgRetriever : Retriever).open({
@@ -66,7 +93,7 @@ async function status(load: boolean): Promise<StatusOutput> {
   const loaded = load ? await loadRetriever() : retriever ? await retriever.catch(() => undefined) : undefined;
   return {
     indexLoaded: Boolean(loaded),
-    modelLoaded: Boolean(loaded?.embedder),
+    modelLoaded: modelInMemory,
     retrieval: loaded ? loaded.retrieval : null,
     ...(loaded?.degradedReason ? { degradedReason: loaded.degradedReason } : {}),
     chunks: loaded?.index.chunks.length ?? 0,

@@ -9,6 +9,8 @@ import { tempDir } from '../helpers/temp.js';
 
 const LOG_MODULES = path.resolve('__tests__/fixtures/log-modules.mjs');
 const HEAVY = /@huggingface\/transformers|onnxruntime|vectra|sharp/;
+/** Loaded on first use, not at boot (README "Memory"). */
+const WAITS_FOR_USE = /\/node_modules\/(zod|ky|prom-client|@opentelemetry|piscina)\//;
 /** The build's document readers (and pdf.js's optional canvas): neither thread may ever load them. */
 const DOCUMENT_READERS = /\/node_modules\/(pdfjs-dist|mammoth|htmlparser2|@napi-rs\/canvas)\//;
 
@@ -56,6 +58,8 @@ describe('the server as its own process', () => {
     expect(modules.filter((url) => HEAVY.test(url))).toEqual([]);
     expect(modules.filter((url) => DOCUMENT_READERS.test(url))).toEqual([]);
     expect((await mappedLibraries(pid)).filter((lib) => HEAVY.test(lib))).toEqual([]);
+    // What only questions, scrapes or an LLM need waits for them: request validation (zod), the LLM client (ky), prom-client, Piscina.
+    expect(modules.filter((url) => WAITS_FOR_USE.test(url))).toEqual([]);
     // Measured Nov 29 (session 6): 76 MB idle alone, 84 MB with this test's module-logging hooks, 101 MB once under a full parallel suite;
     // 58 MB before pino, prom-client, @koa/router, zod and the boot's index check. The bound catches a heavy module loading at start.
     expect(idleRss).toBeLessThan(130);
@@ -70,6 +74,9 @@ describe('the server as its own process', () => {
     // Answering loaded the worker's modules too (the hooks log them as well): still no document reader.
     const afterAsk = (await readFile(moduleLog, 'utf8')).split('\n');
     expect(afterAsk.some((url) => url.includes('/node_modules/@huggingface/transformers/'))).toBe(true);
+    // The question's route loaded its module, and with it zod, and the first question loaded the metrics.
+    expect(afterAsk.some((url) => url.includes('/node_modules/zod/'))).toBe(true);
+    expect(afterAsk.some((url) => url.includes('/node_modules/prom-client/'))).toBe(true);
     expect(afterAsk.filter((url) => DOCUMENT_READERS.test(url))).toEqual([]);
     expect((await mappedLibraries(pid)).filter((lib) => DOCUMENT_READERS.test(lib))).toEqual([]);
     server.child.kill('SIGTERM');

@@ -109,6 +109,20 @@ describe('the search worker', () => {
     expect(out.hits[0]!.scores.lexical).toBeDefined();
   });
 
+  it('does not load the model for an index built without vectors, even when the model is there, and still embeds when asked', async () => {
+    const lexicalIndex = path.join(dir, 'lexical-with-model');
+    await prebuild({ docsDir: SAMPLE_CORPUS, outDir: lexicalIndex, embedding: STATIC_MODEL, lexicalOnly: true });
+    const piscina = open(lexicalIndex, STATIC_MODEL);
+    const result = await run<SearchOutput>(piscina, { task: 'search', query: 'vacation days per year', topK: 3 });
+    expect(value(result)).toMatchObject({ retrieval: 'lexical' });
+    expect(result.state).toMatchObject({ indexLoaded: true, modelLoaded: false, retrieval: 'lexical' });
+    const status = value(await run<StatusOutput>(piscina, { task: 'status', load: true }));
+    expect(status.modelLoaded).toBe(false);
+    const embedded = await run<EmbedOutput>(piscina, { task: 'embed', texts: ['vacation'] });
+    expect(value(embedded).dimensions).toBeGreaterThan(0);
+    expect(embedded.state.modelLoaded).toBe(true);
+  });
+
   it('refuses an index with vectors whose model cannot be loaded, instead of quietly searching it by keywords', async () => {
     const piscina = open(sampleIndex, { ...STATIC_MODEL, modelDir: path.join(dir, 'no-models') });
     const result = await run<SearchOutput>(piscina, { task: 'search', query: 'vacation days per year', topK: 3 });

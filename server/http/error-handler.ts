@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import type { ErrorBody } from './api-types.js';
 import { ApiError } from './errors.js';
 import type { Logger } from '../logger.js';
-import { wireError } from '../routes/openai-wire.js';
+import { wireError } from '../routes/openai-errors.js';
 import type { RefusalLog } from './refusal-log.js';
 
 /** The OpenAI-compatible routes' prefix. */

@@ -5,7 +5,10 @@
 import { z } from 'zod';
 import type { AskResponse, Citation } from '../../answer/answerer.js';
 import type { Turn } from '../../answer/follow-up.js';
-import { ApiError, InvalidRequestError } from '../http/errors.js';
+import { WireRequestError } from './openai-errors.js';
+
+// Errors in OpenAI's shape live apart, without zod, for the error handler every request passes.
+export { WireRequestError, wireError, type WireErrorBody } from './openai-errors.js';
 
 /** The one model `/v1/models` lists and every response names, whatever model the client asked for. */
 export const MODEL_ID = 'rag512';
@@ -30,14 +33,6 @@ const chatRequest = z
     stream_options: z.object({ include_usage: z.boolean().nullish() }).loose().nullish(),
   })
   .loose();
-
-/** A 400 naming the request field at fault, as OpenAI's `param`. */
-export class WireRequestError extends InvalidRequestError {
-  override name = 'WireRequestError';
-  constructor(message: string, readonly param: string | null) {
-    super(message);
-  }
-}
 
 export interface ChatRequest {
   question: string;
@@ -126,27 +121,4 @@ export interface ChatCompletionChunk extends Partial<AnswerExtras> {
   model: string;
   choices: { index: 0; delta: { role?: 'assistant'; content?: string }; logprobs: null; finish_reason: 'stop' | null }[];
   usage?: Usage;
-}
-
-/** OpenAI's error body. */
-export interface WireErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
-
-const ERROR_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  404: 'not_found_error',
-  405: 'invalid_request_error',
-  408: 'invalid_request_error',
-  413: 'invalid_request_error',
-  415: 'invalid_request_error',
-  429: 'rate_limit_error',
-};
-
-/** Our error as OpenAI clients read it; `undefined` known means a bug, answered without internals. */
-export function wireError(known: ApiError | undefined): { status: number; body: WireErrorBody } {
-  if (!known) return { status: 500, body: { error: { message: 'The server failed to handle this request; the error is in its log', type: 'server_error', param: null, code: 'internal_error' } } };
-  const param = known instanceof WireRequestError ? known.param : null;
-  return { status: known.status, body: { error: { message: known.message, type: ERROR_TYPES[known.status] ?? 'server_error', param, code: known.code.toLowerCase() } } };
 }

@@ -1,5 +1,17 @@
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import type { WorkerConfig } from '../../workers/protocol.js';
+
+/**
+ * Piscina, required when the first worker starts (the first question), not at boot: an idle
+ * server does not need it (2 to 4 MB of RSS, README "Memory"). Its CommonJS entry loads
+ * synchronously, so the gate's spawn stays synchronous.
+ */
+let piscinaClass: typeof Piscina | undefined;
+function piscina(): typeof Piscina {
+  piscinaClass ??= (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
+  return piscinaClass;
+}
 
 /**
  * The worker's young generation, in MB. V8 sizes it for throughput (tens of MB of semi-space);
@@ -24,7 +36,7 @@ export interface SpawnOptions {
  * bounded, running `concurrentTasks` tasks at once. `onIdleError` hears a worker that dies between tasks.
  */
 export function spawnWorker(options: SpawnOptions, onIdleError: (error: unknown) => void): Piscina {
-  const piscina = new Piscina({
+  const pool = new (piscina())({
     filename: options.filename,
     workerData: options.workerData,
     minThreads: 1,
@@ -34,6 +46,6 @@ export function spawnWorker(options: SpawnOptions, onIdleError: (error: unknown)
     resourceLimits: { maxOldGenerationSizeMb: options.heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
   // Without a listener, a worker that dies while idle throws 'error' on the process and kills it.
-  piscina.on('error', onIdleError);
-  return piscina;
+  pool.on('error', onIdleError);
+  return pool;
 }
