@@ -34,7 +34,7 @@ export interface ServerConfig {
   /** Digests of `API_KEYS` and `OPERATOR_API_KEYS`; both empty: every route is open. */
   access: ApiKeySettings;
   /** How long a client may take to send its headers and its whole request, and how many connections are open at once. */
-  connections: { headersTimeoutMs: number; requestTimeoutMs: number; max: number };
+  connections: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; max: number };
   /** Human-readable log lines through pino-pretty (a dev dependency) instead of JSON. */
   logPretty: boolean;
   /** Serve `GET /metrics` (Prometheus text format). */
@@ -168,6 +168,8 @@ export const DEFAULTS = {
   OPERATOR_API_KEYS: '',
   HEADERS_TIMEOUT_MS: '10000',
   REQUEST_TIMEOUT_MS: '15000',
+  /** Node's own default. */
+  KEEP_ALIVE_TIMEOUT_MS: '5000',
   MAX_CONNECTIONS: '512',
   /** Empty: pretty only when NODE_ENV=development. */
   LOG_PRETTY: '',
@@ -342,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServerC
       headersTimeoutMs: read.int('HEADERS_TIMEOUT_MS', 100, 600_000),
       // Node requires the whole-request timeout to be at least the headers' one.
       requestTimeoutMs: Math.max(read.int('REQUEST_TIMEOUT_MS', 100, 600_000), read.int('HEADERS_TIMEOUT_MS', 100, 600_000)),
+      keepAliveTimeoutMs: read.int('KEEP_ALIVE_TIMEOUT_MS', 100, 600_000),
       max: read.int('MAX_CONNECTIONS', 1, 1_000_000),
     },
     logPretty: read.raw('LOG_PRETTY') === '' ? env.NODE_ENV === 'development' : read.bool('LOG_PRETTY'),

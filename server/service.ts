@@ -137,9 +137,10 @@ async function listen(app: ReturnType<typeof createApp>, config: Pick<ServerConf
   // them for minutes by default: a stalled upload 328 s, slow headers 88 s), and connections past
   // the cap are closed at once, so unfinished uploads cannot fill memory. Node checks the timeouts
   // every `connectionsCheckingInterval` (30 s by default): a second keeps them close to what is set.
-  const { headersTimeoutMs, requestTimeoutMs, max } = config.connections;
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, max } = config.connections;
   const server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs), requireHostHeader: false }, app.callback());
   server.maxConnections = max;
+  server.keepAliveTimeout = keepAliveTimeoutMs;
   answerClientErrors(server);
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

@@ -18,7 +18,7 @@ import { latencyChart, type LatencySeries } from './bench/latency-chart.js';
 import { loadQuestions } from './bench/memory-target.js';
 import { cpuMsOf, threadCpuMsOf } from './bench/proc-cpu.js';
 import { RssSampler } from './bench/rss-sampler.js';
-import { measureFloor, type FloorFigure } from './bench/speed-floor.js';
+import { measureFloorApart, type FloorFigure } from './bench/speed-floor.js';
 import { ONE_ADDRESS_LOAD_ENV, procfileCommand, startServerProcess, type ServerProcess } from './testing/server-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -191,8 +191,8 @@ try {
 }
 await Promise.all(targets.map((t) => t.server.exited));
 
-process.stderr.write('floor: one model call of 1, 8 and 32 questions, no service…\n');
-const floor: FloorFigure[] = await measureFloor(embedding, baseQuestions, [1, 8, 32]);
+process.stderr.write('floor: one model call of 1, 8 and 32 questions, no service, in a fresh process…\n');
+const floor: FloorFigure[] = await measureFloorApart(embedding, baseQuestions, [1, 8, 32]);
 const bestFloor = Math.min(...floor.map((f) => f.cpuMsPerQuestion));
 
 const find = (endpoint: Endpoint, clients: number, build: Build) => rows.find((r) => r.endpoint === endpoint && r.clients === clients && r.build === build);

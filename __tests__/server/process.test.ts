@@ -87,7 +87,8 @@ describe('the server as its own process', () => {
     const llm = await new FakeLlm().start();
     try {
       llm.reset([{ delayMs: 3000, body: completion('Report it to the security team right away [1].') }]);
-      const server = await start({ ...staticEnv(), LLM_BASE_URL: llm.url, LLM_TIMEOUT_MS: '10000', SHUTDOWN_TIMEOUT_MS: '8000' });
+      // Keep-alive far past the shutdown bound: a connection left open after its response would make the drain miss the bound (exit 1).
+      const server = await start({ ...staticEnv(), LLM_BASE_URL: llm.url, LLM_TIMEOUT_MS: '10000', SHUTDOWN_TIMEOUT_MS: '20000', KEEP_ALIVE_TIMEOUT_MS: '60000' });
       const inflight = ask(server.url, 'How do I report a lost laptop?');
       await until(() => llm.requests.length > 0);
       let answered = false;
@@ -98,12 +99,10 @@ describe('the server as its own process', () => {
       await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
       expect(answered).toBe(false);
       const { status, body } = await inflight;
-      const responded = Date.now();
       expect(status).toBe(200);
       expect(body.mode).toBe('llm');
+      // Exit 0: drained within SHUTDOWN_TIMEOUT_MS, so the answered request's keep-alive connection was closed, not left to its 60 s.
       expect(await server.exited).toEqual({ code: 0, signal: null });
-      // An idle keep-alive connection would hold shutdown for 5 s after the response; timed from the response, not the signal, so the LLM's delay uses none of the margin.
-      expect(Date.now() - responded).toBeLessThan(4000);
       expect(server.logs.some((line) => line.includes('"message":"stopped"'))).toBe(true);
     } finally {
       await llm.stop();
