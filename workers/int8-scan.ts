@@ -1,5 +1,6 @@
 import type { QuantizedVectors } from '../store/quantized-vectors.js';
 import { INT8_SCAN_WASM } from './int8-scan-module.js';
+import { siftDown, siftUp, sortedBest } from './best-rows-heap.js';
 
 /**
  * The largest magnitude a query component is scaled to as int16. An int8 × int16 product is then
@@ -116,40 +117,5 @@ export function topScores(scores: Float32Array, limit: number, accept?: (row: nu
       floor = heapScores[0]!;
     }
   }
-  const best = Array.from({ length: filled }, (_, i) => ({ row: heapRows[i]!, score: heapScores[i]! }));
-  return best.sort((a, b) => b.score - a.score || a.row - b.row);
-}
-
-/** Whether (scoreA, rowA) ranks below (scoreB, rowB): lower score, or the same score at a later position. */
-function worse(scoreA: number, rowA: number, scoreB: number, rowB: number): boolean {
-  return scoreA < scoreB || (scoreA === scoreB && rowA > rowB);
-}
-
-/** Place (score, row) at slot `at` (the heap's new last) and move it up past better parents. */
-function siftUp(scores: Float64Array, rows: Int32Array, at: number, score: number, row: number): void {
-  while (at > 0) {
-    const parent = (at - 1) >> 1;
-    if (!worse(score, row, scores[parent]!, rows[parent]!)) break;
-    scores[at] = scores[parent]!;
-    rows[at] = rows[parent]!;
-    at = parent;
-  }
-  scores[at] = score;
-  rows[at] = row;
-}
-
-/** Replace the root (the worst kept) with (score, row) and move it down past worse children. */
-function siftDown(scores: Float64Array, rows: Int32Array, size: number, score: number, row: number): void {
-  let at = 0;
-  for (;;) {
-    let child = 2 * at + 1;
-    if (child >= size) break;
-    if (child + 1 < size && worse(scores[child + 1]!, rows[child + 1]!, scores[child]!, rows[child]!)) child++;
-    if (!worse(scores[child]!, rows[child]!, score, row)) break;
-    scores[at] = scores[child]!;
-    rows[at] = rows[child]!;
-    at = child;
-  }
-  scores[at] = score;
-  rows[at] = row;
+  return sortedBest(heapScores, heapRows, filled);
 }

@@ -11,6 +11,8 @@
  * several mid-frequency words (the usual case on the scale corpus) the bar was rarely passed before
  * the last term, and the bookkeeping made searches 2 to 5 times slower than the plain pass.
  */
+import { siftDown, siftUp, sortedBest, worse } from './best-rows-heap.js';
+
 export const K1 = 1.2;
 export const B = 0.75;
 
@@ -89,13 +91,13 @@ export function bestScoredRows(terms: readonly TermPostings[], limit: number, ac
 /**
  * The best `limit` of `rows` (touched rows, in no order) by score, then lower row: one pass with a
  * heap of the best so far in two small typed arrays, its worst at the root, so a row that does not
- * beat the root costs one comparison (at 250,000 chunks a search touches some 50,000 rows).
+ * beat the root costs one comparison (at 250,000 chunks a search touches some 50,000 rows; the heap is best-rows-heap.ts).
  * The PostgreSQL store picks its keyword hits with it too.
  */
 export function best(scores: Float32Array, rows: Uint32Array, limit: number, accept: ((row: number) => boolean) | undefined): { row: number; score: number }[] {
   const size = Math.min(limit, rows.length);
   const heapScores = new Float64Array(size);
-  const heapRows = new Float64Array(size);
+  const heapRows = new Int32Array(size);
   let filled = 0;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
@@ -105,40 +107,5 @@ export function best(scores: Float32Array, rows: Uint32Array, limit: number, acc
     if (filled < size) siftUp(heapScores, heapRows, filled++, score, row);
     else siftDown(heapScores, heapRows, size, score, row);
   }
-  const hits = Array.from({ length: filled }, (_, i) => ({ row: heapRows[i]!, score: heapScores[i]! }));
-  return hits.sort((a, b) => b.score - a.score || a.row - b.row);
-}
-
-/** Whether (scoreA, rowA) ranks below (scoreB, rowB): lower score, or the same score at a higher row. */
-function worse(scoreA: number, rowA: number, scoreB: number, rowB: number): boolean {
-  return scoreA < scoreB || (scoreA === scoreB && rowA > rowB);
-}
-
-/** Place (score, row) at slot `at` (the heap's new last) and move it up past better parents. */
-function siftUp(scores: Float64Array, rows: Float64Array, at: number, score: number, row: number): void {
-  while (at > 0) {
-    const parent = (at - 1) >> 1;
-    if (!worse(score, row, scores[parent]!, rows[parent]!)) break;
-    scores[at] = scores[parent]!;
-    rows[at] = rows[parent]!;
-    at = parent;
-  }
-  scores[at] = score;
-  rows[at] = row;
-}
-
-/** Replace the root (the worst kept) with (score, row) and move it down past worse children. */
-function siftDown(scores: Float64Array, rows: Float64Array, size: number, score: number, row: number): void {
-  let at = 0;
-  for (;;) {
-    let child = 2 * at + 1;
-    if (child >= size) break;
-    if (child + 1 < size && worse(scores[child + 1]!, rows[child + 1]!, scores[child]!, rows[child]!)) child++;
-    if (!worse(scores[child]!, rows[child]!, score, row)) break;
-    scores[at] = scores[child]!;
-    rows[at] = rows[child]!;
-    at = child;
-  }
-  scores[at] = score;
-  rows[at] = row;
+  return sortedBest(heapScores, heapRows, filled);
 }
