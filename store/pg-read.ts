@@ -61,15 +61,8 @@ function prefixPattern(prefix: string): string {
  * With a source prefix, pgvector's iterative scan keeps reading the graph until enough rows pass it.
  */
 export async function nearestRows(db: Queryable, generation: GenerationInfo, query: Float32Array, limit: number, sourcePrefix?: string): Promise<{ row: number; score: number }[]> {
-  const t = generationTables(generation.id);
-  const cast = `${generation.vectorType}(${generation.dimensions})`;
-  const params: unknown[] = [vectorLiteral(query), limit];
-  if (sourcePrefix) params.push(prefixPattern(sourcePrefix));
-  const { rows } = await db.query<{ row: number; score: number }>(
-    `SELECT row, -(embedding <#> $1::${cast}) AS score FROM ${t.chunks} ${sourcePrefix ? 'WHERE source LIKE $3' : ''} ORDER BY embedding <#> $1::${cast} LIMIT $2`,
-    params,
-  );
-  return rows.map((r) => ({ row: r.row, score: Number(r.score) })).sort((a, b) => b.score - a.score || a.row - b.row);
+  // The search's own statement (searchCandidates) with no terms: what recall is measured on is what a search runs.
+  return (await searchCandidates(db, generation, { vector: query, limit, terms: [], ...(sourcePrefix ? { sourcePrefix } : {}) })).nearest;
 }
 
 /**
@@ -128,7 +121,7 @@ export interface SearchCandidates {
 }
 
 /**
- * `nearestRows`, `termPostings` and `rowsUnder` in one statement: one round trip and one
+ * The nearest rows, the terms' postings and the rows under a source prefix in one statement: one round trip and one
  * connection a search instead of two of each at once (PostgreSQL answers the parts in turn
  * anyway, and the pool's other connection is then free for another search).
  */
@@ -184,13 +177,6 @@ function unpackParts(bytes: Buffer): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = bytes.readFloatLE(i * 4);
   return out;
-}
-
-/** The rows whose source starts with `prefix` (a keyword search filtered by source). */
-export async function rowsUnder(db: Queryable, generation: GenerationInfo, prefix: string): Promise<Set<number>> {
-  const t = generationTables(generation.id);
-  const { rows } = await db.query<{ row: number }>(`SELECT row FROM ${t.chunks} WHERE source LIKE $1`, [prefixPattern(prefix)]);
-  return new Set(rows.map((r) => r.row));
 }
 
 /**

@@ -45,12 +45,15 @@ export async function measureFloor(embedding: EmbeddingConfig, questions: string
  * process, the same minute.
  */
 export async function measureFloorApart(embedding: EmbeddingConfig, questions: string[], sizes: number[]): Promise<FloorFigure[]> {
-  const input = JSON.stringify({ embedding, questions, sizes });
-  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, SPEED_FLOOR_INPUT: input }, maxBuffer: 1 << 20 });
-  return JSON.parse(stdout) as FloorFigure[];
+  // The questions go on stdin: an environment variable holds at most 128 KB on Linux.
+  const run = promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--floor'], { maxBuffer: 1 << 20 });
+  run.child.stdin!.end(JSON.stringify({ embedding, questions, sizes }));
+  return JSON.parse((await run).stdout) as FloorFigure[];
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.env.SPEED_FLOOR_INPUT) {
-  const { embedding, questions, sizes } = JSON.parse(process.env.SPEED_FLOOR_INPUT) as { embedding: EmbeddingConfig; questions: string[]; sizes: number[] };
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '--floor') {
+  let input = '';
+  for await (const piece of process.stdin) input += String(piece);
+  const { embedding, questions, sizes } = JSON.parse(input) as { embedding: EmbeddingConfig; questions: string[]; sizes: number[] };
   process.stdout.write(JSON.stringify(await measureFloor(embedding, questions, sizes)));
 }
