@@ -161,13 +161,25 @@ export async function writeGeneration(client: PoolClient, data: GenerationData, 
   if (dimensions) {
     options.onProgress?.('index', 0, 1);
     const { m, efConstruction } = options.hnsw ?? { m: 16, efConstruction: 64 };
-    await client.query(`SET maintenance_work_mem = '256MB'`).catch(() => undefined);
+    await raiseMaintenanceMemory(client);
     await client.query(`CREATE INDEX ON ${t.chunks} USING hnsw (embedding ${vectorType}_ip_ops) WITH (m = ${Number(m)}, ef_construction = ${Number(efConstruction)})`);
     options.onProgress?.('index', 1, 1);
   }
   await client.query(`ANALYZE ${t.chunks}`);
   await client.query(`ANALYZE ${t.vocab}`);
   return { id, centroid: dimensions ? unitMean(vectors!, dimensions) : null, dimensions, vectorType };
+}
+
+/**
+ * At least 256 MB of `maintenance_work_mem` for this session's HNSW build (PostgreSQL's default of
+ * 64 MB makes the graph spill to disk early, and the build slows down many times), never less than
+ * the server is configured with: a database sized for a large corpus keeps its own, larger setting.
+ * A server that refuses the setting builds with what it has.
+ */
+export async function raiseMaintenanceMemory(client: Pick<PoolClient, 'query'>): Promise<void> {
+  await client
+    .query(`SELECT set_config('maintenance_work_mem', '256MB', false) WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('256MB')`)
+    .catch(() => undefined);
 }
 
 /** PostgreSQL's own full-text search over a generation: title and headings weighted as our BM25 weighs them (A), the text (D). */

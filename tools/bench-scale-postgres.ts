@@ -153,6 +153,7 @@ async function writeSynthetic(url: string, chunkCount: number, sentences: string
   for (let at = 0; at < chunkCount; at += 256) {
     const batch = chunks.slice(at, at + 256).map((c) => c.text);
     vectors.set(await embedder.embed(batch), at * dims);
+    if (at % 100_000 < 256 && at > 0) process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} embedded ${at}\n`);
   }
   const embedSeconds = (performance.now() - embedStarted) / 1000;
   const manifest: Manifest = {
@@ -169,7 +170,12 @@ async function writeSynthetic(url: string, chunkCount: number, sentences: string
   const pool = await connectPool(url, { max: 2, statementTimeoutMs: 0 });
   await ensureSchema(pool);
   const client = await pool.connect();
-  const written = await writeGeneration(client, { manifest, chunks, documents, vectors, lexical: LexicalIndex.load(buildLexicalIndex(chunks)) }, { vectorType });
+  let shown = '';
+  const onProgress = (phase: string, done: number, total: number) => {
+    const line = `${phase} ${Math.floor((done / total) * 10) * 10}%`;
+    if (line !== shown) process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${(shown = line)}\n`);
+  };
+  const written = await writeGeneration(client, { manifest, chunks, documents, vectors, lexical: LexicalIndex.load(buildLexicalIndex(chunks)) }, { vectorType, onProgress });
   await swapLive(client, written, manifest, chunkCount);
   client.release();
   await pool.end();

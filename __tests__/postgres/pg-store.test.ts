@@ -16,6 +16,7 @@ import { SAMPLE_CORPUS, SHARED_MODELS, STATIC_MODEL } from '../helpers/models.js
 import { tempDir } from '../helpers/temp.js';
 import { sql, testDatabase } from '../../tools/testing/pg-cluster.js';
 import { connectPool } from '../../store/pg-schema.js';
+import { raiseMaintenanceMemory } from '../../store/pg-write.js';
 
 let db: { url: string; drop(): Promise<void> };
 let embedder: Embedder;
@@ -170,6 +171,25 @@ describe('a search on the database', () => {
       }
     } finally {
       await counted.close();
+    }
+  });
+});
+
+describe('the HNSW build', () => {
+  it('raises maintenance_work_mem to 256 MB for its session, and never lowers a larger setting', async () => {
+    const pool = await connectPool(db.url, { max: 1, statementTimeoutMs: 0 });
+    const client = await pool.connect();
+    try {
+      const setting = async () => (await client.query<{ m: string }>("SELECT current_setting('maintenance_work_mem') AS m")).rows[0]!.m;
+      await client.query(`SET maintenance_work_mem = '64MB'`);
+      await raiseMaintenanceMemory(client);
+      expect(await setting()).toBe('256MB');
+      await client.query(`SET maintenance_work_mem = '1GB'`);
+      await raiseMaintenanceMemory(client);
+      expect(await setting()).toBe('1GB');
+    } finally {
+      client.release();
+      await pool.end();
     }
   });
 });
