@@ -44,8 +44,26 @@ const { values } = parseArgs({
     /** Turns each build serves a compared size. */
     rounds: { type: 'string', default: '2' },
     out: { type: 'string', default: path.join(root, 'docs') },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(`usage: npm run bench:scale -- [options]
+  --sizes N,N,...        chunks per corpus (default ${values.sizes})
+  --model ID             embedding model (default ${values.model}, real meaning)
+  --model-dir DIR        local models (default ${values['model-dir']})
+  --work DIR             where corpora and indexes are written (default ${values.work})
+  --reuse                reuse a corpus and index already built there for a size
+  --clients N            concurrent clients on /api/search (default ${values.clients})
+  --seconds N            load duration per size (default ${values.seconds})
+  --queries N            distinct questions (default ${values.queries})
+  --baseline DIR         another built checkout served turn about on the same index
+  --baseline-sizes N,..  sizes the baseline serves (default: the largest)
+  --rounds N             turns each build serves a compared size (default ${values.rounds})
+  --out DIR              where bench-scale.json and scale-curve.svg go (default ${values.out})
+`);
+  process.exit(0);
+}
 const sizes = values.sizes.split(',').map(Number);
 const baselineSizes = values['baseline-sizes'] ? values['baseline-sizes'].split(',').map(Number) : [Math.max(...sizes)];
 const rounds = Number(values.rounds);
