@@ -6,12 +6,12 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { evaluate } from '../../dist/evaluation/evaluate.js';
 import { parseQuestions } from '../../dist/evaluation/questions.js';
 import { loadEmbedderOrReason } from '../../dist/workers/embedder.js';
 import { fuse } from '../../dist/workers/fusion.js';
 import { Retriever } from '../../dist/workers/retriever.js';
-import { sectionIndex, withSectionContext } from './section-scores.mjs';
+import { sectionIndex } from './section-scores.mjs';
+import { pairedBootstrap, sectionFigures as figures } from './section-figures.mjs';
 import { fitOn } from './loco-fit.mjs';
 
 const { values } = parseArgs({ options: { c128: { type: 'string' }, c192: { type: 'string' }, c256: { type: 'string' }, json: { type: 'string' } } });
@@ -38,23 +38,6 @@ async function open(indexDir) {
   // No result cache: every setting searches afresh (question vectors may be remembered, they do not change).
   const retriever = await Retriever.open({ indexDir, embedder: embedders.get(model.id), cacheEntries: 0 });
   return { retriever, chunking };
-}
-
-async function figures(opened, lambda, file) {
-  const questions = parseQuestions(JSON.parse(await readFile(file, 'utf8')), file);
-  const stats = withSectionContext(opened.retriever, opened.sections, lambda);
-  const report = await evaluate({ retriever: opened.retriever, questions, modes: ['hybrid'] });
-  const m = report.modes[0];
-  // Answerable questions' first relevant rank (0: none in the top 10), in the set's order, for the paired comparison.
-  const ranks = report.questions.filter((q) => !q.offTopic && !q.nearMiss).map((q) => q.modes.hybrid?.firstRelevantRank ?? 0);
-  const a = m.abstention;
-  const mean = (xs) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
-  return {
-    r1: m.recallAt1, r5: m.recallAt5, mrr: m.mrrAt10,
-    refused: a.falseAbstentionRate, refusedN: `${a.answerableAbstained}/${a.answerable}`, offTopic: a.recall, offTopicN: `${a.offTopicAbstained}/${a.offTopic}`,
-    nearMiss: m.nearMiss?.share ?? null, quoted: m.citations.answersQuotingEvidence, citing: m.citations.answersCitingRelevant, citedRelevant: m.citations.relevantShare,
-    contextChars: Math.round(mean(stats.contextChars)), sectionMs: mean(stats.costs), ranks,
-  };
 }
 
 /** The worker's fusion recomputed as the section path does, against the worker's own hits: they must agree (λ = 0 sanity check). */
@@ -111,22 +94,8 @@ for (const corpus of CORPORA) {
 // questions moved, and a paired bootstrap 95% interval of the MRR@10 change (10,000 resamples, fixed seed).
 console.log('\nHeld-out folds, question by question (first relevant rank better / worse / same; MRR@10 change, paired bootstrap 95% interval):');
 for (const corpus of CORPORA) {
-  const [before, after] = [results[corpus][0].ranks, results[corpus][folds[corpus]].ranks];
-  const rr = (rank) => (rank > 0 && rank <= 10 ? 1 / rank : 0);
-  const change = before.map((rank, i) => rr(after[i]) - rr(rank));
-  const better = change.filter((d) => d > 0).length;
-  const worseN = change.filter((d) => d < 0).length;
-  let seed = 12;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const means = [];
-  for (let b = 0; b < 10000; b++) {
-    let sum = 0;
-    for (let i = 0; i < change.length; i++) sum += change[Math.floor(random() * change.length)];
-    means.push(sum / change.length);
-  }
-  means.sort((a, b) => a - b);
-  const meanChange = change.reduce((s, d) => s + d, 0) / change.length;
-  console.log(`  ${corpus} (${label(GRID[folds[corpus]])}): ${better} better / ${worseN} worse / ${change.length - better - worseN} same; MRR@10 ${meanChange >= 0 ? '+' : ''}${meanChange.toFixed(4)} [${means[249].toFixed(4)}, ${means[9749].toFixed(4)}]`);
+  const { better, worse: worseN, same, meanChange, low, high } = pairedBootstrap(results[corpus][0].ranks, results[corpus][folds[corpus]].ranks);
+  console.log(`  ${corpus} (${label(GRID[folds[corpus]])}): ${better} better / ${worseN} worse / ${same} same; MRR@10 ${meanChange >= 0 ? '+' : ''}${meanChange.toFixed(4)} [${low.toFixed(4)}, ${high.toFixed(4)}]`);
 }
 
 const all = fit(CORPORA);
