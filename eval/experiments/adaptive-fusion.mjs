@@ -222,6 +222,6 @@ if (values.fixed) {
     console.log(`  ${key}: ${p.better} better / ${p.worse} worse / ${p.same} same; MRR@10 ${signed(p.meanChange)} [${signed(p.low)}, ${signed(p.high)}]`);
   }
 }
-const strip = (rows) => rows.map(({ keywordMatches, ...r }) => r);
+const strip = (rows) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([key]) => key !== 'keywordMatches')));
 if (values.json) await writeFile(values.json, JSON.stringify({ variants: VARIANTS, fit: chosen.name, folds, rule, paired, grid: Object.fromEntries(Object.entries(grid).map(([k, byCorpus]) => [k, Object.fromEntries(Object.entries(byCorpus).map(([c, rows]) => [c, Array.isArray(rows) ? strip(rows) : strip([rows])[0]]))])) }, null, 1));
 for (const { retriever } of Object.values(opened)) retriever.close();
