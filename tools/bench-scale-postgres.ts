@@ -47,6 +47,7 @@ import { Retriever } from '../workers/retriever.js';
 import { ONE_ADDRESS_LOAD_ENV, procfileCommand, rssMbOf, startServerProcess } from './testing/server-process.js';
 import { createDatabase } from './testing/pg-cluster.js';
 import { RssSampler } from './bench/rss-sampler.js';
+import { scaleChart, type CurvePoint } from './bench/scale-chart.js';
 
 const run = promisify(execFile);
 const SHARED = path.resolve(process.env.SHARED_MODELS ?? '../shared/models');
@@ -248,6 +249,14 @@ async function loadServer(store: { INDEX_STORE: string } | { INDEX_DIR: string }
   }
 }
 
+/** The synthetic sizes' rows as the corpus chart's points (`--out X.json` writes `X.svg` too). */
+function curvePoints(measured: Record<string, unknown>[]): CurvePoint[] {
+  return measured
+    .filter((row) => typeof row.vectorType === 'string' && typeof row.p99 === 'number' && row.inFlight === undefined)
+    .map((row) => ({ chunks: row.chunks as number, idleMb: row.idleRssMb as number, loadPeakMb: row.peakRssMb as number, p50: row.p50 as number, p99: row.p99 as number }))
+    .sort((a, b) => a.chunks - b.chunks);
+}
+
 /** The rows printed so far, written to `--out` at the end. */
 const rows: Record<string, unknown>[] = [];
 function report(row: Record<string, unknown>): void {
@@ -379,6 +388,8 @@ try {
   if (out) {
     await mkdir(path.dirname(path.resolve(out)), { recursive: true });
     await writeFile(out, `${JSON.stringify({ machine: `${os.cpus().length} cores, shared with other work (times ±30%)`, measuredAt: new Date().toISOString(), rows }, null, 2)}\n`);
+    const curve = curvePoints(rows);
+    if (curve.length) await writeFile(out.replace(/(\.json)?$/, '.svg'), scaleChart(curve, `PostgreSQL store, ${os.cpus().length} cores shared by the server, its database and the bench; ${new Date().toISOString().slice(0, 10)}`));
   }
 } finally {
   await server.stop();
