@@ -3,7 +3,10 @@ import { cp, rename, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { prebuild } from '../../indexing/prebuild.js';
+import { loadConfig } from '../../server/config.js';
 import { checkIndex } from '../../server/index-check.js';
+import { silentLogger } from '../../server/logger.js';
+import { startService } from '../../server/service.js';
 import { Embedder } from '../../workers/embedder.js';
 import { hashModelFile, hashModelFileIdentified, modelFilePath, modelFileSha256, type EmbeddingConfig, type ModelFileHash } from '../../workers/model-config.js';
 import type { SearchOutput, WorkerConfig, WorkerResult } from '../../workers/protocol.js';
@@ -86,5 +89,21 @@ describe('the model file hashed once, at boot, and reused while the file is unch
     expect(await search({ ...known, sha256: MARKER })).toMatchObject({ ok: false, message: expect.stringMatching(/model file sha256/) });
     expect(await search(known)).toMatchObject({ ok: true, value: { retrieval: 'hybrid' } });
     expect(await search({ ...known, mtimeMs: known.mtimeMs + 1, sha256: MARKER })).toMatchObject({ ok: true, value: { retrieval: 'hybrid' } });
+  });
+
+  it('the service hands the boot check\'s hash to its workers', async () => {
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: model.modelDir, EMBEDDING_MODEL: model.model, MEMORY_LIMIT_MB: '100000' });
+    const check = await checkIndex(indexDir, model);
+    const status = async (modelFile: ModelFileHash) => {
+      const service = await startService(config, { log: silentLogger, version: 'test', workerFile: WORKER, indexCheck: { ...check, modelFile } });
+      try {
+        return (await fetch(`${service.url}/api/search?q=vacation`)).status;
+      } finally {
+        await service.shutdown(5000);
+      }
+    };
+    // A wrong hash for this very file, as a check could have left it, reaches the worker: it refuses the index.
+    expect(await status({ ...check.modelFile!, sha256: MARKER })).toBe(503);
+    expect(await status(check.modelFile!)).toBe(200);
   });
 });
