@@ -1,4 +1,4 @@
-import Koa from 'koa';
+import type KoaApplication from 'koa';
 import type { Answerer } from '../answer/answerer.js';
 import { admission } from './http/admission.js';
 import { apiKeys, operatorLoopbackOnly, type ApiKeySettings } from './http/api-keys.js';
@@ -19,6 +19,9 @@ import { pageHandler } from './routes/page.js';
 import { metricsHandler } from './routes/metrics.js';
 import { aboutHandler, healthHandler, memoryHandler, readyHandler, type About } from './routes/status.js';
 import type { WorkerGate } from './worker-gate/worker-gate.js';
+import { requireCjs } from './require-cjs.js';
+
+const Koa = requireCjs('koa') as typeof KoaApplication;
 
 export interface AppDeps {
   /** `refusalNow`, when given, lets admission refuse expensive requests before reading them while the worker's queue is full. */
@@ -54,7 +57,7 @@ export interface AppDeps {
 }
 
 /** The Koa app: a log line per request, routes, one error handler, no listening and no `process.env` (see `index.ts`). */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps): KoaApplication {
   const isShuttingDown = deps.isShuttingDown ?? (() => false);
   const status = { gate: deps.gate, memory: deps.memory, about: deps.about, isShuttingDown };
 

@@ -3,7 +3,7 @@ import { locateIndex, readManifest, verifyGeneration } from '../store/index-file
 import type { Manifest } from '../store/manifest.js';
 import { markVerified } from '../store/verified-generation.js';
 import { describeDifference, fingerprintDifferences } from '../store/model-fingerprint.js';
-import { assertModelPresent, hashModelFile, modelFilePath, type EmbeddingConfig } from '../workers/model-config.js';
+import { assertModelPresent, hashModelFileIdentified, modelFilePath, type EmbeddingConfig, type ModelFileHash } from '../workers/model-config.js';
 
 /** What the boot check found: the index's retrieval mode, read from its manifest, and whether it can be served. */
 export interface IndexCheck {
@@ -14,23 +14,26 @@ export interface IndexCheck {
   reason?: string;
   generation: string | null;
   chunks: number;
+  /** The model file as hashed and found to be the index's: workers reuse its sha256 (`modelFileSha256`). */
+  modelFile?: ModelFileHash;
 }
 
 const REBUILD = 'run `npm run build:index` (npm start and the deploy builds run it)';
 
-/** The index's model against the configured one and the file on disk; the refusal, or null when they agree. */
-async function modelRefusal(manifest: Manifest, embedding: EmbeddingConfig): Promise<string | null> {
+/** The index's model against the configured one and the file on disk: the refusal, or when they agree the file as hashed. */
+async function modelRefusal(manifest: Manifest, embedding: EmbeddingConfig): Promise<{ refusal: string } | { refusal: null; modelFile?: ModelFileHash }> {
   const built = manifest.model!;
   const byId = fingerprintDifferences(built, { id: embedding.model });
-  if (byId.length) return `the index was built for another model (${byId.map(describeDifference).join('; ')}): set EMBEDDING_MODEL=${built.id}, or ${REBUILD}`;
+  if (byId.length) return { refusal: `the index was built for another model (${byId.map(describeDifference).join('; ')}): set EMBEDDING_MODEL=${built.id}, or ${REBUILD}` };
   try {
     assertModelPresent({ ...embedding, allowRemote: false });
   } catch (error) {
-    return `the index was built with ${built.id}, which is not on disk (${(error as Error).message.split('. ')[0]}): ship the models folder the build step filled, or ${REBUILD}`;
+    return { refusal: `the index was built with ${built.id}, which is not on disk (${(error as Error).message.split('. ')[0]}): ship the models folder the build step filled, or ${REBUILD}` };
   }
-  const bySha = fingerprintDifferences(built, { fileSha256: await hashModelFile(embedding) });
-  if (bySha.length) return `the index was built with another file of ${built.id} (${bySha.map(describeDifference).join('; ')}, ${modelFilePath(embedding)}): ${REBUILD}`;
-  return null;
+  const { sha256, identified } = await hashModelFileIdentified(embedding);
+  const bySha = fingerprintDifferences(built, { fileSha256: sha256 });
+  if (bySha.length) return { refusal: `the index was built with another file of ${built.id} (${bySha.map(describeDifference).join('; ')}, ${modelFilePath(embedding)}): ${REBUILD}` };
+  return { refusal: null, ...(identified ? { modelFile: identified } : {}) };
 }
 
 /**
@@ -57,6 +60,6 @@ export async function checkIndex(indexDir: string, embedding: EmbeddingConfig): 
   if (!manifest.model) {
     return { ok: true, retrieval: 'lexical', reason: 'the index was built without an embedding model; `npm run build:index` adds vectors once the model is available', ...found };
   }
-  const refusal = await modelRefusal(manifest, embedding);
-  return refusal ? { ok: false, retrieval: 'hybrid', reason: refusal, ...found } : { ok: true, retrieval: 'hybrid', ...found };
+  const model = await modelRefusal(manifest, embedding);
+  return model.refusal !== null ? { ok: false, retrieval: 'hybrid', reason: model.refusal, ...found } : { ok: true, retrieval: 'hybrid', ...found, ...(model.modelFile ? { modelFile: model.modelFile } : {}) };
 }

@@ -1,6 +1,8 @@
-import { createRequire } from 'node:module';
-import { pino, type DestinationStream, type LoggerOptions } from 'pino';
+import type { pino as Pino, DestinationStream, LoggerOptions } from 'pino';
 import type { AnswerLog } from '../answer/ports.js';
+import { requireCjs } from './require-cjs.js';
+
+const { pino } = requireCjs('pino') as { pino: typeof Pino };
 
 /**
  * A line's fields. `message` is the line's own and is taken by the first argument: a field of that
@@ -69,7 +71,7 @@ export function createLogger(level: LogLevel, options: LogSink | CreateLoggerOpt
 /** pino-pretty in a transport thread, or undefined when a production install has pruned it. */
 function prettyDestination(): DestinationStream | undefined {
   try {
-    createRequire(import.meta.url).resolve('pino-pretty');
+    requireCjs.resolve('pino-pretty');
   } catch {
     return undefined;
   }

@@ -125,7 +125,11 @@ function createGate(config: ServerConfig, options: ServiceOptions, governor: Mem
     admission,
     onTaskDone: () => governor.sample(),
     filename: options.workerFile ?? WORKER_FILE,
-    workerData: { indexDir: config.indexDir, ...(config.indexStore ? { indexStore: config.indexStore } : {}), embedding: config.embedding, searchCacheEntries: config.worker.searchCacheEntries, questionCacheBytes: config.worker.questionCacheBytes },
+    workerData: {
+      indexDir: config.indexDir, ...(config.indexStore ? { indexStore: config.indexStore } : {}), embedding: config.embedding, searchCacheEntries: config.worker.searchCacheEntries, questionCacheBytes: config.worker.questionCacheBytes,
+      // The boot check hashed the model file: workers need not read it again while it is unchanged.
+      ...(options.indexCheck?.modelFile ? { modelFile: options.indexCheck.modelFile } : {}),
+    },
     settings: config.worker,
     log: options.log,
   });

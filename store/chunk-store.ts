@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChunkRecord, DocumentRecord } from './chunk-record.js';
 import { IndexCorruptError } from './errors.js';
+import { readThrough } from './file-hash.js';
 import { FILES } from './index-layout.js';
 
 const OFFSET = Float64Array.BYTES_PER_ELEMENT;
@@ -147,16 +149,22 @@ function coversRows(documents: readonly DocumentRecord[], rows: number): boolean
   return next === rows;
 }
 
-/** Stream a file through sha256 (checked when `expected` is given); keeps its bytes only when asked (small files). */
+/**
+ * Read a file through sha256 (checked when `expected` is given; one reused buffer, `readThrough`);
+ * keeps its bytes only when asked (small files). Neither asked, only its size is read.
+ */
 async function hashFile(dir: string, file: string, expected: string | undefined, keep: boolean): Promise<{ size: number; bytes: Buffer }> {
   const hash = createHash('sha256');
   const pieces: Buffer[] = [];
   let size = 0;
   try {
-    for await (const piece of createReadStream(path.join(dir, file), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      if (expected) hash.update(piece);
-      if (keep) pieces.push(piece);
-      size += piece.length;
+    if (!expected && !keep) size = (await stat(path.join(dir, file))).size;
+    else {
+      size = await readThrough(path.join(dir, file), (piece) => {
+        if (expected) hash.update(piece);
+        // A copy: the piece's buffer is read into again.
+        if (keep) pieces.push(Buffer.from(piece));
+      });
     }
   } catch (cause) {
     throw new IndexCorruptError(dir, `${file} is missing`, { cause });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { IndexCorruptError } from './errors.js';
+import { readThrough } from './file-hash.js';
 import { FILES } from './index-layout.js';
 
 /**
@@ -108,9 +109,8 @@ export async function readQuantizedVectors(dir: string, rows: number, dimensions
   let at = 0;
   let bytes = 0;
   try {
-    for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    bytes = await readThrough(file, (piece) => {
       hash.update(piece);
-      bytes += piece.length;
       for (let offset = 0; offset < piece.length; ) {
         const take = Math.min(rowBytes - filled, piece.length - offset);
         rowView.set(piece.subarray(offset, offset + take), filled);
@@ -121,7 +121,7 @@ export async function readQuantizedVectors(dir: string, rows: number, dimensions
         at++;
         filled = 0;
       }
-    }
+    });
   } catch (cause) {
     throw new IndexCorruptError(dir, `${FILES.vectors} is missing`, { cause });
   }
@@ -164,9 +164,8 @@ export async function readQuantizedFile(dir: string, rows: number, dimensions: n
   let filled = 0;
   let bytes = 0;
   try {
-    for await (const piece of createReadStream(path.join(dir, FILES.quantized), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    bytes = await readThrough(path.join(dir, FILES.quantized), (piece) => {
       if (sha256) hash.update(piece);
-      bytes += piece.length;
       for (let offset = 0; offset < piece.length && section < sections.length; ) {
         const target = sections[section]!;
         const take = Math.min(target.length - filled, piece.length - offset);
@@ -178,7 +177,7 @@ export async function readQuantizedFile(dir: string, rows: number, dimensions: n
           filled = 0;
         }
       }
-    }
+    });
   } catch (cause) {
     throw new IndexCorruptError(dir, `${FILES.quantized} is missing`, { cause });
   }

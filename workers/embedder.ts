@@ -1,5 +1,5 @@
 import type { ModelFingerprint } from '../store/manifest.js';
-import { assertModelPresent, hashModelFile, ModelNotFoundError, modelFolder, modelMaxTokens, readModelSource, type EmbeddingConfig } from './model-config.js';
+import { assertModelPresent, ModelNotFoundError, modelFileSha256, modelFolder, modelMaxTokens, readModelSource, type EmbeddingConfig, type ModelFileHash } from './model-config.js';
 
 type Transformers = typeof import('@huggingface/transformers');
 type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
@@ -74,7 +74,8 @@ export class Embedder extends TokenCounter {
     return this.fingerprint.dimensions;
   }
 
-  static override async load(config: EmbeddingConfig): Promise<Embedder> {
+  /** `knownFile`: the model file's hash as the boot check took it, reused while the file is the same (see `modelFileSha256`). */
+  static override async load(config: EmbeddingConfig, knownFile?: ModelFileHash): Promise<Embedder> {
     const tokenizer = await loadTokenizer(config);
     const { AutoModel } = await loadTransformers(config);
     let model: Model;
@@ -88,7 +89,7 @@ export class Embedder extends TokenCounter {
       id: config.model, dimensions: 0, fileSha256: '', dtype: config.dtype, pooling: 'mean', maxTokens,
     });
     const dimensions = (await probe.embed(['dimension probe'])).length;
-    const fileSha256 = await hashModelFile(config);
+    const fileSha256 = await modelFileSha256(config, knownFile);
     // The revision is recorded only when it names the very file loaded.
     const source = readModelSource(config);
     const revision = source?.sha256 === fileSha256 ? { revision: source.revision } : {};
@@ -140,8 +141,8 @@ export class Embedder extends TokenCounter {
 }
 
 /** The model, or why it could not be loaded: callers that can fall back to keyword search want the reason, not a throw. */
-export function loadEmbedderOrReason(config: EmbeddingConfig): Promise<{ embedder?: Embedder; error?: string }> {
-  return Embedder.load(config).then(
+export function loadEmbedderOrReason(config: EmbeddingConfig, knownFile?: ModelFileHash): Promise<{ embedder?: Embedder; error?: string }> {
+  return Embedder.load(config, knownFile).then(
     (embedder) => ({ embedder }),
     (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
   );

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { ChunkRecord } from '../store/chunk-record.js';
 import { IndexCorruptError } from '../store/errors.js';
+import { sha256File } from '../store/file-hash.js';
 import { keywordStems } from '../text/terms.js';
 import { bestScoredRows, K1, ScoringScratch, type TermPostings } from './lexical-scoring.js';
 
@@ -372,17 +372,10 @@ function sameFrom(x: string, xAt: number, y: string, yAt: number): boolean {
   return true;
 }
 
-/** Stream a file through sha256 and refuse it when it differs from the manifest's digest. */
+/** Read a file through sha256 (one reused buffer) and refuse it when it differs from the manifest's digest. */
 async function verifyFile(file: string, expected: string): Promise<void> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  try {
-    for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      hash.update(piece);
-      bytes += piece.length;
-    }
-  } catch (cause) {
+  const { digest, bytes } = await sha256File(file).catch((cause: unknown) => {
     throw new IndexCorruptError(path.dirname(file), `${path.basename(file)} is missing`, { cause });
-  }
-  if (hash.digest('hex') !== expected) throw new IndexCorruptError(path.dirname(file), `${path.basename(file)} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
+  });
+  if (digest !== expected) throw new IndexCorruptError(path.dirname(file), `${path.basename(file)} does not match the checksum in its manifest (changed or truncated after the build, ${bytes} bytes): rebuild the index`);
 }

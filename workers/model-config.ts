@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../store/file-hash.js';
 
@@ -113,4 +114,45 @@ export function readModelSource(config: EmbeddingConfig): ModelSource | null {
 /** sha256 of the model's ONNX file, read through one small buffer so neither the file nor its pieces sit in memory. */
 export async function hashModelFile(config: EmbeddingConfig): Promise<string> {
   return (await sha256File(modelFilePath(config))).digest;
+}
+
+/**
+ * The model file's sha256 and the file it was taken of, named by its path and identified by its
+ * size, mtime and inode: a file written or replaced since has another mtime or inode.
+ */
+export interface ModelFileHash {
+  file: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  sha256: string;
+}
+
+async function identityOf(file: string): Promise<Omit<ModelFileHash, 'sha256'>> {
+  const { size, mtimeMs, ino } = await stat(file);
+  return { file, size, mtimeMs, ino };
+}
+
+const sameFile = (a: Omit<ModelFileHash, 'sha256'>, b: Omit<ModelFileHash, 'sha256'>) => a.file === b.file && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+
+/**
+ * `hashModelFile`, with the identity of the file hashed, or without one when the file changed while
+ * it was read (its hash then describes no file on disk, and nobody may reuse it).
+ */
+export async function hashModelFileIdentified(config: EmbeddingConfig): Promise<{ sha256: string; identified?: ModelFileHash }> {
+  const file = modelFilePath(config);
+  const before = await identityOf(file);
+  const sha256 = await hashModelFile(config);
+  const after = await identityOf(file).catch(() => null);
+  return after && sameFile(before, after) ? { sha256, identified: { ...after, sha256 } } : { sha256 };
+}
+
+/**
+ * The model file's sha256: `known`'s when the file on disk is still the one `known` was taken of,
+ * else read now. The boot check hashes the file once; a worker (and every worker after a recycle)
+ * reuses that instead of reading the whole file again.
+ */
+export async function modelFileSha256(config: EmbeddingConfig, known?: ModelFileHash): Promise<string> {
+  if (known && sameFile(known, await identityOf(modelFilePath(config)))) return known.sha256;
+  return hashModelFile(config);
 }

@@ -30,7 +30,7 @@ function loadEmbedder(): Promise<{ embedder?: Embedder; error?: string }> {
   // Remote models off whatever the config says: nothing is downloaded at run time.
   embedder ??= config.withoutModel
     ? Promise.resolve({ error: config.withoutModel })
-    : loadEmbedderOrReason({ ...config.embedding, allowRemote: false }).then((loaded) => {
+    : loadEmbedderOrReason({ ...config.embedding, allowRemote: false }, config.modelFile).then((loaded) => {
       modelInMemory = Boolean(loaded.embedder);
       return loaded;
     });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { prebuild } from '../../indexing/prebuild.js';
 import { completion, FakeLlm } from '../helpers/fake-llm.js';
@@ -55,6 +56,8 @@ describe('the server as its own process', () => {
     const idleRss = await rssMbOf(pid);
     const modules = (await readFile(moduleLog, 'utf8')).split('\n');
     expect(modules.some((url) => url.includes('/node_modules/koa/'))).toBe(true);
+    // No CommonJS package is imported from an ES module at boot (server/require-cjs.ts says why): Node's scan of their exports never loads.
+    expect(modules.filter((url) => url.includes('cjs-module-lexer'))).toEqual([]);
     expect(modules.filter((url) => HEAVY.test(url))).toEqual([]);
     expect(modules.filter((url) => DOCUMENT_READERS.test(url))).toEqual([]);
     expect((await mappedLibraries(pid)).filter((lib) => HEAVY.test(lib))).toEqual([]);
@@ -63,6 +66,13 @@ describe('the server as its own process', () => {
     // Measured Nov 29 (session 6): 76 MB idle alone, 84 MB with this test's module-logging hooks, 101 MB once under a full parallel suite;
     // 58 MB before pino, prom-client, @koa/router, zod and the boot's index check. The bound catches a heavy module loading at start.
     expect(idleRss).toBeLessThan(130);
+    // JSON answers and refusals go out as strings (server/http/json-body.ts): no status route or error loads undici, the fetch Node defines lazily.
+    for (const at of ['/healthz', '/readyz', '/api/memory', '/', '/nowhere']) await (await fetch(`${server.url}${at}`, { headers: { accept: 'application/json' } })).text();
+    server.child.kill('SIGUSR2');
+    await until(() => readFileSync(moduleLog, 'utf8').endsWith('flushed\n'));
+    const afterStatus = readFileSync(moduleLog, 'utf8').split('\n');
+    expect(afterStatus.some((url) => url.includes('_http_server'))).toBe(true);
+    expect(afterStatus.filter((url) => url.includes('undici'))).toEqual([]);
     // The retrieval mode comes from the manifest, before any question and without the model.
     expect(await (await fetch(`${server.url}/readyz`)).json()).toMatchObject({ ready: true, retrieval: 'hybrid', model: { loaded: false } });
     expect((await mappedLibraries(pid)).filter((lib) => HEAVY.test(lib))).toEqual([]);

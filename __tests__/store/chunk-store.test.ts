@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beginGeneration, commitGeneration } from '../../store/atomic-swap.js';
 import type { ChunkRecord, DocumentRecord } from '../../store/chunk-record.js';
+import { ChunkStore } from '../../store/chunk-store.js';
 import { IndexCorruptError } from '../../store/errors.js';
 import { readIndex, writeGenerationFiles } from '../../store/index-files.js';
 import { FILES } from '../../store/index-layout.js';
@@ -76,6 +77,20 @@ describe('chunk records read by offset', () => {
     const recordsFile = path.join(live, FILES.chunks);
     await writeFile(recordsFile, (await readFile(recordsFile, 'utf8')).replace('café', 'cafe'));
     await expect(readIndex(dir)).rejects.toThrow(/chunks\.jsonl does not match the checksum/);
+  });
+
+  it('without checksums (the boot check already hashed them), still refuses a records file of the wrong size or none', async () => {
+    const recordsFile = path.join(live, FILES.chunks);
+    const records = await readFile(recordsFile);
+    const offsets = new Float64Array(new Uint8Array(await readFile(path.join(live, FILES.chunkOffsets))).buffer);
+    const documents = JSON.parse(await readFile(path.join(live, FILES.documents), 'utf8')) as DocumentRecord[];
+    const store = await ChunkStore.open(live, CHUNKS.length, documents);
+    expect(store.get(1)).toEqual(CHUNKS[1]);
+    store.close();
+    await writeFile(recordsFile, records.subarray(5));
+    await expect(ChunkStore.open(live, CHUNKS.length, documents)).rejects.toThrow(`chunks.jsonl has ${records.length - 5} bytes, its offsets end at ${offsets[CHUNKS.length]}`);
+    await rm(recordsFile);
+    await expect(ChunkStore.open(live, CHUNKS.length, documents)).rejects.toThrow(/chunks\.jsonl is missing/);
   });
 
   it('refuses an index of the older format (chunks.json, lexical.json), saying to rebuild', async () => {

@@ -1,5 +1,6 @@
-import cors from '@koa/cors';
+import type koaCors from '@koa/cors';
 import type { Context, Middleware } from 'koa';
+import { requireCjs } from '../require-cjs.js';
 
 /** What a page on an allowed origin may send and read. */
 const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'Accept', 'X-Request-Id'];
@@ -16,6 +17,8 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
 export function corsFor(origins: readonly string[]): Middleware | undefined {
   if (origins.length === 0) return undefined;
   const allowed = new Set(origins);
+  // Loaded only when CORS is on: most deployments serve no other origin.
+  const cors = requireCjs('@koa/cors') as typeof koaCors;
   return cors({
     // Returning '' makes @koa/cors pass the request on untouched.
     origin: (ctx: Context) => (allowed.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),

@@ -4,6 +4,7 @@ import { ApiError } from './errors.js';
 import type { Logger } from '../logger.js';
 import { wireError } from '../routes/openai-errors.js';
 import type { RefusalLog } from './refusal-log.js';
+import { sendJson } from './json-body.js';
 
 /** The OpenAI-compatible routes' prefix. */
 function isOpenAiPath(path: string): boolean {
@@ -35,7 +36,7 @@ export function errorHandler(log: Logger, refusals?: RefusalLog) {
       ctx.status = status;
       // OpenAI clients read errors in OpenAI's shape: /v1 refusals raised before the route (401, 404,
       // 405, 429, 503 at admission) as well as the route's own.
-      ctx.body = isOpenAiPath(ctx.path) ? wireError(known).body : body;
+      sendJson(ctx, isOpenAiPath(ctx.path) ? wireError(known).body : body);
       if (known?.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(known.retryAfterSeconds))));
       if (known) ctx.set(known.headers);
       // A refused request whose large (or unsized) body was not read (404, 401, 415, 503 before

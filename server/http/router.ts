@@ -1,6 +1,9 @@
-import Router from '@koa/router';
+import type KoaRouter from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { MethodNotAllowedError, NotFoundError } from './errors.js';
+import { requireCjs } from '../require-cjs.js';
+
+const Router = requireCjs('@koa/router') as typeof KoaRouter;
 
 /** Answers one method at one path; errors are thrown and answered by the error handler. */
 export type Handler = (ctx: Context) => Promise<void> | void;

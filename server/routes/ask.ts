@@ -5,6 +5,7 @@ import { readJson } from '../http/read-json.js';
 import type { Handler } from '../http/router.js';
 import { clientGoneSignal, openSse, streamErrorBody, type SseOptions } from '../http/sse.js';
 import { inputParsers, type InputLimits } from '../http/validate.js';
+import { sendJson } from '../http/json-body.js';
 
 /**
  * A question is a few hundred bytes. The body may hold the longest question allowed
@@ -28,7 +29,7 @@ export function askHandler(answerer: Pick<Answerer, 'ask' | 'askStream'>, limits
     const body = await readJson(ctx, maxBytes);
     const { input, stream } = parse.ask(body);
     if (stream || ctx.get('accept').includes('text/event-stream')) return streamAnswer(ctx, answerer, input, streaming);
-    ctx.body = (await answerer.ask(input, clientGoneSignal(ctx))) satisfies AskResponse;
+    sendJson(ctx, (await answerer.ask(input, clientGoneSignal(ctx))) satisfies AskResponse);
   };
 }
 

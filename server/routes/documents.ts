@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DocumentOutput } from '../../workers/protocol.js';
 import { ApiError, InvalidRequestError } from '../http/errors.js';
 import type { WorkerGate } from '../worker-gate/worker-gate.js';
+import { sendJson } from '../http/json-body.js';
 
 /** A document as `GET /api/documents/:source` returns it; `highlight` is where the cited span sits in `text`. */
 export interface DocumentResponse {
@@ -52,7 +53,7 @@ export function documentHandler(gate: Pick<WorkerGate, 'document'>) {
     const { value } = await gate.document(source.data, span);
     if (!value) throw new ApiError(404, 'DOCUMENT_NOT_FOUND', 'No document with that source is in the index; use the source a citation or search result gives');
     const body: DocumentResponse = { source: value.source, title: value.title, text: value.text, highlight: span ? highlightOf(value, span) : null, truncated: value.truncated };
-    ctx.body = body;
+    sendJson(ctx, body);
   };
 }
 

@@ -7,6 +7,7 @@ import type { Handler } from '../http/router.js';
 import { clientGoneSignal, openSse, type SseOptions } from '../http/sse.js';
 import type { InputLimits } from '../http/validate.js';
 import { extrasOf, MODEL_ID, parseChatRequest, usageOf, wireError, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from './openai-wire.js';
+import { sendJson } from '../http/json-body.js';
 
 /** A conversation carries its earlier turns: more than a single question, still small. */
 const BODY_LIMIT_BYTES = 256 * 1024;
@@ -16,7 +17,7 @@ const STARTED = Math.floor(Date.now() / 1000);
 /** `GET /v1/models`: the one model, our answerer. */
 export function modelsHandler(): Handler {
   return (ctx) => {
-    ctx.body = { object: 'list', data: [{ id: MODEL_ID, object: 'model', created: STARTED, owned_by: 'rag512' }] };
+    sendJson(ctx, { object: 'list', data: [{ id: MODEL_ID, object: 'model', created: STARTED, owned_by: 'rag512' }] });
   };
 }
 
@@ -34,7 +35,7 @@ export function chatCompletionsHandler(answerer: Pick<Answerer, 'ask' | 'askStre
     const created = Math.floor(Date.now() / 1000);
     if (request.stream) return streamCompletion(ctx, answerer, input, request, { id, created }, streaming);
     const answer = await answerer.ask(input, clientGoneSignal(ctx));
-    ctx.body = {
+    sendJson(ctx, {
       id,
       object: 'chat.completion',
       created,
@@ -42,7 +43,7 @@ export function chatCompletionsHandler(answerer: Pick<Answerer, 'ask' | 'askStre
       choices: [{ index: 0, message: { role: 'assistant', content: answer.answer, refusal: null }, logprobs: null, finish_reason: 'stop' }],
       usage: usageOf(request.promptChars, answer.answer),
       ...extrasOf(answer),
-    } satisfies ChatCompletion;
+    } satisfies ChatCompletion);
   };
 }
 

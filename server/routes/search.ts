@@ -4,6 +4,7 @@ import type { SearchResponse, SearchResult } from '../http/api-types.js';
 import type { Handler } from '../http/router.js';
 import { inputParsers, type InputLimits } from '../http/validate.js';
 import type { TaskResult, WorkerGate } from '../worker-gate/worker-gate.js';
+import { sendJson } from '../http/json-body.js';
 
 /** `GET /api/search?q=&k=&source=`: the ranked passages only, no answer. */
 export function searchHandler(gate: Pick<WorkerGate, 'search'>, limits: InputLimits): Handler {
@@ -11,7 +12,7 @@ export function searchHandler(gate: Pick<WorkerGate, 'search'>, limits: InputLim
   return async (ctx) => {
     const input = parse.search(ctx.query);
     const found = await gate.search({ query: input.question, topK: input.topK, ...(input.filter ? { filter: input.filter } : {}) });
-    ctx.body = presentSearch(found);
+    sendJson(ctx, presentSearch(found));
   };
 }
 

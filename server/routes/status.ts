@@ -5,6 +5,7 @@ import type { MemoryGovernor } from '../memory/governor.js';
 import type { WorkerGate } from '../worker-gate/worker-gate.js';
 import type { IndexCheck } from '../index-check.js';
 import { memoryReport, readiness } from './status-reports.js';
+import { sendJson } from '../http/json-body.js';
 
 /** What `/readyz` and `/` describe. */
 export interface About {
@@ -27,7 +28,7 @@ export interface StatusDeps {
 /** `GET /`: what the service is and how to call it. */
 export function aboutHandler(about: About): Handler {
   return (ctx) => {
-    ctx.body = {
+    sendJson(ctx, {
       name: 'rag512',
       version: about.version,
       description: 'Answers questions about your documents, citing the exact passages.',
@@ -39,13 +40,13 @@ export function aboutHandler(about: About): Handler {
         'GET /api/memory': 'memory of the process and its search worker',
       },
       try: `curl -s localhost:PORT/api/ask -H 'content-type: application/json' -d '{"question":"How many vacation days do I get?"}'`,
-    } satisfies AboutResponse;
+    } satisfies AboutResponse);
   };
 }
 
 /** `GET /healthz`: the process is up; it checks nothing else. */
 export const healthHandler: Handler = (ctx) => {
-  ctx.body = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) } satisfies HealthResponse;
+  sendJson(ctx, { status: 'ok', uptimeSeconds: Math.round(process.uptime()) } satisfies HealthResponse);
 };
 
 /** A folder as anyone may see it: relative to the working directory when inside it, else its last part. */
@@ -80,13 +81,13 @@ export function readyHandler(deps: StatusDeps): Handler {
     report.index.dir = shown;
     if (report.reason) report.reason = report.reason.split(about.indexDir).join(shown).replace(DATABASE_URL, (url) => shownIndex(url));
     ctx.status = report.ready ? 200 : 503;
-    ctx.body = report;
+    sendJson(ctx, report);
   };
 }
 
 /** `GET /api/memory`: the memory of the process and of its search worker. */
 export function memoryHandler(deps: StatusDeps): Handler {
   return (ctx) => {
-    ctx.body = memoryReport(deps.gate.snapshot(), deps.memory?.snapshot() ?? null);
+    sendJson(ctx, memoryReport(deps.gate.snapshot(), deps.memory?.snapshot() ?? null));
   };
 }
