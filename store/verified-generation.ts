@@ -8,8 +8,9 @@ import type { Manifest } from './manifest.js';
  * thread, started after it in the same process, would hash them all again (about a gigabyte at
  * 250,000 chunks, seconds of a core, again on every recycle). The check leaves a stamp of what it
  * verified in this process's environment, which a worker thread receives as a copy when it starts:
- * the generation's folder and each file's size, mtime and inode. A reader whose files still match
- * the stamp skips the hashing; a file written since (any change moves its mtime) is hashed as before.
+ * the generation's folder and each file's size, mtime, ctime, device and inode. A reader whose files
+ * still match the stamp skips the hashing; a file written or replaced since is hashed as before (a
+ * write moves its ctime even when the writer puts its mtime back, as `cp -p` does).
  */
 export const VERIFIED_ENV = 'RAG512_VERIFIED_GENERATION';
 
@@ -20,7 +21,7 @@ async function stampOf(dir: string, manifest: Manifest): Promise<string | null> 
   for (const file of files) {
     const stats = await stat(path.join(dir, file)).catch(() => null);
     if (!stats) return null;
-    parts.push([file, stats.size, stats.mtimeMs, stats.ino]);
+    parts.push([file, stats.size, stats.mtimeMs, stats.ctimeMs, stats.dev, stats.ino]);
   }
   return JSON.stringify({ dir: path.resolve(dir), files: parts });
 }

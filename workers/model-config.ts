@@ -118,22 +118,27 @@ export async function hashModelFile(config: EmbeddingConfig): Promise<string> {
 
 /**
  * The model file's sha256 and the file it was taken of, named by its path and identified by its
- * size, mtime and inode: a file written or replaced since has another mtime or inode.
+ * device, inode, size, mtime and ctime. A file replaced since has another inode; one written in
+ * place has another ctime even when the tool that wrote it put its mtime back (`cp -p`,
+ * `rsync --inplace`, `touch -r`), since nobody can set ctime back; reading it changes neither.
  */
 export interface ModelFileHash {
   file: string;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
+  dev: number;
   ino: number;
   sha256: string;
 }
 
 async function identityOf(file: string): Promise<Omit<ModelFileHash, 'sha256'>> {
-  const { size, mtimeMs, ino } = await stat(file);
-  return { file, size, mtimeMs, ino };
+  const { size, mtimeMs, ctimeMs, dev, ino } = await stat(file);
+  return { file, size, mtimeMs, ctimeMs, dev, ino };
 }
 
-const sameFile = (a: Omit<ModelFileHash, 'sha256'>, b: Omit<ModelFileHash, 'sha256'>) => a.file === b.file && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+const sameFile = (a: Omit<ModelFileHash, 'sha256'>, b: Omit<ModelFileHash, 'sha256'>) =>
+  a.file === b.file && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.dev === b.dev && a.ino === b.ino;
 
 /**
  * `hashModelFile`, with the identity of the file hashed, or without one when the file changed while

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cp, rename, stat, utimes } from 'node:fs/promises';
+import { cp, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { prebuild } from '../../indexing/prebuild.js';
@@ -40,8 +40,8 @@ describe('the model file hashed once, at boot, and reused while the file is unch
 
   const current = async (): Promise<ModelFileHash> => {
     const file = modelFilePath(model);
-    const { size, mtimeMs, ino } = await stat(file);
-    return { file, size, mtimeMs, ino, sha256: await hashModelFile(model) };
+    const { size, mtimeMs, ctimeMs, dev, ino } = await stat(file);
+    return { file, size, mtimeMs, ctimeMs, dev, ino, sha256: await hashModelFile(model) };
   };
 
   it('the boot check returns the hash it took with the identity of the file it read', async () => {
@@ -56,7 +56,7 @@ describe('the model file hashed once, at boot, and reused while the file is unch
     expect(await modelFileSha256(model, { ...real, sha256: MARKER })).toBe(MARKER);
     expect(await modelFileSha256(model)).toBe(real.sha256);
     // Another path, size, mtime or inode: the known hash is not this file's.
-    for (const other of [{ file: `${real.file}.other` }, { size: real.size + 1 }, { mtimeMs: real.mtimeMs - 1000 }, { ino: real.ino + 1 }]) {
+    for (const other of [{ file: `${real.file}.other` }, { size: real.size + 1 }, { mtimeMs: real.mtimeMs - 1000 }, { ctimeMs: real.ctimeMs - 1000 }, { dev: real.dev + 1 }, { ino: real.ino + 1 }]) {
       expect(await modelFileSha256(model, { ...real, ...other, sha256: MARKER })).toBe(real.sha256);
     }
     // Replaced by a rename (how a deploy swaps files): a hash known of the old inode, with the new file's size and mtime, is not reused.
@@ -69,6 +69,20 @@ describe('the model file hashed once, at boot, and reused while the file is unch
     const now = await current();
     await utimes(now.file, new Date(), new Date(Date.now() + 5000));
     expect(await modelFileSha256(model, { ...now, sha256: MARKER })).toBe(now.sha256);
+    // Rewritten in place with other bytes of the same size, its mtime put back as `cp -p` or
+    // `rsync --inplace` would: same inode, size and mtime, but another ctime.
+    const before = await current();
+    const bytes = await readFile(before.file);
+    const other = Buffer.from(bytes);
+    other[other.length - 1] ^= 0xff;
+    await writeFile(before.file, other);
+    await utimes(before.file, new Date(before.mtimeMs), new Date(before.mtimeMs));
+    const rewritten = await stat(before.file);
+    expect([rewritten.ino, rewritten.size, rewritten.mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs]);
+    const rewrittenSha = await hashModelFile(model);
+    expect(rewrittenSha).not.toBe(before.sha256);
+    expect(await modelFileSha256(model, before)).toBe(rewrittenSha);
+    await writeFile(before.file, bytes);
   });
 
   it('the embedder fingerprints the model with the known hash instead of reading the file', async () => {
@@ -92,12 +106,18 @@ describe('the model file hashed once, at boot, and reused while the file is unch
   });
 
   it('the service hands the boot check\'s hash to its workers', async () => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: model.modelDir, EMBEDDING_MODEL: model.model, MEMORY_LIMIT_MB: '100000' });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', INDEX_DIR: indexDir, MODEL_DIR: model.modelDir, EMBEDDING_MODEL: model.model, MEMORY_LIMIT_MB: '100000', WORKER_RECYCLE_RSS_MB: '65536' });
     const check = await checkIndex(indexDir, model);
+    // Both ceilings far above this process (a Jest worker that has run other files can be past the
+    // default 400 MB recycle threshold), so the model is always admitted and its hash always checked:
+    // a worker searching by keywords alone would answer 200 without reading the model at all.
     const status = async (modelFile: ModelFileHash) => {
       const service = await startService(config, { log: silentLogger, version: 'test', workerFile: WORKER, indexCheck: { ...check, modelFile } });
       try {
-        return (await fetch(`${service.url}/api/search?q=vacation`)).status;
+        const response = await fetch(`${service.url}/api/search?q=vacation`);
+        const body = (await response.json()) as { retrieval?: string };
+        if (response.status === 200) expect(body.retrieval).toBe('hybrid');
+        return response.status;
       } finally {
         await service.shutdown(5000);
       }
