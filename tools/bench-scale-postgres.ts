@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:scale:pg -- [--sizes 10000,50000,250000] [--url postgres://...] [--seconds 15] [--vector-types halfvec,vector] [--file-baseline] [--in-flight 1,2,4] [--docs DIR] [--out FILE]`
+ * `npm run bench:scale:pg -- [--sizes 10000,50000,250000] [--url postgres://...] [--seconds 15] [--vector-types halfvec,vector] [--file-baseline] [--in-flight 1,2,4] [--docs DIR] [--out FILE] [--chart FILE]`
  * The PostgreSQL store's corpus curve (issue 17). For each size: a generation of that many chunks
  * written into its own database (real-meaning vectors: the static model over sentences of the
  * documentation installed on this machine, combined into new passages with new ids, never random
@@ -11,7 +11,9 @@
  * `--in-flight`: the load is run once per value of PG_SEARCHES_IN_FLIGHT, side by side on the same
  * generation (default: the server's default only). `--docs DIR`: a real corpus (e.g. the 18F
  * handbook) built with `prebuild --store` and loaded with the eval questions, before the sizes
- * (`--sizes ''` for none). `--out FILE`: the rows as JSON as well.
+ * (`--sizes ''` for none). `--out FILE`: the rows as JSON as well. `--chart FILE`: the synthetic
+ * sizes' instance RSS and latency as an SVG (the file store's chart). At 1,000,000 chunks the bench
+ * holds every vector (2 GB) and chunk: run it with `node --max-old-space-size=12288`.
  *
  * `--eval`: the eval sets through both stores and both keyword sides instead (Recall@5, MRR@10):
  * file store; PostgreSQL halfvec + our BM25 as term rows; halfvec + PostgreSQL full-text; vector + BM25.
@@ -249,10 +251,11 @@ async function loadServer(store: { INDEX_STORE: string } | { INDEX_DIR: string }
   }
 }
 
-/** The synthetic sizes' rows as the corpus chart's points (`--out X.json` writes `X.svg` too). */
+/** The synthetic sizes' rows as the corpus chart's points (`--chart FILE`): the first vector type's, one load per size. */
 function curvePoints(measured: Record<string, unknown>[]): CurvePoint[] {
+  const firstType = measured.find((row) => typeof row.vectorType === 'string')?.vectorType;
   return measured
-    .filter((row) => typeof row.vectorType === 'string' && typeof row.p99 === 'number' && row.inFlight === undefined)
+    .filter((row) => row.vectorType === firstType && typeof row.p99 === 'number' && row.inFlight === undefined)
     .map((row) => ({ chunks: row.chunks as number, idleMb: row.idleRssMb as number, loadPeakMb: row.peakRssMb as number, p50: row.p50 as number, p99: row.p99 as number }))
     .sort((a, b) => a.chunks - b.chunks);
 }
@@ -384,12 +387,16 @@ const server = await serverUrl();
 try {
   if (args.includes('--eval')) await evalStores(server.url);
   else await scale(server.url);
+  const chart = flag('chart');
+  const curve = curvePoints(rows);
+  if (chart && curve.length) {
+    await mkdir(path.dirname(path.resolve(chart)), { recursive: true });
+    await writeFile(chart, scaleChart(curve, `PostgreSQL store (bench:scale:pg), ${os.cpus().length} cores shared by the server, its database and the bench; ${new Date().toISOString().slice(0, 10)}`));
+  }
   const out = flag('out');
   if (out) {
     await mkdir(path.dirname(path.resolve(out)), { recursive: true });
     await writeFile(out, `${JSON.stringify({ machine: `${os.cpus().length} cores, shared with other work (times ±30%)`, measuredAt: new Date().toISOString(), rows }, null, 2)}\n`);
-    const curve = curvePoints(rows);
-    if (curve.length) await writeFile(out.replace(/(\.json)?$/, '.svg'), scaleChart(curve, `PostgreSQL store, ${os.cpus().length} cores shared by the server, its database and the bench; ${new Date().toISOString().slice(0, 10)}`));
   }
 } finally {
   await server.stop();

@@ -26,15 +26,27 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository: this file runs from dist/tools/. */
 const root = path.join(here, '../..');
 
+const DEFAULTS = {
+  sizes: '10000,50000,250000',
+  model: 'local/static-use-wordpiece-512',
+  modelDir: path.join(root, '../shared/models'),
+  work: path.join(root, 'data/bench-scale'),
+  clients: '30',
+  seconds: '20',
+  queries: '200',
+  rounds: '2',
+  out: path.join(root, 'docs'),
+};
+
 const { values } = parseArgs({
   options: {
-    sizes: { type: 'string', default: '10000,50000,250000' },
-    model: { type: 'string', default: 'local/static-use-wordpiece-512' },
-    'model-dir': { type: 'string', default: path.join(root, '../shared/models') },
-    work: { type: 'string', default: path.join(root, 'data/bench-scale') },
-    clients: { type: 'string', default: '30' },
-    seconds: { type: 'string', default: '20' },
-    queries: { type: 'string', default: '200' },
+    sizes: { type: 'string', default: DEFAULTS.sizes },
+    model: { type: 'string', default: DEFAULTS.model },
+    'model-dir': { type: 'string', default: DEFAULTS.modelDir },
+    work: { type: 'string', default: DEFAULTS.work },
+    clients: { type: 'string', default: DEFAULTS.clients },
+    seconds: { type: 'string', default: DEFAULTS.seconds },
+    queries: { type: 'string', default: DEFAULTS.queries },
     /** Reuse a corpus and index already built for a size (same pages, same seed). */
     reuse: { type: 'boolean', default: false },
     /** Another checkout, built (e.g. main's), to serve the same index in the same run, turn about with this one. */
@@ -42,25 +54,25 @@ const { values } = parseArgs({
     /** Sizes served by both builds (default: the largest). */
     'baseline-sizes': { type: 'string' },
     /** Turns each build serves a compared size. */
-    rounds: { type: 'string', default: '2' },
-    out: { type: 'string', default: path.join(root, 'docs') },
+    rounds: { type: 'string', default: DEFAULTS.rounds },
+    out: { type: 'string', default: DEFAULTS.out },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   process.stdout.write(`usage: npm run bench:scale -- [options]
-  --sizes N,N,...        chunks per corpus (default ${values.sizes})
-  --model ID             embedding model (default ${values.model}, real meaning)
-  --model-dir DIR        local models (default ${values['model-dir']})
-  --work DIR             where corpora and indexes are written (default ${values.work})
+  --sizes N,N,...        chunks per corpus (default ${DEFAULTS.sizes})
+  --model ID             embedding model (default ${DEFAULTS.model}, real meaning)
+  --model-dir DIR        local models (default ${DEFAULTS.modelDir})
+  --work DIR             where corpora and indexes are written (default ${DEFAULTS.work})
   --reuse                reuse a corpus and index already built there for a size
-  --clients N            concurrent clients on /api/search (default ${values.clients})
-  --seconds N            load duration per size (default ${values.seconds})
-  --queries N            distinct questions (default ${values.queries})
+  --clients N            concurrent clients on /api/search (default ${DEFAULTS.clients})
+  --seconds N            load duration per size (default ${DEFAULTS.seconds})
+  --queries N            questions measured for recall@10 against exact search (default ${DEFAULTS.queries})
   --baseline DIR         another built checkout served turn about on the same index
   --baseline-sizes N,..  sizes the baseline serves (default: the largest)
-  --rounds N             turns each build serves a compared size (default ${values.rounds})
-  --out DIR              where bench-scale.json and scale-curve.svg go (default ${values.out})
+  --rounds N             turns each build serves a compared size (default ${DEFAULTS.rounds})
+  --out DIR              where bench-scale.json and scale-curve.svg go (default ${DEFAULTS.out})
 `);
   process.exit(0);
 }

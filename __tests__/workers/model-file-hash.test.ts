@@ -70,19 +70,25 @@ describe('the model file hashed once, at boot, and reused while the file is unch
     await utimes(now.file, new Date(), new Date(Date.now() + 5000));
     expect(await modelFileSha256(model, { ...now, sha256: MARKER })).toBe(now.sha256);
     // Rewritten in place with other bytes of the same size, its mtime put back as `cp -p` or
-    // `rsync --inplace` would: same inode, size and mtime, but another ctime.
+    // `rsync --inplace` would: same inode, size and mtime, but another ctime. (A whole-millisecond
+    // mtime, so that putting it back through utimes gives exactly the same value.)
+    const stamp = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    await utimes(now.file, stamp, stamp);
     const before = await current();
     const bytes = await readFile(before.file);
-    const other = Buffer.from(bytes);
-    other[other.length - 1] ^= 0xff;
-    await writeFile(before.file, other);
-    await utimes(before.file, new Date(before.mtimeMs), new Date(before.mtimeMs));
-    const rewritten = await stat(before.file);
-    expect([rewritten.ino, rewritten.size, rewritten.mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs]);
-    const rewrittenSha = await hashModelFile(model);
-    expect(rewrittenSha).not.toBe(before.sha256);
-    expect(await modelFileSha256(model, before)).toBe(rewrittenSha);
-    await writeFile(before.file, bytes);
+    try {
+      const other = Buffer.from(bytes);
+      other.writeUInt8(other.readUInt8(other.length - 1) ^ 0xff, other.length - 1);
+      await writeFile(before.file, other);
+      await utimes(before.file, stamp, stamp);
+      const rewritten = await stat(before.file);
+      expect([rewritten.ino, rewritten.size, rewritten.mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs]);
+      const rewrittenSha = await hashModelFile(model);
+      expect(rewrittenSha).not.toBe(before.sha256);
+      expect(await modelFileSha256(model, before)).toBe(rewrittenSha);
+    } finally {
+      await writeFile(before.file, bytes);
+    }
   });
 
   it('the embedder fingerprints the model with the known hash instead of reading the file', async () => {

@@ -103,7 +103,7 @@ async function figures(opened, variant, file) {
   return {
     r1: m.recallAt1, r5: m.recallAt5, mrr: m.mrrAt10, refusedN: `${a.answerableAbstained}/${a.answerable}`, offTopicN: a.offTopic ? `${a.offTopicAbstained}/${a.offTopic}` : '—',
     nearMiss: m.nearMiss ? `${m.nearMiss.abstained}/${m.nearMiss.questions}` : "—",
-    quoted: m.citations.answersQuotingEvidence, citing: m.citations.answersCitingRelevant, ranks, keywordMatches: opened.state.keywordMatches.filter((x) => x !== null).slice(1),
+    quoted: m.citations.answersQuotingEvidence, citing: m.citations.answersCitingRelevant, ranks, keywordMatches: opened.state.keywordMatches.slice(1).filter((x) => x !== null),
   };
 }
 

@@ -5,7 +5,8 @@ import type { Context } from 'koa';
  * Koa's body setter tests an object against the fetch globals (`instanceof ReadableStream`, `Blob`,
  * `Response`), and Node 20 defines `Response` lazily: its first read loads all of undici and compiles
  * undici's HTTP parser to WebAssembly, +10.5 MB of RSS (measured), in a server that may never fetch.
- * A string body skips those tests; HEAD answers gain the Content-Length their GET has.
+ * A string body skips those tests. Koa sends a string as it would have sent the object: the same
+ * bytes, Content-Type and Content-Length, on GET and HEAD alike.
  */
 export function sendJson(ctx: Context, value: unknown): void {
   ctx.type = 'json';
