@@ -10,11 +10,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { evaluate } from '../../dist/evaluation/evaluate.js';
 import { parseQuestions } from '../../dist/evaluation/questions.js';
-import { loadEmbedderOrReason } from '../../dist/workers/embedder.js';
 import { weightedScoreFusion } from '../../dist/workers/fusion.js';
-import { Retriever } from '../../dist/workers/retriever.js';
 import { fitOn } from './loco-fit.mjs';
-import { pairedBootstrap } from './section-figures.mjs';
+import { openIndex128, pairedBootstrap } from './section-figures.mjs';
 
 const { values } = parseArgs({ options: { c128: { type: 'string' }, json: { type: 'string' }, fixed: { type: 'string' } } });
 if (!values.c128) throw new Error('--c128 <dir> is required');
@@ -73,14 +71,7 @@ function withVariants(retriever, state) {
 }
 
 async function open(indexDir) {
-  const probe = await Retriever.open({ indexDir });
-  const { model, chunking } = probe.index.manifest;
-  probe.close();
-  if (chunking.maxTokens !== 128) throw new Error(`${indexDir}: built with ${chunking.maxTokens}-token chunks, not 128`);
-  const { embedder, error } = await loadEmbedderOrReason({ model: model.id, modelDir: process.env.MODEL_DIR ?? 'models', allowRemote: false, dtype: model.dtype === 'fp32' ? 'fp32' : 'q8' });
-  if (!embedder) throw new Error(error);
-  // No result cache: each variant searches afresh.
-  const retriever = await Retriever.open({ indexDir, embedder, cacheEntries: 0 });
+  const retriever = await openIndex128(indexDir);
   const state = { variant: VARIANTS[0], checked: 0, mismatches: 0, keywordMatches: [] };
   withVariants(retriever, state);
   return { retriever, state };

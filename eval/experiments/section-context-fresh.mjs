@@ -7,9 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadEmbedderOrReason } from '../../dist/workers/embedder.js';
-import { Retriever } from '../../dist/workers/retriever.js';
-import { pairedBootstrap, sectionFigures } from './section-figures.mjs';
+import { openIndex128, pairedBootstrap, sectionFigures } from './section-figures.mjs';
 import { sectionIndex } from './section-scores.mjs';
 
 const { values } = parseArgs({ options: { c128: { type: 'string' }, json: { type: 'string' } } });
@@ -19,14 +17,7 @@ const FRESH = ['sample', '18f', 'civicactions'];
 const OLDER = { sample: 'eval/sample-questions.json', '18f': 'eval/18f-questions.json' };
 
 async function open(indexDir) {
-  const probe = await Retriever.open({ indexDir });
-  const { model, chunking } = probe.index.manifest;
-  probe.close();
-  if (chunking.maxTokens !== 128) throw new Error(`${indexDir}: built with ${chunking.maxTokens}-token chunks, not 128`);
-  const { embedder, error } = await loadEmbedderOrReason({ model: model.id, modelDir: process.env.MODEL_DIR ?? 'models', allowRemote: false, dtype: model.dtype === 'fp32' ? 'fp32' : 'q8' });
-  if (!embedder) throw new Error(error);
-  // No result cache: each setting searches afresh.
-  const retriever = await Retriever.open({ indexDir, embedder, cacheEntries: 0 });
+  const retriever = await openIndex128(indexDir);
   return { retriever, sections: sectionIndex(retriever) };
 }
 

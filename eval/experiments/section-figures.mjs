@@ -3,7 +3,23 @@
 import { readFile } from 'node:fs/promises';
 import { evaluate } from '../../dist/evaluation/evaluate.js';
 import { parseQuestions } from '../../dist/evaluation/questions.js';
+import { loadEmbedderOrReason } from '../../dist/workers/embedder.js';
+import { Retriever } from '../../dist/workers/retriever.js';
 import { withSectionContext } from './section-scores.mjs';
+
+/**
+ * A retriever over one of the 128-token static indexes the experiments share, with the model that
+ * built it (from MODEL_DIR) and no result cache, so each setting searches afresh.
+ */
+export async function openIndex128(indexDir) {
+  const probe = await Retriever.open({ indexDir });
+  const { model, chunking } = probe.index.manifest;
+  probe.close();
+  if (chunking.maxTokens !== 128) throw new Error(`${indexDir}: built with ${chunking.maxTokens}-token chunks, not 128`);
+  const { embedder, error } = await loadEmbedderOrReason({ model: model.id, modelDir: process.env.MODEL_DIR ?? 'models', allowRemote: false, dtype: model.dtype === 'fp32' ? 'fp32' : 'q8' });
+  if (!embedder) throw new Error(error);
+  return Retriever.open({ indexDir, embedder, cacheEntries: 0 });
+}
 
 const mean = (xs) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
 
