@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { PassThrough } from 'node:stream';
+import { PassThrough, pipeline } from 'node:stream';
 import type { Logger } from '../logger.js';
 import { ApiError } from './errors.js';
 
@@ -55,7 +55,17 @@ export function openSse(ctx: Context, options: SseOptions = {}): SseStream {
   ctx.status = 200;
   ctx.type = 'text/event-stream; charset=utf-8';
   ctx.set({ 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' });
-  ctx.body = body;
+  // We send the stream ourselves rather than as `ctx.body`: Koa's respond() tests a body against
+  // `Response` before it looks for a Node stream, and in Node 20 that first read of the global loads
+  // all of undici (fetch) and compiles its parser (+5 to 10 MB of RSS, measured) in a server that may
+  // never fetch. Piped once the middleware chain has unwound (it does not wait on anything after
+  // the handler returns), as Koa would, so the headers set on the way out are sent too.
+  ctx.respond = false;
+  setImmediate(() => {
+    pipeline(body, ctx.res, () => {
+      // The client went away or the stream was ended early: the close handlers below clean up.
+    });
+  });
   ctx.req.socket.setNoDelay(true);
   const write = (text: string) => {
     if (!body.writableEnded && !body.destroyed) body.write(text);
