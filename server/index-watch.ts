@@ -43,6 +43,7 @@ export function watchFileIndex(indexDir: string, embedding: EmbeddingConfig, che
     seen = name;
     const next = await checkIndex(indexDir, embedding);
     delete check.reason;
+    delete check.modelFile;
     Object.assign(check, next);
     if (next.ok) options.onNewGeneration(check);
     else options.onRefused?.(check);
